@@ -14,6 +14,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+import pulumi
+
 TAG_SERVICE = "cicd:service"
 TAG_STAGE = "cicd:stage"
 TAG_MANAGED_BY = "cicd:managed-by"
@@ -49,6 +51,13 @@ class NamingContext:
                     "starting with a letter and not ending with a hyphen"
                 )
 
+    @classmethod
+    def current(cls, service: str, stage: str) -> NamingContext:
+        """A context tagged with the Pulumi project and stack that are running now."""
+        return cls(
+            service=service, stage=stage, project=pulumi.get_project(), stack=pulumi.get_stack()
+        )
+
     def name(self, role: str, max_length: int = DEFAULT_MAX) -> str:
         """`{service}-{stage}-{role}`, shortened with a stable hash suffix when too long.
 
@@ -65,7 +74,9 @@ class NamingContext:
     @property
     def tags(self) -> dict[str, str]:
         """Tags for every taggable resource of this service and stage."""
-        managed_by = f"pulumi:{self.project}/{self.stack}" if self.stack else f"pulumi:{self.project}"
+        managed_by = (
+            f"pulumi:{self.project}/{self.stack}" if self.stack else f"pulumi:{self.project}"
+        )
         return {TAG_SERVICE: self.service, TAG_STAGE: self.stage, TAG_MANAGED_BY: managed_by}
 
     def shared(self) -> NamingContext:

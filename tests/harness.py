@@ -254,4 +254,3 @@ def stack_name(stack_file: Path) -> str:
 def iter_stacks() -> Iterator[tuple[str, Path]]:
     for path in STACK_FILES:
         yield stack_name(path), path
-
