@@ -160,7 +160,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(recorder)
         self.recorder = recorder
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             last = self.recorder.resources[-1]
