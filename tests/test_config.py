@@ -1,0 +1,221 @@
+"""Stack config validation: every mistake reported at once, with path, value and fix."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from components.config import ConfigError, load_settings, looks_secret, parse_settings
+from tests.harness import PROJECT, ROOT, Recorder, reset_pulumi
+
+NS = PROJECT
+
+
+def stack_raw(stack: str) -> dict[str, Any]:
+    """The project's keys of a real stack file, without the namespace prefix."""
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NS}:")}
+
+
+def errors_of(raw: dict[str, Any], stage: str = "prod") -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(NS, stage, raw)
+    return str(caught.value)
+
+
+@pytest.fixture
+def prod() -> dict[str, Any]:
+    return copy.deepcopy(stack_raw("prod"))
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_sample_stack_file_is_valid(stack: str) -> None:
+    settings = parse_settings(NS, stack, stack_raw(stack))
+    assert settings.stage == stack
+    assert {s.name for s in settings.services} == {"web", "thumbnailer"}
+
+
+def test_config_error_is_a_run_error_so_pulumi_prints_no_traceback() -> None:
+    assert issubclass(ConfigError, pulumi.RunError)
+
+
+def test_missing_required_keys_are_all_named_with_the_command_that_sets_them() -> None:
+    message = errors_of({})
+    assert "2 problem(s)" in message
+    assert f"{NS}:connection: required key is missing" in message
+    assert f"{NS}:services: required key is missing" in message
+    assert f"pulumi config set --path '{NS}:services' <value>" in message
+    assert "nothing was deployed" in message
+
+
+def test_unknown_keys_are_errors_at_every_level(prod: dict[str, Any]) -> None:
+    prod["servics"] = []
+    prod["services"][0]["deploy"]["strategey"] = "x"
+    message = errors_of(prod)
+    assert f"{NS}:servics: unknown key" in message
+    assert f"pulumi config rm {NS}:servics" in message
+    assert f"{NS}:services[0].deploy.strategey: unknown key; allowed here:" in message
+    assert "strategy" in message.split("strategey: unknown key; allowed here:")[1].splitlines()[0]
+    assert f"pulumi config rm --path '{NS}:services[0].deploy.strategey'" in message
+
+
+def test_wrong_types_and_bad_enums_show_the_value_received_and_allowed_values(
+    prod: dict[str, Any],
+) -> None:
+    prod["services"][0]["build"]["timeout_minutes"] = "soon"
+    prod["services"][0]["build"]["compute_type"] = "SMALL"
+    prod["services"][0]["execution_mode"] = "FAST"
+    prod["environment"]["production"] = "maybe"
+    message = errors_of(prod)
+    assert "4 problem(s)" in message
+    assert f"{NS}:services[0].build.timeout_minutes" in message
+    assert 'received: "soon"' in message
+    assert "'BUILD_GENERAL1_SMALL'" in message and 'received: "SMALL"' in message
+    assert "'QUEUED', 'SUPERSEDED' or 'PARALLEL'" in message
+    assert f"pulumi config set --path '{NS}:environment.production' <true|false>" in message
+
+
+def test_bad_deployment_strategy_for_the_platform_is_named(prod: dict[str, Any]) -> None:
+    prod["services"][1]["deploy"]["strategy"] = "CodeDeployDefault.OneAtATime"
+    message = errors_of(prod)
+    assert f"{NS}:services[1].deploy.strategy: for platform lambda use one of" in message
+    assert "CodeDeployDefault.LambdaCanary10Percent5Minutes" in message
+
+
+def test_secret_looking_plaintext_variables_are_rejected_without_echoing_the_value(
+    prod: dict[str, Any],
+) -> None:
+    prod["services"][0]["build"]["environment"]["GITHUB_TOKEN"] = "ghp_realvalue123"
+    prod["services"][0]["tests"][0]["environment"] = {"DB_PASSWORD": {"value": "hunter2"}}
+    message = errors_of(prod)
+    assert f"{NS}:services[0].build.environment.GITHUB_TOKEN: looks like a secret" in message
+    assert f"{NS}:services[0].tests[0].environment.DB_PASSWORD: looks like a secret" in message
+    assert "ghp_realvalue123" not in message and "hunter2" not in message
+    assert ".GITHUB_TOKEN.secret' <secret-arn>" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("API_KEY", True),
+        ("NPM_TOKEN", True),
+        ("DBPASSWORD", True),
+        ("MONKEY", False),
+        ("LOG_LEVEL", False),
+    ],
+)
+def test_secret_names_are_recognised(name: str, secret: bool) -> None:
+    assert looks_secret(name) is secret
+
+
+def test_secret_references_are_accepted(prod: dict[str, Any]) -> None:
+    settings = parse_settings(NS, "prod", prod)
+    token = settings.services[0].build.environment["NPM_TOKEN"]
+    assert token.secret is not None and token.value is None
+
+
+def test_alarm_rollback_without_alarms_is_an_error(prod: dict[str, Any]) -> None:
+    deploy = prod["services"][0]["deploy"]
+    deploy.update(default_alarms=False, alarms=[], bake_minutes=0)
+    message = errors_of(prod)
+    assert f"{NS}:services[0].deploy.rollback_on_alarm: needs alarms to watch" in message
+
+
+def test_bake_time_without_alarms_is_an_error(prod: dict[str, Any]) -> None:
+    deploy = prod["services"][0]["deploy"]
+    deploy.update(default_alarms=False, alarms=[], rollback_on_alarm=False)
+    assert f"{NS}:services[0].deploy.bake_minutes: watches alarms" in errors_of(prod)
+
+
+def test_blue_green_without_a_load_balancer_is_an_error(prod: dict[str, Any]) -> None:
+    target = prod["services"][0]["deploy"]["targets"][0]
+    target["blue_green"] = {"terminate_blue_after_minutes": 30}
+    del target["load_balancer"]
+    prod["services"][0]["deploy"]["default_alarms"] = False
+    message = errors_of(prod)
+    assert f"{NS}:services[0].deploy.targets[0].load_balancer: blue_green shifts traffic" in message
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        ({"cron": "0 9-15 ? * MON-FRI"}, "needs 6 or 7 space-separated fields"),
+        ({"cron": "0 * 9-15 ? * MON-FRI"}, "the seconds field must be '*'"),
+        ({"cron": "* * 9-15 * * MON-FRI"}, "one of day-of-month or day-of-week must be '?'"),
+        ({"cron": "* * 9-15 ? * MON-FRI", "time_zone": "Mars/Olympus"}, "is not an IANA time zone"),
+    ],
+)
+def test_deployment_window_with_bad_cron_or_time_zone_is_an_error(
+    prod: dict[str, Any], window: dict[str, str], expected: str
+) -> None:
+    prod["services"][0]["deploy"]["window"] = window
+    message = errors_of(prod)
+    assert f"{NS}:services[0].deploy.window." in message
+    assert expected in message
+
+
+def test_prod_approval_with_no_subscriber_is_an_error(prod: dict[str, Any]) -> None:
+    prod["services"][1]["notifications"] = {}
+    message = errors_of(prod)
+    assert (
+        f"{NS}:services[1].notifications: approval is enabled and requires a subscriber" in message
+    )
+
+
+def test_connection_needs_exactly_one_of_arn_or_name(prod: dict[str, Any]) -> None:
+    prod["connection"] = {"arn": prod["connection"]["arn"], "name": "also"}
+    assert "give exactly one of arn" in errors_of(prod)
+
+
+def test_protected_stage_refuses_force_destroy(prod: dict[str, Any]) -> None:
+    prod["artifacts"]["force_destroy"] = True
+    message = errors_of(prod)
+    assert f"{NS}:artifacts.force_destroy: is true but the environment is protected" in message
+
+
+def test_many_mistakes_are_reported_together(prod: dict[str, Any]) -> None:
+    prod["services"][0]["branch"] = ""
+    prod["services"][0]["repository"] = "not a repo"
+    prod["services"][1]["deploy"]["targets"][0]["alias"] = None
+    prod["services"][1]["tests"] = [{"name": "unit"}, {"name": "unit"}]
+    message = errors_of(prod)
+    for path in (
+        "services[0].branch",
+        "services[0].repository",
+        "services[1].deploy.targets[0]",
+        "services[1].tests",
+    ):
+        assert f"{NS}:{path}" in message, path
+
+
+def test_execution_mode_defaults_to_queued_only_in_production(prod: dict[str, Any]) -> None:
+    for service in prod["services"]:
+        service.pop("execution_mode", None)
+    assert (
+        parse_settings(NS, "prod", prod).execution_mode(
+            parse_settings(NS, "prod", prod).services[0]
+        )
+        == "QUEUED"
+    )
+    dev = stack_raw("dev")
+    for service in dev["services"]:
+        service.pop("execution_mode", None)
+    settings = parse_settings(NS, "dev", dev)
+    assert settings.execution_mode(settings.services[0]) == "SUPERSEDED"
+
+
+def test_load_settings_reads_the_stack_config_and_reports_typos_in_top_level_keys() -> None:
+    reset_pulumi("dev", Recorder())
+    flat = {f"{NS}:{k}": json.dumps(v) for k, v in stack_raw("dev").items()}
+    flat[f"{NS}:servics"] = "[]"
+    pulumi.runtime.set_all_config(flat, [])
+    with pytest.raises(ConfigError, match=rf"{NS}:servics: unknown key"):
+        load_settings()
+    del flat[f"{NS}:servics"]
+    pulumi.runtime.set_all_config(flat, [])
+    assert [s.name for s in load_settings().services] == ["web", "thumbnailer"]
