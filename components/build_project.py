@@ -1,0 +1,307 @@
+"""One CodeBuild project (a build, or one test suite) with its own role and log group.
+
+Defines `BuildProject`. Each project gets a role that can write only its own logs and reports,
+read/write pipeline artifacts, and read only the Parameter Store parameters and Secrets Manager
+secrets its environment references. Source and artifacts come from CodePipeline; the buildspec is
+read from the application repository. It does not decide when the project runs: the pipeline does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from components.artifact_store import artifact_access_statements
+from components.naming import IAM_ROLE_MAX, NamingContext
+
+TYPE = "delivery:cicd:BuildProject"
+
+
+class BuildVariable(TypedDict):
+    name: str
+    type: Literal["PLAINTEXT", "PARAMETER_STORE", "SECRETS_MANAGER"]
+    value: str
+    """Plain value, parameter name, or secret ARN/name (optionally with `:json-key`)."""
+
+
+class BuildProjectArgs(TypedDict):
+    service: str
+    stage: str
+    role: str
+    """What the project does, used in names: `build`, `test-unit`, ..."""
+    artifact_bucket_arn: pulumi.Input[str]
+    """The pipeline's artifact bucket (read/write artifacts; S3 cache lives under `cache/`)."""
+    artifact_bucket_name: pulumi.Input[str]
+    buildspec: NotRequired[str]
+    """Path of the buildspec in the application repository. Omitted: `buildspec.yml`."""
+    compute_type: NotRequired[str]
+    """Omitted: BUILD_GENERAL1_SMALL."""
+    image: NotRequired[str]
+    """Omitted: aws/codebuild/amazonlinux-x86_64-standard:5.0."""
+    environment: NotRequired[Sequence[BuildVariable]]
+    """Omitted: only SERVICE and STAGE, which every project gets."""
+    cache: NotRequired[Literal["none", "local", "s3"]]
+    """Omitted: local (Docker layers, source and custom paths on the build host)."""
+    timeout_minutes: NotRequired[int]
+    """Omitted: 30."""
+    privileged: NotRequired[bool]
+    """Docker-in-Docker. Omitted: False, because privileged builds can escape the container."""
+    kms_key_arn: NotRequired[pulumi.Input[str | None]]
+    """The artifact bucket's KMS key, if any. Omitted: artifacts use SSE-S3."""
+    log_retention_days: NotRequired[int]
+    """Omitted: 14."""
+    tags: NotRequired[Mapping[str, str]]
+
+
+def trust_policy(account_id: str, project_arn: str) -> str:
+    """CodeBuild may assume the role only on behalf of this account's project.
+
+    The SourceArn/SourceAccount conditions stop another account's CodeBuild project from using
+    this role through the service (the confused-deputy problem).
+    """
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "codebuild.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                        "ArnLike": {"aws:SourceArn": project_arn},
+                    },
+                }
+            ],
+        }
+    )
+
+
+def parameter_arn(region: str, account_id: str, name: str) -> str:
+    return f"arn:aws:ssm:{region}:{account_id}:parameter/{name.lstrip('/')}"
+
+
+def secret_arn(region: str, account_id: str, reference: str) -> str:
+    """The ARN pattern of a secret given by ARN or name (`:json-key` and versions stripped).
+
+    AWS appends 6 random characters to every secret's ARN, so a secret given by name can only be
+    matched with the `-??????` wildcard.
+    """
+    if reference.startswith("arn:"):
+        parts = reference.split(":")
+        return ":".join(parts[:7])
+    name = reference.split(":", 1)[0]
+    return f"arn:aws:secretsmanager:{region}:{account_id}:secret:{name}-??????"
+
+
+def role_policy(
+    *,
+    region: str,
+    account_id: str,
+    project_name: str,
+    log_group_arn: str,
+    bucket_arn: str,
+    kms_key_arn: str | None,
+    variables: Sequence[BuildVariable],
+    s3_cache: bool,
+) -> str:
+    """The project's permissions: its logs, its reports, artifacts, and referenced secrets."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "OwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group_arn}:log-stream:*",
+        },
+        {
+            "Sid": "OwnTestReports",
+            "Effect": "Allow",
+            "Action": [
+                "codebuild:CreateReportGroup",
+                "codebuild:CreateReport",
+                "codebuild:UpdateReport",
+                "codebuild:BatchPutTestCases",
+                "codebuild:BatchPutCodeCoverages",
+            ],
+            # CodeBuild names report groups `<project>-<report name>` from the buildspec.
+            "Resource": f"arn:aws:codebuild:{region}:{account_id}:report-group/{project_name}-*",
+        },
+        *artifact_access_statements(bucket_arn, kms_key_arn),
+    ]
+    if s3_cache:
+        statements.append(
+            {
+                "Sid": "OwnCache",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": f"{bucket_arn}/cache/{project_name}/*",
+            }
+        )
+    parameters = sorted(
+        {
+            parameter_arn(region, account_id, v["value"])
+            for v in variables
+            if v["type"] == "PARAMETER_STORE"
+        }
+    )
+    if parameters:
+        statements.append(
+            {
+                "Sid": "ReferencedParameters",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameters"],
+                "Resource": parameters,
+            }
+        )
+    secrets = sorted(
+        {
+            secret_arn(region, account_id, v["value"])
+            for v in variables
+            if v["type"] == "SECRETS_MANAGER"
+        }
+    )
+    if secrets:
+        statements.append(
+            {
+                "Sid": "ReferencedSecrets",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": secrets,
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+class BuildProject(pulumi.ComponentResource):
+    """A CodeBuild project run by CodePipeline, with a least-privilege role and log group."""
+
+    project_name: pulumi.Output[str]
+    project_arn: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: BuildProjectArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        naming = NamingContext.current(args["service"], args["stage"])
+        project_name = naming.name(args["role"], 150)
+        buildspec = args.get("buildspec", "buildspec.yml")
+        compute_type = args.get("compute_type", "BUILD_GENERAL1_SMALL")
+        image = args.get("image", "aws/codebuild/amazonlinux-x86_64-standard:5.0")
+        variables: list[BuildVariable] = [
+            {"name": "SERVICE", "type": "PLAINTEXT", "value": args["service"]},
+            {"name": "STAGE", "type": "PLAINTEXT", "value": args["stage"]},
+            *args.get("environment", []),
+        ]
+        cache = args.get("cache", "local")
+        timeout = args.get("timeout_minutes", 30)
+        privileged = args.get("privileged", False)
+        kms_key_arn = args.get("kms_key_arn")
+        retention = args.get("log_retention_days", 14)
+        tags = {**naming.tags, **(args.get("tags") or {})}
+        child = pulumi.ResourceOptions(parent=self)
+
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account_id = aws.get_caller_identity_output(opts=invoke).account_id
+        region = aws.get_region_output(opts=invoke).region
+        project_arn = pulumi.Output.format(
+            "arn:aws:codebuild:{0}:{1}:project/{2}", region, account_id, project_name
+        )
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/codebuild/{project_name}",
+            retention_in_days=retention,
+            tags=tags,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=naming.name(f"{args['role']}-codebuild", IAM_ROLE_MAX),
+            description=f"CodeBuild project {project_name}",
+            assume_role_policy=pulumi.Output.all(account_id, project_arn).apply(
+                lambda a: trust_policy(a[0], a[1])
+            ),
+            tags=tags,
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=pulumi.Output.all(
+                region, account_id, log_group.arn, args["artifact_bucket_arn"], kms_key_arn
+            ).apply(
+                lambda a: role_policy(
+                    region=a[0],
+                    account_id=a[1],
+                    project_name=project_name,
+                    log_group_arn=a[2],
+                    bucket_arn=a[3],
+                    kms_key_arn=a[4],
+                    variables=variables,
+                    s3_cache=cache == "s3",
+                )
+            ),
+            opts=child,
+        )
+        cache_args: aws.codebuild.ProjectCacheArgsDict
+        if cache == "s3":
+            cache_args = {
+                "type": "S3",
+                "location": pulumi.Output.concat(
+                    args["artifact_bucket_name"], "/cache/", project_name
+                ),
+            }
+        elif cache == "local":
+            cache_args = {
+                "type": "LOCAL",
+                "modes": ["LOCAL_DOCKER_LAYER_CACHE", "LOCAL_SOURCE_CACHE", "LOCAL_CUSTOM_CACHE"],
+            }
+        else:
+            cache_args = {"type": "NO_CACHE"}
+        project = aws.codebuild.Project(
+            f"{name}-project",
+            name=project_name,
+            description=f"{args['role']} for {args['service']} ({args['stage']})",
+            service_role=role.arn,
+            build_timeout=timeout,
+            source={"type": "CODEPIPELINE", "buildspec": buildspec},
+            artifacts={"type": "CODEPIPELINE"},
+            environment={
+                "type": "LINUX_CONTAINER",
+                "compute_type": compute_type,
+                "image": image,
+                "image_pull_credentials_type": "CODEBUILD",
+                "privileged_mode": privileged,
+                "environment_variables": [
+                    {"name": v["name"], "type": v["type"], "value": v["value"]} for v in variables
+                ],
+            },
+            cache=cache_args,
+            encryption_key=kms_key_arn,
+            logs_config={
+                "cloudwatch_logs": {"status": "ENABLED", "group_name": log_group.name},
+                "s3_logs": {"status": "DISABLED"},
+            },
+            tags=tags,
+            # The role's policy must exist before CodeBuild validates the project's settings.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+
+        self.project_name = project.name
+        self.project_arn = project.arn
+        self.role_arn = role.arn
+        self.log_group_name = log_group.name
+        self.register_outputs(
+            {
+                "project_name": self.project_name,
+                "project_arn": self.project_arn,
+                "role_arn": self.role_arn,
+                "log_group_name": self.log_group_name,
+            }
+        )

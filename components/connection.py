@@ -1,0 +1,98 @@
+"""The GitHub connection (AWS CodeConnections) that CodePipeline's source action uses.
+
+Defines `GitHubConnection`: creates a connection *or* adopts an existing one by ARN, and exports
+its ARN, status and the console page where a new connection's one-time GitHub handshake is done.
+It does not grant anything: roles that use the connection get `UseConnection` from
+`use_connection_statement`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from components.naming import NamingContext
+
+TYPE = "delivery:cicd:GitHubConnection"
+
+
+class GitHubConnectionArgs(TypedDict):
+    service: str
+    """Naming: the service (or project, for a connection shared by all services)."""
+    stage: str
+    """Naming: the stage, e.g. dev."""
+    connection_name: NotRequired[str]
+    """Name of a new connection (max 32 chars). Omitted: `{service}-{stage}-github`, shortened."""
+    existing_connection_arn: NotRequired[pulumi.Input[str]]
+    """Adopt this connection instead of creating one (read only; nothing is changed or deleted)."""
+    protect: NotRequired[bool]
+    """Omitted: False. True: a created connection is protected and kept on delete, because a
+    replacement would need the GitHub handshake again and break every pipeline using it."""
+    tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Omitted: only the naming tags."""
+
+
+def console_url(region: str) -> str:
+    """The console page that lists connections; a PENDING one is completed from there."""
+    return f"https://console.aws.amazon.com/codesuite/settings/connections?region={region}"
+
+
+def use_connection_statement(connection_arn: str) -> dict[str, Any]:
+    """IAM statement letting a role use the connection, and only that one.
+
+    Both action prefixes are needed: the service was renamed from CodeStar Connections to
+    CodeConnections and, depending on the ARN's service prefix and the caller, AWS authorizes
+    either name.
+    """
+    return {
+        "Sid": "UseGitHubConnection",
+        "Effect": "Allow",
+        "Action": ["codeconnections:UseConnection", "codestar-connections:UseConnection"],
+        "Resource": connection_arn,
+    }
+
+
+class GitHubConnection(pulumi.ComponentResource):
+    """A CodeConnections connection to GitHub, created here or adopted by ARN."""
+
+    arn: pulumi.Output[str]
+    status: pulumi.Output[str]
+    console_url: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: GitHubConnectionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        naming = NamingContext.current(args["service"], args["stage"])
+        existing = args.get("existing_connection_arn")
+        new_name = args.get("connection_name") or naming.name("github", 32)
+        protect = args.get("protect", False)
+        if existing is not None and "connection_name" in args:
+            raise ValueError(
+                f"GitHubConnection {name!r}: give existing_connection_arn or connection_name, not "
+                "both (got both); remove one"
+            )
+        child = pulumi.ResourceOptions(parent=self)
+        if existing is not None:
+            # `get` reads the connection's current state (including its status) without managing
+            # it, so a shared connection survives `pulumi destroy` of any one stack.
+            connection = aws.codeconnections.Connection.get(
+                f"{name}-connection", existing, opts=child
+            )
+        else:
+            connection = aws.codeconnections.Connection(
+                f"{name}-connection",
+                name=new_name,
+                provider_type="GitHub",
+                tags={**naming.tags, **(args.get("tags") or {})},
+                opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect),
+            )
+        self.arn = connection.arn
+        self.status = connection.connection_status
+        self.console_url = aws.get_region_output().region.apply(console_url)
+        self.register_outputs(
+            {"arn": self.arn, "status": self.status, "console_url": self.console_url}
+        )
