@@ -340,8 +340,9 @@ class DeploySettings(_Model):
                     p.append(
                         (
                             (*at, "load_balancer"),
-                            "default_alarms measures the ALB: give load_balancer.target_group_arn_suffix "
-                            "and load_balancer.load_balancer_arn_suffix",
+                            "default_alarms measures the ALB: give "
+                            "load_balancer.target_group_arn_suffix and "
+                            "load_balancer.load_balancer_arn_suffix",
                         )
                     )
         else:
@@ -612,8 +613,8 @@ def parse_settings(namespace: str, stage: str, raw: Mapping[str, Any]) -> Settin
             problems.extend(_describe_all(namespace, err))
     if problems or settings is None:
         raise ConfigError(
-            f"Stack config for stage {stage!r} has {len(problems)} problem(s); nothing was deployed:\n"
-            + "\n".join(problems)
+            f"Stack config for stage {stage!r} has {len(problems)} problem(s); "
+            "nothing was deployed:\n" + "\n".join(problems)
         )
     return settings
 
@@ -724,12 +725,13 @@ def _describe_all(namespace: str, err: Any) -> list[str]:
 
 def _dig(value: Any, path: tuple[str | int, ...]) -> Any:
     for part in path:
-        if isinstance(part, int) and isinstance(value, list) and part < len(value):
-            value = value[part]
-        elif isinstance(value, Mapping) and part in value:
-            value = value[part]
-        else:
+        found = (isinstance(value, Mapping) and part in value) or (
+            isinstance(part, int) and isinstance(value, list) and part < len(value)
+        )
+        if not found:
             return _MISSING
+        container: Any = value
+        value = container[part]
     return value
 
 

@@ -89,6 +89,8 @@ class DeploymentArgs(TypedDict):
     """Also roll back when an alarm stops a deployment. Omitted: True when alarms are given."""
     trigger_topic_arn: NotRequired[pulumi.Input[str]]
     """SNS topic told about failed, stopped and rolled-back deployments. Omitted: no triggers."""
+    trigger_topic_kms_key_arn: NotRequired[pulumi.Input[str]]
+    """The topic's KMS key, which the service role may then use to publish. Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
 
 
@@ -103,6 +105,23 @@ def trust_policy(account_id: str) -> str:
                     "Principal": {"Service": "codedeploy.amazonaws.com"},
                     "Action": "sts:AssumeRole",
                     "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }
+            ],
+        }
+    )
+
+
+def trigger_key_policy(key_arn: str) -> str:
+    """Lets the service role encrypt trigger messages for an SSE-KMS topic, with that key only."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "EncryptTriggerMessages",
+                    "Effect": "Allow",
+                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                    "Resource": key_arn,
                 }
             ],
         }
@@ -191,6 +210,15 @@ class Deployment(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        topic_key = args.get("trigger_topic_kms_key_arn")
+        if topic_arn is not None and topic_key is not None:
+            # AWSCodeDeployRole already allows sns:Publish; an encrypted topic also needs its key.
+            aws.iam.RolePolicy(
+                f"{name}-trigger-key",
+                role=role.id,
+                policy=pulumi.Output.from_input(topic_key).apply(trigger_key_policy),
+                opts=child,
+            )
         if any("blue_green" in t for t in targets):
             aws.iam.RolePolicy(
                 f"{name}-blue-green",

@@ -54,6 +54,8 @@ class ApprovalArgs(TypedDict):
     """How long the approval waits before failing the execution. Omitted: 1440 (one day)."""
     topic_arn: NotRequired[pulumi.Input[str]]
     """SNS topic told that an approval waits. Omitted: nobody is notified (console only)."""
+    topic_kms_key_arn: NotRequired[pulumi.Input[str]]
+    """The topic's KMS key; the pipeline role may encrypt with it to publish. Omitted: none."""
 
 
 class ServerTargetRef(TypedDict):
@@ -172,6 +174,7 @@ def role_policy(
     function_names: Sequence[str],
     alarm_names: Sequence[str],
     topic_arn: str | None,
+    topic_kms_key_arn: str | None = None,
 ) -> str:
     """Exactly what the pipeline's actions need, on exactly the resources it drives."""
     statements: list[dict[str, Any]] = [
@@ -251,6 +254,17 @@ def role_policy(
                 "Resource": topic_arn,
             }
         )
+    if topic_arn and topic_kms_key_arn:
+        # Same-account identity grants suffice: the key policy delegates to IAM, so the topic
+        # and key policies need not name this role (which would make a creation cycle).
+        statements.append(
+            {
+                "Sid": "EncryptApprovalNotices",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                "Resource": topic_kms_key_arn,
+            }
+        )
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -303,9 +317,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
         server_targets = list(deploy.get("server_targets") or [])
         lambda_targets = list(deploy.get("lambda_targets") or [])
         alarm_names = pulumi.Output.from_input(deploy.get("alarm_names") or []).apply(list)
-        rollback_on_failure = deploy.get("rollback_on_failure", True)
         bake_minutes = deploy.get("bake_minutes", 0)
-        window = deploy.get("window")
         execution_mode = args.get("execution_mode", "SUPERSEDED")
         kms_key_arn = args.get("kms_key_arn")
         tags = {**naming.tags, **(args.get("tags") or {})}
@@ -326,6 +338,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
             "arn:aws:codepipeline:{0}:{1}:{2}", region, account_id, pipeline_name
         )
         topic_arn = approval.get("topic_arn") if approval else None
+        topic_kms_key_arn = approval.get("topic_kms_key_arn") if approval else None
 
         role = aws.iam.Role(
             f"{name}-role",
@@ -352,6 +365,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
                 deployment_config_name=deploy.get("deployment_config_name"),
                 alarm_names=alarm_names,
                 topic_arn=topic_arn,
+                topic_kms_key_arn=topic_kms_key_arn,
             ).apply(
                 lambda a: role_policy(
                     function_names=sorted({t["function_name"] for t in lambda_targets}), **a

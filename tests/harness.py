@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import runpy
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,8 @@ class Resource:
     parent: str = ""
     protect: bool = False
     retain_on_delete: bool = False
+    read: bool = False
+    """True for an existing resource read with `.get(...)`, which Pulumi does not manage."""
     state: dict[str, Any] = field(default_factory=dict)
 
 
@@ -86,7 +89,12 @@ class Recorder(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         inputs = dict(args.inputs)
         state = dict(inputs)
-        if args.custom:
+        if args.custom is None and args.resource_id:
+            # A read (`Resource.get`): the id is what the program passed, e.g. an ARN.
+            state.setdefault("arn", args.resource_id)
+            if args.typ == "aws:codeconnections/connection:Connection":
+                state.setdefault("connectionStatus", "AVAILABLE")
+        elif args.custom:
             physical = inputs.get(_NAME_KEYS.get(args.typ, "name")) or args.name
             if args.typ == "aws:codedeploy/deploymentGroup:DeploymentGroup":
                 physical = inputs.get("deploymentGroupName", args.name)
@@ -110,12 +118,20 @@ class Recorder(pulumi.runtime.Mocks):
             if args.typ == "aws:kms/key:Key":
                 state.setdefault("keyId", f"1234abcd-{args.name}")
         self.resources.append(
-            Resource(typ=args.typ, name=args.name, inputs=inputs, custom=args.custom, state=state)
+            Resource(
+                typ=args.typ, name=args.name, inputs=inputs, custom=bool(args.custom), state=state
+            )
         )
         resource_id = args.resource_id or f"{args.name}-id"
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        result = self._answer(args)
+        return result, []
+
+    def _answer(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         self.calls.append((args.token, dict(args.args)))
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
@@ -154,21 +170,36 @@ class Recorder(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """Pulumi's MockMonitor, also recording the options mocks do not see (protect, parent...)."""
+    """Pulumi's MockMonitor, also recording the options mocks do not see (protect, parent...).
+
+    Pulumi registers resources from a thread pool; the lock keeps each registration and the
+    options recorded for it together (without it, one resource's URN can land on another's).
+    """
 
     def __init__(self, recorder: Recorder) -> None:
         super().__init__(recorder)
         self.recorder = recorder
+        self._lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
+        with self._lock:
+            response = super().RegisterResource(request)
+            if request.type != "pulumi:pulumi:Stack":
+                last = self.recorder.resources[-1]
+                last.urn = response.urn
+                last.parent = request.parent
+                last.protect = bool(request.protect)
+                last.retain_on_delete = bool(request.retainOnDelete)
+            return response
+
+    def ReadResource(self, request: Any) -> Any:
+        with self._lock:
+            response = super().ReadResource(request)
             last = self.recorder.resources[-1]
             last.urn = response.urn
             last.parent = request.parent
-            last.protect = bool(request.protect)
-            last.retain_on_delete = bool(request.retainOnDelete)
-        return response
+            last.read = True
+            return response
 
 
 def flatten_stack_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
