@@ -1,0 +1,250 @@
+"""Default CloudWatch alarms that tell CodeDeploy to stop and roll back a bad release.
+
+Defines `ReleaseAlarms`, which creates, per deployment target it is given, the alarms a deployment
+group should watch: for an ALB target group, target 5XX responses and unhealthy hosts; for a Lambda
+function (optionally one alias), errors and throttles. It does not attach them to a deployment
+group or send notifications: pass `alarm_names` to the deployment group's alarm configuration.
+
+Every alarm treats missing data as not breaching: a quiet service between releases has no
+datapoints, and an alarm stuck in ALARM or INSUFFICIENT_DATA for that reason would block or roll
+back deployments that did nothing wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from components.naming import NamingContext
+
+# CloudWatch allows alarm names up to 255 characters.
+ALARM_NAME_MAX = 255
+
+DEFAULT_PERIOD_SECONDS = 60
+DEFAULT_EVALUATION_PERIODS = 3
+DEFAULT_DATAPOINTS_TO_ALARM = 2
+DEFAULT_ALB_5XX_THRESHOLD = 5.0
+DEFAULT_ALB_UNHEALTHY_HOSTS_THRESHOLD = 1.0
+DEFAULT_LAMBDA_ERRORS_THRESHOLD = 1.0
+DEFAULT_LAMBDA_THROTTLES_THRESHOLD = 1.0
+
+
+class ReleaseAlarmsArgs(TypedDict):
+    """Inputs of `ReleaseAlarms`. Give an ALB target, a Lambda target, or both."""
+
+    service: str
+    """Service name for alarm names and tags (`{service}-{stage}-<alarm>`)."""
+    stage: str
+    """Environment stage for alarm names and tags, e.g. `prod`."""
+    target_group_arn_suffix: NotRequired[pulumi.Input[str]]
+    """`arn_suffix` of the ALB target group. Requires `load_balancer_arn_suffix`.
+    Default: no ALB alarms."""
+    load_balancer_arn_suffix: NotRequired[pulumi.Input[str]]
+    """`arn_suffix` of the load balancer. Requires `target_group_arn_suffix`.
+    Default: no ALB alarms."""
+    function_name: NotRequired[pulumi.Input[str]]
+    """Name of the Lambda function. Default: no Lambda alarms."""
+    alias: NotRequired[pulumi.Input[str]]
+    """Lambda alias whose traffic is watched (`Resource` dimension `function:alias`); requires
+    `function_name`. Default: the function's metrics across all versions."""
+    period_seconds: NotRequired[int]
+    """Length of one evaluation period, a multiple of 60. Default: 60."""
+    evaluation_periods: NotRequired[int]
+    """Number of most recent periods evaluated. Default: 3."""
+    datapoints_to_alarm: NotRequired[int]
+    """Breaching periods among those that trigger the alarm, at most `evaluation_periods`.
+    Default: 2 (two bad minutes out of three, so one blip does not roll back)."""
+    alb_5xx_threshold: NotRequired[float]
+    """Target 5XX responses per period at or above which a period breaches. Default: 5."""
+    alb_unhealthy_hosts_threshold: NotRequired[float]
+    """Unhealthy hosts (maximum over the period) at or above which a period breaches.
+    Default: 1."""
+    lambda_errors_threshold: NotRequired[float]
+    """Invocation errors per period at or above which a period breaches. Default: 1."""
+    lambda_throttles_threshold: NotRequired[float]
+    """Throttled invocations per period at or above which a period breaches. Default: 1."""
+    tags: NotRequired[Mapping[str, str]]
+    """Extra tags; the naming context's `cicd:*` tags always win. Default: none."""
+
+
+class ReleaseAlarms(pulumi.ComponentResource):
+    """CloudWatch alarms for deployment rollback, per ALB and/or Lambda target."""
+
+    alarm_names: pulumi.Output[list[str]]
+    """Names of every alarm created, for a deployment group's alarm configuration."""
+    alarm_arns: pulumi.Output[list[str]]
+    """ARNs of every alarm created, in the same order as `alarm_names`."""
+
+    def __init__(
+        self, name: str, args: ReleaseAlarmsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        naming = NamingContext.current(args["service"], args["stage"])
+        target_group = args.get("target_group_arn_suffix")
+        load_balancer = args.get("load_balancer_arn_suffix")
+        function_name = args.get("function_name")
+        alias = args.get("alias")
+        period = args.get("period_seconds", DEFAULT_PERIOD_SECONDS)
+        evaluation_periods = args.get("evaluation_periods", DEFAULT_EVALUATION_PERIODS)
+        datapoints = args.get("datapoints_to_alarm", DEFAULT_DATAPOINTS_TO_ALARM)
+        alb_5xx = args.get("alb_5xx_threshold", DEFAULT_ALB_5XX_THRESHOLD)
+        alb_unhealthy = args.get(
+            "alb_unhealthy_hosts_threshold", DEFAULT_ALB_UNHEALTHY_HOSTS_THRESHOLD
+        )
+        lambda_errors = args.get("lambda_errors_threshold", DEFAULT_LAMBDA_ERRORS_THRESHOLD)
+        lambda_throttles = args.get(
+            "lambda_throttles_threshold", DEFAULT_LAMBDA_THROTTLES_THRESHOLD
+        )
+        tags = {**args.get("tags", {}), **naming.tags}
+        _validate(
+            target_group=target_group,
+            load_balancer=load_balancer,
+            function_name=function_name,
+            alias=alias,
+            period=period,
+            evaluation_periods=evaluation_periods,
+            datapoints=datapoints,
+            thresholds={
+                "alb_5xx_threshold": alb_5xx,
+                "alb_unhealthy_hosts_threshold": alb_unhealthy,
+                "lambda_errors_threshold": lambda_errors,
+                "lambda_throttles_threshold": lambda_throttles,
+            },
+        )
+
+        super().__init__("delivery:cicd:ReleaseAlarms", name, None, opts)
+
+        def alarm(
+            role: str,
+            description: str,
+            namespace: str,
+            metric: str,
+            statistic: str,
+            threshold: float,
+            dimensions: Mapping[str, pulumi.Input[str]],
+        ) -> aws.cloudwatch.MetricAlarm:
+            return aws.cloudwatch.MetricAlarm(
+                f"{name}-{role}",
+                name=naming.name(role, ALARM_NAME_MAX),
+                alarm_description=description,
+                namespace=namespace,
+                metric_name=metric,
+                statistic=statistic,
+                dimensions=dimensions,
+                period=period,
+                evaluation_periods=evaluation_periods,
+                datapoints_to_alarm=datapoints,
+                threshold=threshold,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",
+                tags=tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+        alarms: list[aws.cloudwatch.MetricAlarm] = []
+        if target_group is not None and load_balancer is not None:
+            alb_dimensions = {"TargetGroup": target_group, "LoadBalancer": load_balancer}
+            alarms.append(
+                alarm(
+                    "alb-target-5xx",
+                    "Targets behind the load balancer answer with 5XX errors: roll back.",
+                    "AWS/ApplicationELB",
+                    "HTTPCode_Target_5XX_Count",
+                    "Sum",
+                    alb_5xx,
+                    alb_dimensions,
+                )
+            )
+            alarms.append(
+                alarm(
+                    "alb-unhealthy-hosts",
+                    "Targets fail the load balancer's health check: roll back.",
+                    "AWS/ApplicationELB",
+                    "UnHealthyHostCount",
+                    "Maximum",
+                    alb_unhealthy,
+                    alb_dimensions,
+                )
+            )
+        if function_name is not None:
+            lambda_dimensions: dict[str, pulumi.Input[str]] = {"FunctionName": function_name}
+            if alias is not None:
+                lambda_dimensions["Resource"] = pulumi.Output.concat(function_name, ":", alias)
+            alarms.append(
+                alarm(
+                    "lambda-errors",
+                    "The function's invocations fail: roll back.",
+                    "AWS/Lambda",
+                    "Errors",
+                    "Sum",
+                    lambda_errors,
+                    lambda_dimensions,
+                )
+            )
+            alarms.append(
+                alarm(
+                    "lambda-throttles",
+                    "The function's invocations are throttled: roll back.",
+                    "AWS/Lambda",
+                    "Throttles",
+                    "Sum",
+                    lambda_throttles,
+                    lambda_dimensions,
+                )
+            )
+
+        self.alarm_names = pulumi.Output.all(*[a.name for a in alarms])
+        self.alarm_arns = pulumi.Output.all(*[a.arn for a in alarms])
+        self.register_outputs({"alarm_names": self.alarm_names, "alarm_arns": self.alarm_arns})
+
+
+def _validate(
+    *,
+    target_group: object,
+    load_balancer: object,
+    function_name: object,
+    alias: object,
+    period: int,
+    evaluation_periods: int,
+    datapoints: int,
+    thresholds: Mapping[str, float],
+) -> None:
+    if (target_group is None) != (load_balancer is None):
+        given, missing = (
+            ("target_group_arn_suffix", "load_balancer_arn_suffix")
+            if load_balancer is None
+            else ("load_balancer_arn_suffix", "target_group_arn_suffix")
+        )
+        raise ValueError(
+            f"release alarms: {given} is set but {missing} is not; ALB alarms need both "
+            "(the `arn_suffix` outputs of the target group and of the load balancer)"
+        )
+    if alias is not None and function_name is None:
+        raise ValueError(
+            "release alarms: alias is set but function_name is not; give the Lambda "
+            "function_name the alias belongs to"
+        )
+    if target_group is None and function_name is None:
+        raise ValueError(
+            "release alarms: no target given; set target_group_arn_suffix and "
+            "load_balancer_arn_suffix (ALB) or function_name (Lambda), or both"
+        )
+    if period <= 0 or period % 60:
+        raise ValueError(
+            f"release alarms: period_seconds {period!r} must be a positive multiple of 60 "
+            "(ALB and Lambda metrics are published per minute)"
+        )
+    if evaluation_periods < 1:
+        raise ValueError(
+            f"release alarms: evaluation_periods {evaluation_periods!r} must be at least 1"
+        )
+    if not 1 <= datapoints <= evaluation_periods:
+        raise ValueError(
+            f"release alarms: datapoints_to_alarm {datapoints!r} must be between 1 and "
+            f"evaluation_periods ({evaluation_periods})"
+        )
+    for key, value in thresholds.items():
+        if value < 0:
+            raise ValueError(f"release alarms: {key} {value!r} must not be negative")
