@@ -1,0 +1,367 @@
+"""Every stack file in the repo, run through the real `__main__.py` under Pulumi's mocks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError
+from tests.harness import (
+    ACCOUNT,
+    PROJECT,
+    REGION,
+    ROOT,
+    Resource,
+    StackRun,
+    flatten_stack_config,
+    iter_stacks,
+    run_program,
+)
+
+STACKS = dict(iter_stacks())
+PIPELINE = "aws:codepipeline/pipeline:Pipeline"
+PROJECT_TYPE = "aws:codebuild/project:Project"
+GROUP = "aws:codedeploy/deploymentGroup:DeploymentGroup"
+APP = "aws:codedeploy/application:Application"
+SNAPSHOT = ROOT / "tests" / "snapshots" / "stateful_urns.json"
+# Types holding data or identity that must survive a refactor: a renamed logical name would
+# replace them (a new bucket, a new connection needing a new GitHub handshake, a new topic
+# whose subscribers must confirm again).
+STATEFUL = {
+    "aws:s3/bucket:Bucket",
+    "aws:codeconnections/connection:Connection",
+    "aws:sns/topic:Topic",
+    "aws:kms/key:Key",
+    "aws:cloudwatch/logGroup:LogGroup",
+    PIPELINE,
+}
+UNTAGGABLE = {
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:codedeploy/deploymentConfig:DeploymentConfig",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:sns/topicSubscription:TopicSubscription",
+}
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, StackRun]:
+    """Each stack evaluated once for the whole module (about a second each)."""
+    out = {}
+    for stack, path in STACKS.items():
+        flat, secrets = flatten_stack_config(path)
+        out[stack] = run_program(stack, flat, secrets)
+    return out
+
+
+def pipelines(run: StackRun) -> dict[str, Resource]:
+    return {
+        r.inputs["name"].removesuffix(f"-{stage_of(run)}-pipeline"): r
+        for r in run.recorder.of_type(PIPELINE)
+    }
+
+
+def stage_of(run: StackRun) -> str:
+    return run.recorder.of_type(PIPELINE)[0].inputs["tags"]["cicd:stage"]
+
+
+def stage(pipeline: Resource, name: str) -> dict[str, Any]:
+    found = [s for s in pipeline.inputs["stages"] if s["name"] == name]
+    assert found, f"{pipeline.inputs['name']} has no {name} stage"
+    return found[0]
+
+
+def stage_names(pipeline: Resource) -> list[str]:
+    return [s["name"] for s in pipeline.inputs["stages"]]
+
+
+def test_there_is_one_stack_file_per_environment() -> None:
+    assert set(STACKS) == {"dev", "staging", "prod"}
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_each_stack_declares_a_complete_chain_per_service(
+    runs: dict[str, StackRun], stack: str
+) -> None:
+    run = runs[stack]
+    by_service = pipelines(run)
+    assert set(by_service) == {"web", "thumbnailer"}
+    for service, pipeline in by_service.items():
+        assert pipeline.inputs["pipelineType"] == "V2"
+        names = stage_names(pipeline)
+        assert names[:3] == ["Source", "Build", "Test"], f"{service}: {names}"
+        assert names[-1] == "Deploy"
+        assert run.exports["services"][service]["pipeline_name"] == f"{service}-{stack}-pipeline"
+    assert len(run.recorder.of_type("aws:codeconnections/connection:Connection")) == 1
+    assert len(run.recorder.of_type("aws:s3/bucket:Bucket")) == 1, "one bucket shared by services"
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_pipeline_actions_are_wired_to_the_created_resources(
+    runs: dict[str, StackRun], stack: str
+) -> None:
+    run = runs[stack]
+    rec = run.recorder
+    connection = rec.one("aws:codeconnections/connection:Connection")
+    bucket = rec.one("aws:s3/bucket:Bucket")
+    project_names = {r.inputs["name"] for r in rec.of_type(PROJECT_TYPE)}
+    for service, pipeline in pipelines(run).items():
+        source = stage(pipeline, "Source")["actions"][0]
+        assert source["configuration"]["ConnectionArn"] == connection.state["arn"], service
+        assert source["configuration"]["BranchName"] == ("develop" if stack == "dev" else "main")
+        assert source["configuration"]["FullRepositoryId"] == f"acme/{service}"
+        assert pipeline.inputs["artifactStores"][0]["location"] == bucket.state["bucket"]
+        build = stage(pipeline, "Build")["actions"][0]
+        assert build["configuration"]["ProjectName"] == f"{service}-{stack}-build"
+        assert build["configuration"]["ProjectName"] in project_names
+        for test in stage(pipeline, "Test")["actions"]:
+            assert test["configuration"]["ProjectName"] == f"{service}-{stack}-test-{test['name']}"
+            assert test["configuration"]["ProjectName"] in project_names
+            assert test["runOrder"] == 1, "suites run in parallel"
+        trigger = pipeline.inputs["triggers"][0]["gitConfiguration"]
+        assert trigger["sourceActionName"] == source["name"]
+        assert trigger["pushes"][0]["branches"]["includes"] == [
+            source["configuration"]["BranchName"]
+        ]
+        role = next(
+            r for r in rec.of_type("aws:iam/role:Role") if r.name == f"{service}-pipeline-role"
+        )
+        assert pipeline.inputs["roleArn"] == role.state["arn"]
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_deploy_actions_name_the_created_codedeploy_app_and_groups(
+    runs: dict[str, StackRun], stack: str
+) -> None:
+    rec = runs[stack].recorder
+    web = pipelines(runs[stack])["web"]
+    action = stage(web, "Deploy")["actions"][0]
+    assert action["provider"] == "CodeDeploy"
+    app = rec.one(APP, "web-deploy-app")
+    group = rec.one(GROUP, "web-deploy-web")
+    assert action["configuration"]["ApplicationName"] == app.state["name"] == f"web-{stack}"
+    assert action["configuration"]["DeploymentGroupName"] == group.inputs["deploymentGroupName"]
+    assert group.inputs["appName"] == app.state["name"]
+    lambda_action = stage(pipelines(runs[stack])["thumbnailer"], "Deploy")["actions"][0]
+    assert lambda_action["provider"] == "Lambda"
+    assert lambda_action["configuration"]["FunctionName"] == f"thumbnailer-{stack}"
+    assert lambda_action["configuration"]["FunctionAlias"] == "live"
+    assert rec.one(APP, "thumbnailer-deploy-app").inputs["computePlatform"] == "Lambda"
+
+
+def test_environments_differ_the_way_real_ones_do(runs: dict[str, StackRun]) -> None:
+    def web(stack: str) -> Resource:
+        return pipelines(runs[stack])["web"]
+
+    def config_of(stack: str) -> str:
+        return runs[stack].recorder.one(GROUP, "web-deploy-web").inputs["deploymentConfigName"]
+
+    assert config_of("dev") == "CodeDeployDefault.AllAtOnce"
+    assert config_of("staging") == "CodeDeployDefault.HalfAtATime"
+    assert config_of("prod") == "CodeDeployDefault.OneAtATime"
+    assert "Approval" not in stage_names(web("dev"))
+    assert "Approval" not in stage_names(web("staging"))
+    assert "Approval" in stage_names(web("prod"))
+    assert web("dev").inputs["executionMode"] == "SUPERSEDED"
+    assert web("prod").inputs["executionMode"] == "QUEUED"
+    retention = {
+        stack: {
+            r.inputs["retentionInDays"]
+            for r in runs[stack].recorder.of_type("aws:cloudwatch/logGroup:LogGroup")
+        }
+        for stack in STACKS
+    }
+    assert retention == {"dev": {14}, "staging": {30}, "prod": {365}}
+    lambda_strategy = {
+        stack: stage(pipelines(runs[stack])["thumbnailer"], "Deploy")["actions"][0][
+            "configuration"
+        ]["DeployStrategy"]
+        for stack in STACKS
+    }
+    assert lambda_strategy == {
+        "dev": "AllAtOnce",
+        "staging": "Linear10PercentEvery1Minute",
+        "prod": "Canary10Percent5Minutes",
+    }
+
+
+def test_production_approval_names_the_commit_and_links_to_it(runs: dict[str, StackRun]) -> None:
+    approve = stage(pipelines(runs["prod"])["web"], "Approval")["actions"][0]
+    assert (approve["category"], approve["provider"], approve["name"]) == (
+        "Approval",
+        "Manual",
+        "Approve",
+    )
+    config = approve["configuration"]
+    assert "#{SourceVariables.CommitId}" in config["CustomData"]
+    assert "#{SourceVariables.CommitMessage}" in config["CustomData"]
+    assert (
+        config["ExternalEntityLink"]
+        == "https://github.com/acme/web/commit/#{SourceVariables.CommitId}"
+    )
+    topic = runs["prod"].recorder.one("aws:sns/topic:Topic", "web-releases-topic")
+    assert config["NotificationArn"] == topic.state["arn"]
+    assert approve["timeoutInMinutes"] == 480
+    source = stage(pipelines(runs["prod"])["web"], "Source")["actions"][0]
+    assert source["namespace"] == "SourceVariables"
+
+
+def test_production_watches_alarms_bakes_rolls_back_and_keeps_a_window(
+    runs: dict[str, StackRun],
+) -> None:
+    rec = runs["prod"].recorder
+    deploy = stage(pipelines(runs["prod"])["web"], "Deploy")
+    assert deploy["onFailure"] == {"result": "ROLLBACK"}
+    rules = deploy["onSuccess"]["condition"]["rules"]
+    created = {
+        r.inputs["name"]
+        for r in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if r.name.startswith("web-")
+    }
+    watched = {r["configuration"]["AlarmName"] for r in rules}
+    assert watched == created | {"web-prod-p99-latency"}
+    assert {r["configuration"]["WaitTime"] for r in rules} == {"15"}
+    assert deploy["onSuccess"]["condition"]["result"] == "ROLLBACK"
+    window = deploy["beforeEntry"]["condition"]["rules"][0]
+    assert window["ruleTypeId"]["provider"] == "DeploymentWindow"
+    assert window["configuration"] == {"Cron": "* * 9-15 ? * MON-FRI", "TimeZone": "Europe/Berlin"}
+    group = rec.one(GROUP, "web-deploy-web").inputs
+    assert set(group["alarmConfiguration"]["alarms"]) == watched
+    assert group["autoRollbackConfiguration"]["events"] == [
+        "DEPLOYMENT_FAILURE",
+        "DEPLOYMENT_STOP_ON_ALARM",
+    ]
+    lambda_deploy = stage(pipelines(runs["prod"])["thumbnailer"], "Deploy")["actions"][0]
+    lambda_alarms = {
+        r.inputs["name"]
+        for r in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if r.name.startswith("thumbnailer-")
+    }
+    assert set(lambda_deploy["configuration"]["Alarms"].split(",")) == lambda_alarms
+
+
+def test_dev_has_none_of_the_production_gates(runs: dict[str, StackRun]) -> None:
+    rec = runs["dev"].recorder
+    for service, pipeline in pipelines(runs["dev"]).items():
+        deploy = stage(pipeline, "Deploy")
+        assert "onSuccess" not in deploy and "beforeEntry" not in deploy, service
+        assert deploy["onFailure"] == {"result": "ROLLBACK"}
+    assert rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []
+    assert rec.of_type("aws:sns/topic:Topic") == []
+    group = rec.one(GROUP, "web-deploy-web").inputs
+    assert "alarmConfiguration" not in group
+    assert group["autoRollbackConfiguration"] == {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]}
+
+
+def test_only_production_protects_and_retains_its_stateful_resources(
+    runs: dict[str, StackRun],
+) -> None:
+    prod = runs["prod"].recorder
+    bucket = prod.one("aws:s3/bucket:Bucket")
+    assert (bucket.protect, bucket.retain_on_delete, bucket.inputs["forceDestroy"]) == (
+        True,
+        True,
+        False,
+    )
+    for topic in prod.of_type("aws:sns/topic:Topic"):
+        assert topic.protect and topic.retain_on_delete, topic.name
+    for key in prod.of_type("aws:kms/key:Key"):
+        assert key.protect and key.retain_on_delete, key.name
+    assert prod.one("aws:codeconnections/connection:Connection").read, (
+        "prod adopts the shared connection"
+    )
+    dev = runs["dev"].recorder
+    assert not any(r.protect for r in dev.resources), [r.name for r in dev.resources if r.protect]
+    assert dev.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_every_taggable_resource_names_service_stage_and_manager(
+    runs: dict[str, StackRun], stack: str
+) -> None:
+    for r in runs[stack].recorder.resources:
+        if not r.custom or r.typ in UNTAGGABLE or r.read:
+            continue
+        tags = r.inputs.get("tags")
+        assert tags, f"{r.typ} {r.name} has no tags"
+        assert tags["cicd:stage"] == stack, r.name
+        assert tags["cicd:managed-by"] == f"pulumi:{PROJECT}/{stack}", r.name
+        assert tags["cicd:service"] in {"web", "thumbnailer", PROJECT}, r.name
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_children_are_parented_to_their_components(runs: dict[str, StackRun], stack: str) -> None:
+    components = {r.urn for r in runs[stack].recorder.resources if not r.custom}
+    for r in runs[stack].recorder.resources:
+        if r.typ.startswith("aws:"):
+            assert r.parent in components, f"{r.name} is not inside a component"
+
+
+def stateful_urns(runs: dict[str, StackRun]) -> dict[str, list[str]]:
+    return {
+        stack: sorted(r.urn for r in run.recorder.resources if r.typ in STATEFUL)
+        for stack, run in sorted(runs.items())
+    }
+
+
+def test_stateful_resource_urns_match_the_snapshot(runs: dict[str, StackRun]) -> None:
+    """A changed URN means Pulumi would replace the resource: add an alias, then the snapshot.
+
+    Regenerate after an intended change: UPDATE_SNAPSHOTS=1 pytest tests/test_stacks.py
+    """
+    current = stateful_urns(runs)
+    import os
+
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(json.dumps(current, indent=2) + "\n")
+    expected = json.loads(SNAPSHOT.read_text())
+    for stack in current:
+        missing = sorted(set(expected.get(stack, [])) - set(current[stack]))
+        assert not missing, (
+            f"{stack}: these stateful resources would be replaced or deleted: {missing}"
+        )
+    assert current == expected
+
+
+def test_a_stack_with_config_mistakes_declares_nothing_and_lists_them_all(tmp_path: Path) -> None:
+    flat, secrets = flatten_stack_config(STACKS["prod"])
+    services = json.loads(flat[f"{PROJECT}:services"])
+    services[0]["deploy"]["strategy"] = "CodeDeployDefault.AllAtOnse"
+    services[1]["build"] = {"environment": {"SIGNING_KEY": "abc123"}}
+    flat[f"{PROJECT}:services"] = json.dumps(services)
+    flat[f"{PROJECT}:artifact"] = "{}"
+    with pytest.raises(ConfigError) as caught:
+        run_program("prod", flat, secrets)
+    message = str(caught.value)
+    assert "3 problem(s)" in message
+    assert f"{PROJECT}:artifact: unknown key" in message
+    assert "services[0].deploy.strategy" in message
+    assert "services[1].build.environment.SIGNING_KEY: looks like a secret" in message
+
+
+def test_outputs_give_people_what_they_need_after_pulumi_up(runs: dict[str, StackRun]) -> None:
+    dev = runs["dev"].exports
+    assert dev["connection_status"] == "PENDING", "a new connection waits for the GitHub handshake"
+    assert dev["connection_console_url"].endswith(f"region={REGION}")
+    assert dev["artifact_bucket"] == f"{PROJECT}-dev-artifacts-{ACCOUNT}-{REGION}"
+    web = dev["services"]["web"]
+    assert web["build_project"] == "web-dev-build"
+    assert web["test_projects"] == {
+        "unit": "web-dev-test-unit",
+        "functional": "web-dev-test-functional",
+    }
+    assert web["codedeploy_application"] == "web-dev"
+    assert web["deployment_groups"] == {"web": "web-dev-web"}
+    assert web["pipeline_url"].startswith(
+        f"https://{REGION}.console.aws.amazon.com/codesuite/codepipeline/"
+    )
+    prod = runs["prod"].exports["services"]["web"]
+    assert prod["approver_policy_arn"] == f"arn:aws:iam::{ACCOUNT}:policy/web-prod-approvers"
