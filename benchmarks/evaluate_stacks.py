@@ -28,7 +28,7 @@ from tests.harness import PROJECT, flatten_stack_config, iter_stacks, run_progra
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Time stack validation and evaluation.")
     parser.add_argument("--repeat", type=int, default=5, help="runs per stack (default 5)")
     repeat = parser.parse_args().repeat
 
