@@ -78,11 +78,7 @@ def test_wildcard_resources_appear_only_where_aws_forces_them(
     documents: list[tuple[str, Resource, dict[str, Any]]],
 ) -> None:
     for stack, resource, statement in statements(documents):
-        if (
-            resource.typ in KEY_POLICY_TYPES
-            or "Principal" in statement
-            and resource.name.endswith("role")
-        ):
+        if resource.typ in KEY_POLICY_TYPES:
             continue
         for arn in as_list(statement.get("Resource", [])):
             if arn == "*":
