@@ -173,6 +173,7 @@ def role_policy(
     deployment_config_name: str | None,
     function_names: Sequence[str],
     alarm_names: Sequence[str],
+    pipeline_name: str = "",
     topic_arn: str | None,
     topic_kms_key_arn: str | None = None,
 ) -> str:
@@ -232,6 +233,18 @@ def role_policy(
                     "lambda:UpdateFunctionCode",
                 ],
                 "Resource": sorted(functions + [f"{f}:*" for f in functions]),
+            }
+        )
+        # The Lambda deploy action writes its progress to the pipeline's own log group.
+        log_group = (
+            f"arn:aws:logs:{region}:{account_id}:log-group:/aws/codepipeline/{pipeline_name}"
+        )
+        statements.append(
+            {
+                "Sid": "LambdaDeployActionLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [log_group, f"{log_group}:*"],
             }
         )
     if alarm_names:
@@ -368,7 +381,9 @@ class DeliveryPipeline(pulumi.ComponentResource):
                 topic_kms_key_arn=topic_kms_key_arn,
             ).apply(
                 lambda a: role_policy(
-                    function_names=sorted({t["function_name"] for t in lambda_targets}), **a
+                    function_names=sorted({t["function_name"] for t in lambda_targets}),
+                    pipeline_name=pipeline_name,
+                    **a,
                 )
             ),
             opts=pulumi.ResourceOptions(parent=self),
