@@ -40,11 +40,11 @@ def main() -> None:
         raw = {
             k.split(":", 1)[1]: json.loads(v)
             for k, v in flat.items()
-            if k.startswith(f"{PROJECT}:")
+            if k.startswith(f"{PROJECT}:") and k not in secrets
         }
         t0 = time.perf_counter()
         for _ in range(repeat):
-            parse_settings(PROJECT, stack, raw)
+            parse_settings(PROJECT, stack, raw, github_token="secret")
         validate_ms = (time.perf_counter() - t0) * 1000 / repeat
         timings = []
         count = 0

@@ -544,6 +544,32 @@ class EnvironmentSettings(_Model):
         return self.production if self.protect is None else self.protect
 
 
+class Reviewers(_Model):
+    users: list[int] = Field(default_factory=list, max_length=6, description="GitHub user IDs")
+    teams: list[int] = Field(default_factory=list, max_length=6, description="GitHub team IDs")
+
+
+class GitHubSettings(_Model):
+    """The infrastructure repository's side: OIDC roles in AWS, environments in GitHub."""
+
+    repository: Annotated[str, Field(pattern=REPOSITORY_PATTERN, description="this repo")]
+    manage_repository: bool = Field(
+        default=True, description="manage environments, variables, ruleset (needs githubToken)"
+    )
+    oidc_provider_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$",
+        description="omit in the one stack per account that creates the provider",
+    )
+    owns_ruleset: bool = False
+    reviewers: Reviewers = Field(default_factory=Reviewers)
+    deploy_branches: list[str] = Field(default_factory=lambda: ["main"], min_length=1)
+    state_bucket_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$")
+    state_kms_key_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$"
+    )
+
+
 class Settings(_Model):
     """Everything one stack (one environment) declares."""
 
@@ -552,6 +578,7 @@ class Settings(_Model):
     artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
     environment: EnvironmentSettings = Field(default_factory=EnvironmentSettings)
     services: list[ServiceSettings] = Field(min_length=1)
+    github: GitHubSettings | None = None
 
     @field_validator("services")
     @classmethod
@@ -583,16 +610,29 @@ class Settings(_Model):
 
 # Reading and reporting -----------------------------------------------------------------------
 
-TOP_LEVEL_KEYS = ("connection", "artifacts", "environment", "services")
+TOP_LEVEL_KEYS = ("connection", "artifacts", "environment", "services", "github")
+TOKEN_KEY = "githubToken"
 
 
-def parse_settings(namespace: str, stage: str, raw: Mapping[str, Any]) -> Settings:
+def parse_settings(
+    namespace: str,
+    stage: str,
+    raw: Mapping[str, Any],
+    *,
+    github_token: Literal["missing", "plaintext", "secret"] = "missing",
+    github_provider_owner: str | None = None,
+) -> Settings:
     """Validate raw config values (already JSON-decoded) into `Settings`, or raise `ConfigError`.
 
     `raw` maps top-level keys (without namespace) to values; keys outside `TOP_LEVEL_KEYS` are
-    reported as unknown. Pure: does not touch Pulumi's runtime, so it is easy to test.
+    reported as unknown. `github_token` says how `githubToken` is set (its value never comes
+    here); `github_provider_owner` is the pulumi-github provider's `github:owner`, if set.
+    Pure: does not touch Pulumi's runtime, so it is easy to test.
     """
     problems: list[str] = []
+    problems.extend(
+        _github_problems(namespace, raw.get("github"), github_token, github_provider_owner)
+    )
     for key in sorted(set(raw) - set(TOP_LEVEL_KEYS)):
         problems.append(
             _problem(
@@ -617,6 +657,43 @@ def parse_settings(namespace: str, stage: str, raw: Mapping[str, Any]) -> Settin
             "nothing was deployed:\n" + "\n".join(problems)
         )
     return settings
+
+
+def _github_problems(
+    namespace: str, github: Any, token: str, provider_owner: str | None
+) -> list[str]:
+    """Cross-key problems of the GitHub side that no single model can see."""
+    if not isinstance(github, Mapping):
+        return []
+    found = []
+    if github.get("manage_repository", True) and token != "secret":
+        found.append(
+            _problem(
+                namespace,
+                ("github", "manage_repository"),
+                True,
+                f"managing the GitHub repository needs a token in {namespace}:{TOKEN_KEY}, "
+                + ("set in plaintext; it must be a secret" if token == "plaintext" else "not set"),
+                f"pulumi config set --secret {TOKEN_KEY} (prompts), or set "
+                f"github.manage_repository to false",
+            )
+        )
+    repository = github.get("repository")
+    if provider_owner and isinstance(repository, str) and "/" in repository:
+        owner = repository.split("/", 1)[0]
+        if owner.lower() != provider_owner.lower():
+            found.append(
+                _problem(
+                    namespace,
+                    ("github", "repository"),
+                    repository,
+                    f"its owner {owner!r} differs from the GitHub provider's owner "
+                    f"{provider_owner!r} (github:owner), so the provider would manage another "
+                    "organisation's repository",
+                    f"pulumi config set github:owner {owner} (or fix github.repository)",
+                )
+            )
+    return found
 
 
 def _plaintext_secrets(namespace: str, services: Any) -> list[str]:
@@ -656,8 +733,18 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
     When `config` is omitted, the project's own namespace is used. Values set with `--secret`
     under this project's keys are rejected: secrets belong in Secrets Manager/SSM references.
     """
+    from pulumi.runtime import config as runtime_config
+
     config = config or pulumi.Config()
     namespace = config.name
+    token_key = f"{namespace}:{TOKEN_KEY}"
+    token: Literal["missing", "plaintext", "secret"] = "missing"
+    if runtime_config.get_config(token_key) is not None:
+        # The CLI's language host may pass secret keys by environment rather than by API.
+        secret = runtime_config.is_config_secret(token_key) or (
+            token_key in runtime_config.get_config_secret_keys_env()
+        )
+        token = "secret" if secret else "plaintext"
     raw: dict[str, Any] = {}
     for key in _keys_in_namespace(namespace):
         text = config.get(key)
@@ -667,7 +754,13 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
             raw[key] = json.loads(text)
         except json.JSONDecodeError:
             raw[key] = text
-    return parse_settings(namespace, pulumi.get_stack(), raw)
+    return parse_settings(
+        namespace,
+        pulumi.get_stack(),
+        raw,
+        github_token=token,
+        github_provider_owner=pulumi.Config("github").get("owner"),
+    )
 
 
 def _keys_in_namespace(namespace: str) -> list[str]:
@@ -677,7 +770,7 @@ def _keys_in_namespace(namespace: str) -> list[str]:
 
     everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     prefix = f"{namespace}:"
-    # Keys for other components (e.g. `github`, `githubToken`) are read elsewhere.
+    # The token is read where it is used (`require_secret`), never into plain settings.
     return sorted(
         k[len(prefix) :]
         for k in everything
@@ -686,7 +779,7 @@ def _keys_in_namespace(namespace: str) -> list[str]:
 
 
 # Keys in this namespace that other parts of the program read (see `__main__.py`).
-OTHER_KEYS: set[str] = {"github", "githubToken"}
+OTHER_KEYS: set[str] = {TOKEN_KEY}
 
 
 def _path(loc: tuple[Any, ...]) -> str:

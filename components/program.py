@@ -13,9 +13,17 @@ import pulumi
 
 from components.artifact_store import ArtifactStore
 from components.build_project import BuildVariable
-from components.config import BuildSettings, DeploySettings, ServiceSettings, Settings
+from components.config import (
+    BuildSettings,
+    DeploySettings,
+    GitHubSettings,
+    ServiceSettings,
+    Settings,
+)
 from components.connection import GitHubConnection
 from components.deployment import TargetArgs
+from components.github_oidc import GitHubActionsOidc, GitHubActionsOidcArgs
+from components.github_repository import GitHubRepositorySettings
 from components.service_pipeline import (
     AlarmTargetArgs,
     BuildArgs,
@@ -194,10 +202,55 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
             "release_topic_arn": chain.topic_arn,
             "approver_policy_arn": chain.approver_policy_arn,
         }
+    outputs: dict[str, Any] = {}
+    if settings.github is not None:
+        outputs.update(declare_github_side(settings, settings.github))
     return {
+        **outputs,
         "connection_arn": connection.arn,
         "connection_status": connection.status,
         "connection_console_url": connection.console_url,
         "artifact_bucket": store.bucket_name,
         "services": services,
+    }
+
+
+def declare_github_side(settings: Settings, github: GitHubSettings) -> dict[str, Any]:
+    """OIDC roles for GitHub Actions and, when managed, the repository's environment/variables."""
+    project = pulumi.get_project()
+    oidc_args: GitHubActionsOidcArgs = {
+        # One pair of roles per stack, shared by all its services: named after the project.
+        "service": project,
+        "stage": settings.stage,
+        "repository": github.repository,
+        "managed_services": [s.name for s in settings.services],
+    }
+    if github.oidc_provider_arn:
+        oidc_args["oidc_provider_arn"] = github.oidc_provider_arn
+    if github.state_bucket_arn:
+        oidc_args["state_bucket_arn"] = github.state_bucket_arn
+    if github.state_kms_key_arn:
+        oidc_args["state_kms_key_arn"] = github.state_kms_key_arn
+    oidc = GitHubActionsOidc("github-actions", oidc_args)
+    if github.manage_repository:
+        GitHubRepositorySettings(
+            "github-repository",
+            {
+                "repository": github.repository,
+                "stage": settings.stage,
+                "stack_name": pulumi.get_stack(),
+                "preview_role_arn": oidc.preview_role_arn,
+                "deploy_role_arn": oidc.deploy_role_arn,
+                # Validated as a secret before anything was declared; stays one in state.
+                "github_token": pulumi.Config().require_secret("githubToken"),
+                "reviewer_user_ids": list(github.reviewers.users),
+                "reviewer_team_ids": list(github.reviewers.teams),
+                "deploy_branches": list(github.deploy_branches),
+                "owns_ruleset": github.owns_ruleset,
+            },
+        )
+    return {
+        "github_preview_role_arn": oidc.preview_role_arn,
+        "github_deploy_role_arn": oidc.deploy_role_arn,
+        "github_oidc_provider_arn": oidc.oidc_provider_arn,
     }

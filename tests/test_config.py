@@ -19,12 +19,18 @@ NS = PROJECT
 def stack_raw(stack: str) -> dict[str, Any]:
     """The project's keys of a real stack file, without the namespace prefix."""
     config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-    return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NS}:")}
+    # The token is a `secure:` value read elsewhere; tests say how it is set via `github_token`.
+    return {
+        k.split(":", 1)[1]: v
+        for k, v in config.items()
+        if k.startswith(f"{NS}:") and k != f"{NS}:githubToken"
+    }
 
 
-def errors_of(raw: dict[str, Any], stage: str = "prod") -> str:
+def errors_of(raw: dict[str, Any], stage: str = "prod", **kwargs: Any) -> str:
+    kwargs.setdefault("github_token", "secret")
     with pytest.raises(ConfigError) as caught:
-        parse_settings(NS, stage, raw)
+        parse_settings(NS, stage, raw, **kwargs)
     return str(caught.value)
 
 
@@ -35,7 +41,7 @@ def prod() -> dict[str, Any]:
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_every_sample_stack_file_is_valid(stack: str) -> None:
-    settings = parse_settings(NS, stack, stack_raw(stack))
+    settings = parse_settings(NS, stack, stack_raw(stack), github_token="secret")
     assert settings.stage == stack
     assert {s.name for s in settings.services} == {"web", "thumbnailer"}
 
@@ -114,7 +120,7 @@ def test_secret_names_are_recognised(name: str, secret: bool) -> None:
 
 
 def test_secret_references_are_accepted(prod: dict[str, Any]) -> None:
-    settings = parse_settings(NS, "prod", prod)
+    settings = parse_settings(NS, "prod", prod, github_token="secret")
     token = settings.services[0].build.environment["NPM_TOKEN"]
     assert token.secret is not None and token.value is None
 
@@ -197,25 +203,61 @@ def test_execution_mode_defaults_to_queued_only_in_production(prod: dict[str, An
     for service in prod["services"]:
         service.pop("execution_mode", None)
     assert (
-        parse_settings(NS, "prod", prod).execution_mode(
-            parse_settings(NS, "prod", prod).services[0]
+        parse_settings(NS, "prod", prod, github_token="secret").execution_mode(
+            parse_settings(NS, "prod", prod, github_token="secret").services[0]
         )
         == "QUEUED"
     )
     dev = stack_raw("dev")
     for service in dev["services"]:
         service.pop("execution_mode", None)
-    settings = parse_settings(NS, "dev", dev)
+    settings = parse_settings(NS, "dev", dev, github_token="secret")
     assert settings.execution_mode(settings.services[0]) == "SUPERSEDED"
 
 
 def test_load_settings_reads_the_stack_config_and_reports_typos_in_top_level_keys() -> None:
     reset_pulumi("dev", Recorder())
     flat = {f"{NS}:{k}": json.dumps(v) for k, v in stack_raw("dev").items()}
+    flat[f"{NS}:githubToken"] = "token-placeholder"
     flat[f"{NS}:servics"] = "[]"
-    pulumi.runtime.set_all_config(flat, [])
+    pulumi.runtime.set_all_config(flat, [f"{NS}:githubToken"])
     with pytest.raises(ConfigError, match=rf"{NS}:servics: unknown key"):
         load_settings()
     del flat[f"{NS}:servics"]
-    pulumi.runtime.set_all_config(flat, [])
+    pulumi.runtime.set_all_config(flat, [f"{NS}:githubToken"])
     assert [s.name for s in load_settings().services] == ["web", "thumbnailer"]
+
+
+def test_github_management_without_a_token_is_an_error(prod: dict[str, Any]) -> None:
+    message = errors_of(prod, github_token="missing")
+    assert f"{NS}:github.manage_repository: managing the GitHub repository needs a token" in message
+    assert "pulumi config set --secret githubToken" in message
+
+
+def test_a_plaintext_github_token_is_refused_through_the_real_config_reader() -> None:
+    reset_pulumi("dev", Recorder())
+    flat = {f"{NS}:{k}": json.dumps(v) for k, v in stack_raw("dev").items()}
+    flat[f"{NS}:githubToken"] = "ghp_plaintext"
+    pulumi.runtime.set_all_config(flat, [])
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "set in plaintext; it must be a secret" in str(caught.value)
+    assert "ghp_plaintext" not in str(caught.value)
+
+
+def test_a_repository_outside_the_github_providers_owner_is_an_error(prod: dict[str, Any]) -> None:
+    message = errors_of(prod, github_provider_owner="other-org")
+    assert (
+        f"{NS}:github.repository: its owner 'acme' differs from the GitHub provider's owner 'other-org'"
+        in message
+    )
+    assert "pulumi config set github:owner acme" in message
+    parse_settings(NS, "prod", prod, github_token="secret", github_provider_owner="ACME")
+
+
+def test_github_keys_are_validated_like_the_rest(prod: dict[str, Any]) -> None:
+    prod["github"]["oidc_provider_arn"] = "arn:aws:iam::111111111111:oidc-provider/example.com"
+    prod["github"]["reviewer"] = ["alice"]
+    message = errors_of(prod)
+    assert f"{NS}:github.oidc_provider_arn" in message
+    assert f"{NS}:github.reviewer: unknown key; allowed here:" in message

@@ -16,7 +16,14 @@ FORCED_WILDCARD_RESOURCES = {
     "LaunchGreenFleet": "green instances of a blue/green deployment do not exist yet",
     "PassInstanceProfileRole": "the ASG's instance role is not managed here; limited to EC2",
     "DenyInsecureTransport": "a Deny: TLS is required for every principal and action",
+    "CreateKeysTaggedForStage": "kms:CreateKey has no ARN yet; limited by the request's stage tag",
 }
+# The GitHub Actions deploy role runs `pulumi up`: it must create, change, tag and delete every
+# resource type the project manages, so it gets whole services, but only on resources whose names
+# carry this stage's prefixes (checked below), never `"*"` actions.
+DEPLOY_ROLE_POLICY = "github-actions-deploy-permissions"
+# Resources whose ARNs end in a generated ID, so no name prefix can scope them.
+GENERATED_ID_RESOURCES = (":connection/*", ":notificationrule/*", ":key/*", "aws-service-role/*")
 # Key policies: "Resource": "*" means "this key" in a KMS key policy.
 KEY_POLICY_TYPES = {"aws:kms/key:Key"}
 
@@ -66,7 +73,7 @@ def test_no_allow_statement_grants_every_action_of_a_service(
     documents: list[tuple[str, Resource, dict[str, Any]]],
 ) -> None:
     for stack, resource, statement in statements(documents):
-        if statement["Effect"] != "Allow":
+        if statement["Effect"] != "Allow" or resource.name == DEPLOY_ROLE_POLICY:
             continue
         for action in as_list(statement.get("Action", [])):
             if resource.typ in KEY_POLICY_TYPES and statement.get("Sid") == "AccountAdministersKey":
@@ -97,6 +104,15 @@ def test_roles_can_be_assumed_only_by_their_service_for_this_account(
     for stack, role, document in trusts:
         for statement in document["Statement"]:
             principal = statement["Principal"]
+            if set(principal) == {"Federated"}:
+                # GitHub Actions roles: this repository only (exact claims: test_github_oidc.py).
+                assert statement["Action"] == "sts:AssumeRoleWithWebIdentity", role.name
+                claims = statement["Condition"]["StringEquals"]
+                assert claims["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+                assert claims["token.actions.githubusercontent.com:sub"].startswith(
+                    "repo:acme/delivery-platform:"
+                )
+                continue
             assert set(principal) == {"Service"}, f"{stack} {role.name}: {principal}"
             if principal["Service"] == "chatbot.amazonaws.com":
                 continue  # Chatbot documents no SourceAccount support; its role grants nothing
@@ -128,3 +144,24 @@ def test_pipeline_roles_touch_only_their_own_pipeline_resources(
                 f":function:{service}-{stack}" in a
                 for a in grants["DeployLambdaVersions"]["Resource"]
             )
+
+
+def test_the_deploy_role_is_scoped_to_this_stages_names(
+    documents: list[tuple[str, Resource, dict[str, Any]]],
+) -> None:
+    found = 0
+    for stack, resource, statement in statements(documents):
+        if resource.name != DEPLOY_ROLE_POLICY:
+            continue
+        found += 1
+        assert "*" not in as_list(statement["Action"]), f"{stack}: {statement['Sid']}"
+        for arn in as_list(statement["Resource"]):
+            if arn == "*":
+                assert statement["Sid"] in FORCED_WILDCARD_RESOURCES, statement["Sid"]
+            elif arn.endswith(GENERATED_ID_RESOURCES) or "oidc-provider/" in arn:
+                continue
+            else:
+                assert f"-{stack}" in arn, (
+                    f"{stack} {statement['Sid']}: {arn} is not limited to the stage"
+                )
+    assert found, "the deploy role's policy was not found"

@@ -46,6 +46,7 @@ UNTAGGABLE = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "aws:codedeploy/deploymentConfig:DeploymentConfig",
     "aws:sns/topicPolicy:TopicPolicy",
     "aws:sns/topicSubscription:TopicSubscription",
@@ -102,6 +103,7 @@ def test_each_stack_declares_a_complete_chain_per_service(
         assert run.exports["services"][service]["pipeline_name"] == f"{service}-{stack}-pipeline"
     assert len(run.recorder.of_type("aws:codeconnections/connection:Connection")) == 1
     assert len(run.recorder.of_type("aws:s3/bucket:Bucket")) == 1, "one bucket shared by services"
+    assert run.exports["github_deploy_role_arn"].endswith(f":role/{PROJECT}-{stack}-gha-deploy")
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
@@ -248,6 +250,31 @@ def test_production_watches_alarms_bakes_rolls_back_and_keeps_a_window(
     assert set(lambda_deploy["configuration"]["Alarms"].split(",")) == lambda_alarms
 
 
+def test_github_side_differs_per_environment(runs: dict[str, StackRun]) -> None:
+    env = "github:index/repositoryEnvironment:RepositoryEnvironment"
+    prod_env = runs["prod"].recorder.one(env).inputs
+    assert prod_env["environment"] == "prod"
+    assert prod_env["reviewers"][0]["users"] == [1234567]
+    assert prod_env["reviewers"][0]["teams"] == [7654321]
+    dev_env = runs["dev"].recorder.one(env).inputs
+    assert not dev_env.get("reviewers"), "dev deploys without a human gate"
+    ruleset = "github:index/repositoryRuleset:RepositoryRuleset"
+    assert [len(runs[s].recorder.of_type(ruleset)) for s in ("dev", "staging", "prod")] == [0, 0, 1]
+    oidc = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+    assert len(runs["staging"].recorder.of_type(oidc)) == 1, (
+        "staging creates the account's provider"
+    )
+    assert runs["prod"].recorder.of_type(oidc) == [], "prod reuses it by ARN"
+    deploy_var = next(
+        r
+        for r in runs["prod"].recorder.of_type(
+            "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+        )
+        if r.inputs["variableName"] == "PULUMI_DEPLOY_ROLE_ARN"
+    )
+    assert deploy_var.inputs["value"] == runs["prod"].exports["github_deploy_role_arn"]
+
+
 def test_dev_has_none_of_the_production_gates(runs: dict[str, StackRun]) -> None:
     rec = runs["dev"].recorder
     for service, pipeline in pipelines(runs["dev"]).items():
@@ -288,8 +315,8 @@ def test_every_taggable_resource_names_service_stage_and_manager(
     runs: dict[str, StackRun], stack: str
 ) -> None:
     for r in runs[stack].recorder.resources:
-        if not r.custom or r.typ in UNTAGGABLE or r.read:
-            continue
+        if not r.custom or r.typ in UNTAGGABLE or r.read or not r.typ.startswith("aws:"):
+            continue  # GitHub resources have no tags; AWS ones all must
         tags = r.inputs.get("tags")
         assert tags, f"{r.typ} {r.name} has no tags"
         assert tags["cicd:stage"] == stack, r.name
