@@ -1,0 +1,65 @@
+"""Which IAM action each AWS operation needs, and which operations each command calls.
+
+`errors` uses `IAM_ACTIONS` to name the missing permission when AWS answers "access denied";
+the docs' IAM table is checked against `COMMAND_PERMISSIONS` by a test, so the two cannot drift.
+It grants nothing: attaching a policy is the account administrator's job.
+"""
+
+from __future__ import annotations
+
+# Operation names as botocore reports them in `ClientError.operation_name`. The operation names
+# are unique across the four services the CLI uses, so the name alone identifies the action.
+IAM_ACTIONS: dict[str, str] = {
+    "GetResources": "tag:GetResources",
+    "GetPipeline": "codepipeline:GetPipeline",
+    "GetPipelineState": "codepipeline:GetPipelineState",
+    "GetPipelineExecution": "codepipeline:GetPipelineExecution",
+    "ListPipelineExecutions": "codepipeline:ListPipelineExecutions",
+    "StartPipelineExecution": "codepipeline:StartPipelineExecution",
+    "PutApprovalResult": "codepipeline:PutApprovalResult",
+    "RollbackStage": "codepipeline:RollbackStage",
+    "ListDeployments": "codedeploy:ListDeployments",
+    "GetDeployment": "codedeploy:GetDeployment",
+    "GetConnection": "codeconnections:GetConnection",
+}
+
+_FIND = ("tag:GetResources", "codepipeline:GetPipeline")
+_FOLLOW = ("codepipeline:GetPipelineExecution", "codepipeline:GetPipelineState")
+
+# What a user needs per command; `--wait` adds the `_FOLLOW` pair to the commands that take it.
+COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "status": (
+        *_FIND,
+        "codepipeline:GetPipelineState",
+        "codepipeline:ListPipelineExecutions",
+        "codedeploy:ListDeployments",
+        "codedeploy:GetDeployment",
+        "codeconnections:GetConnection",
+    ),
+    "releases": (*_FIND, "codepipeline:ListPipelineExecutions"),
+    "release": (
+        *_FIND,
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:StartPipelineExecution",
+        *_FOLLOW,
+    ),
+    "promote": (
+        *_FIND,
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:StartPipelineExecution",
+        *_FOLLOW,
+    ),
+    "approve": (*_FIND, *_FOLLOW, "codepipeline:PutApprovalResult"),
+    "reject": (*_FIND, *_FOLLOW, "codepipeline:PutApprovalResult"),
+    "rollback": (
+        *_FIND,
+        *_FOLLOW,
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:RollbackStage",
+    ),
+}
+
+
+def iam_action(operation_name: str) -> str:
+    """The IAM action for a botocore operation name, or a readable guess for unknown ones."""
+    return IAM_ACTIONS.get(operation_name, f"the permission for {operation_name}")

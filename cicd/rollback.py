@@ -1,0 +1,139 @@
+"""Roll the Deploy stage back to an earlier successful release (`rollback_stage`).
+
+Choosing the target is pure (`plan_rollback` over the newest-first history); so is the check that
+no deployment is running (`check_deploy_idle`). Confirmation reads one line from the injected
+stdin and refuses outright without a terminal, so a script never hangs on a prompt.
+
+"Previous release" means: the newest successful, non-rollback execution older than the release
+that is live, with a different commit. When the live release is itself a rollback, "older" is
+counted from the release it restored, so running `cicd rollback` twice goes back twice instead of
+undoing the first rollback (undo with `cicd rollback --to ID` or `cicd release`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from botocore.client import BaseClient
+
+from cicd.contract import DEPLOY_STAGE
+from cicd.errors import Refused
+from cicd.formatting import short_id
+from cicd.layout import PipelineLayout
+from cicd.releases import Release
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    """What runs now and what the Deploy stage will run after the rollback."""
+
+    pipeline: str
+    current: Release
+    target: Release
+
+    def describe(self) -> str:
+        return (
+            f"Roll back {DEPLOY_STAGE} of {self.pipeline}\n"
+            f"  from {self.current.describe()}\n"
+            f"  to   {self.target.describe()}\n"
+        )
+
+
+def plan_rollback(
+    pipeline: str, releases: Sequence[Release], to: Release | None = None
+) -> RollbackPlan:
+    """The rollback from the live release to `to`, or to the previous release when None."""
+    current = next((r for r in releases if r.status == "Succeeded"), None)
+    if current is None:
+        raise Refused(f"nothing to roll back: {pipeline} has no successful release yet")
+    if to is not None:
+        return RollbackPlan(pipeline, current, _check_target(pipeline, current, to))
+    anchor = current.rollback_target if current.is_rollback else current.execution_id
+    position = next((i for i, r in enumerate(releases) if r.execution_id == anchor), None)
+    older = releases[position + 1 :] if position is not None else ()
+    target = next(
+        (
+            r
+            for r in older
+            if r.status == "Succeeded"
+            and not r.is_rollback
+            and r.commit is not None
+            and r.commit != current.commit
+        ),
+        None,
+    )
+    if target is None:
+        raise Refused(
+            f"no earlier successful release of another commit in the last {len(releases)} "
+            f"executions of {pipeline}",
+            "pick one with `cicd rollback --to EXECUTION_ID` (ids from `cicd releases`)",
+        )
+    return RollbackPlan(pipeline, current, target)
+
+
+def _check_target(pipeline: str, current: Release, to: Release) -> Release:
+    if to.status != "Succeeded":
+        raise Refused(
+            f"execution {short_id(to.execution_id)} of {pipeline} ended {to.status}: only a "
+            "successful release can be rolled back to"
+        )
+    if to.is_rollback:
+        target = f" {short_id(to.rollback_target)}" if to.rollback_target else ""
+        raise Refused(
+            f"execution {short_id(to.execution_id)} is itself a rollback",
+            f"roll back to the release it restored{target} instead",
+        )
+    if to.execution_id == current.execution_id or (
+        to.commit is not None and to.commit == current.commit
+    ):
+        raise Refused(
+            f"{pipeline} already runs {to.describe()}: rolling back to it changes nothing"
+        )
+    return to
+
+
+def check_deploy_stage(layout: PipelineLayout) -> None:
+    """Refuse on a pipeline without a Deploy stage: there is nothing to roll back."""
+    if DEPLOY_STAGE not in layout.stages:
+        raise Refused(f"{layout.name} has no {DEPLOY_STAGE} stage to roll back")
+
+
+def check_deploy_idle(state: Mapping[str, Any], pipeline: str) -> None:
+    """Refuse while the Deploy stage is running: AWS would reject the rollback anyway."""
+    stage = next(
+        (s for s in state.get("stageStates", []) if s.get("stageName") == DEPLOY_STAGE), {}
+    )
+    latest = stage.get("latestExecution", {})
+    if latest.get("status") in {"InProgress", "Stopping"}:
+        raise Refused(
+            f"{DEPLOY_STAGE} of {pipeline} is busy with execution "
+            f"{short_id(str(latest.get('pipelineExecutionId', '?')))} ({latest['status']})",
+            "wait for it to finish (`cicd status`), then roll back",
+        )
+
+
+def confirm(plan: RollbackPlan, *, stdin: TextIO, out: TextIO, assume_yes: bool) -> None:
+    """Ask on the terminal; Refused on anything but yes, or when there is no terminal."""
+    if assume_yes:
+        return
+    if not stdin.isatty():
+        raise Refused(
+            "rollback needs confirmation and stdin is not a terminal",
+            "pass --yes to confirm non-interactively",
+        )
+    out.write("Proceed? [y/N] ")
+    out.flush()
+    if stdin.readline().strip().lower() not in {"y", "yes"}:
+        raise Refused("rollback cancelled: nothing changed")
+
+
+def roll_back(codepipeline: BaseClient, plan: RollbackPlan) -> str:
+    """Start the rollback; returns the id of the rollback execution."""
+    response = codepipeline.rollback_stage(
+        pipelineName=plan.pipeline,
+        stageName=DEPLOY_STAGE,
+        targetPipelineExecutionId=plan.target.execution_id,
+    )
+    return str(response["pipelineExecutionId"])

@@ -1,0 +1,620 @@
+"""Test doubles for AWS: a moto account with this project's pipelines, and stubbed clients.
+
+`MotoWorld` creates pipelines with the stage layout and tags the stacks create, and seeds their
+execution history; it teaches moto one thing real CodePipeline does and moto 5.2 does not: an
+execution keeps the `sourceRevisions` it was started with and reports them when listed.
+`StubbedAws` gives botocore Stubbers (parameters checked against AWS's service model) for what
+moto lacks: pipeline state, approvals, rollback, CodeConnections and tag discovery.
+`CliRunner` runs `cicd.cli.main` with captured streams, a fixed clock and a recording sleep.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import boto3
+import botocore.session
+import pytest
+from botocore.client import BaseClient
+from botocore.stub import Stubber
+from moto.codepipeline.models import PipelineExecution, codepipeline_backends
+from moto.codepipeline.responses import CodePipelineResponse
+
+from cicd import aws
+from cicd.cli import main
+from cicd.discovery import RESOURCE_TYPE_FILTERS
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # moto's default account
+NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
+CONNECTION_ARN = (
+    f"arn:aws:codeconnections:{REGION}:{ACCOUNT}:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+)
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/pipeline-role"
+CONSOLE_URL = f"https://console.aws.amazon.com/codesuite/settings/connections?region={REGION}"
+RUNNING_STATUSES = ["Created", "Queued", "InProgress", "Ready"]
+
+
+@functools.cache
+def _botocore_session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+def session() -> boto3.Session:
+    """A boto3 session on one shared botocore session: service models load once per test run."""
+    return boto3.Session(region_name=REGION, botocore_session=_botocore_session())
+
+
+def sha(n: int) -> str:
+    """A distinct, realistic 40-character commit SHA for commit number `n`."""
+    return hashlib.sha1(f"commit {n}".encode()).hexdigest()
+
+
+def execution_id(n: int) -> str:
+    """An execution id in AWS's UUID format whose first 8 characters are `n` in hex."""
+    return f"{n:08x}-aaaa-4bbb-8ccc-{n:012x}"
+
+
+def pipeline_arn(name: str) -> str:
+    return f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:{name}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline layout the stacks create (get_pipeline document and create_pipeline input).
+
+
+def codedeploy_target(service: str, stage: str) -> dict[str, Any]:
+    return {
+        "name": "web",
+        "provider": "CodeDeploy",
+        "configuration": {
+            "ApplicationName": f"{service}-{stage}-app",
+            "DeploymentGroupName": f"{service}-{stage}-web",
+        },
+    }
+
+
+def lambda_target(service: str, stage: str) -> dict[str, Any]:
+    return {
+        "name": "api",
+        "provider": "Lambda",
+        "configuration": {"FunctionName": f"{service}-{stage}-api", "FunctionAlias": "live"},
+    }
+
+
+def _codebuild(name: str, project: str, inputs: Sequence[str], outputs: Sequence[str] = ()):
+    return {
+        "name": name,
+        "actionTypeId": {
+            "category": "Build" if name == "Build" else "Test",
+            "owner": "AWS",
+            "provider": "CodeBuild",
+            "version": "1",
+        },
+        "configuration": {"ProjectName": project},
+        "inputArtifacts": [{"name": artifact} for artifact in inputs],
+        "outputArtifacts": [{"name": artifact} for artifact in outputs],
+        "runOrder": 1,
+    }
+
+
+def pipeline_declaration(
+    service: str,
+    stage: str,
+    *,
+    role_arn: str = ROLE_ARN,
+    approval: bool = False,
+    repository: str = "acme/shop",
+    branch: str = "main",
+    targets: Iterable[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Source, Build, Test (one action per suite), optional Approval, Deploy (one per target)."""
+    name = f"{service}-{stage}-pipeline"
+    deploy_targets = list(targets) if targets is not None else [codedeploy_target(service, stage)]
+    stages: list[dict[str, Any]] = [
+        {
+            "name": "Source",
+            "actions": [
+                {
+                    "name": "GitHub",
+                    "namespace": "SourceVariables",
+                    "actionTypeId": {
+                        "category": "Source",
+                        "owner": "AWS",
+                        "provider": "CodeStarSourceConnection",
+                        "version": "1",
+                    },
+                    "configuration": {
+                        "ConnectionArn": CONNECTION_ARN,
+                        "FullRepositoryId": repository,
+                        "BranchName": branch,
+                    },
+                    "outputArtifacts": [{"name": "SourceArtifact"}],
+                    "runOrder": 1,
+                }
+            ],
+        },
+        {
+            "name": "Build",
+            "actions": [
+                _codebuild("Build", f"{service}-{stage}-build", ["SourceArtifact"], ["Built"])
+            ],
+        },
+        {
+            "name": "Test",
+            "actions": [
+                _codebuild(suite, f"{service}-{stage}-{suite}", ["Built"])
+                for suite in ("unit", "integration")
+            ],
+        },
+    ]
+    if approval:
+        stages.append(
+            {
+                "name": "Approval",
+                "actions": [
+                    {
+                        "name": "Approve",
+                        "actionTypeId": {
+                            "category": "Approval",
+                            "owner": "AWS",
+                            "provider": "Manual",
+                            "version": "1",
+                        },
+                        "runOrder": 1,
+                    }
+                ],
+            }
+        )
+    stages.append(
+        {
+            "name": "Deploy",
+            "actions": [
+                {
+                    "name": target["name"],
+                    "actionTypeId": {
+                        "category": "Deploy",
+                        "owner": "AWS",
+                        "provider": target["provider"],
+                        "version": "1",
+                    },
+                    "configuration": dict(target["configuration"]),
+                    "inputArtifacts": [{"name": "Built"}],
+                    "runOrder": 1,
+                }
+                for target in deploy_targets
+            ],
+        }
+    )
+    return {
+        "name": name,
+        "roleArn": role_arn,
+        "pipelineType": "V2",
+        "executionMode": "QUEUED",
+        "artifactStore": {"type": "S3", "location": f"{service}-{stage}-artifacts"},
+        "stages": stages,
+    }
+
+
+def tags(service: str, stage: str) -> dict[str, str]:
+    return {
+        "cicd:service": service,
+        "cicd:stage": stage,
+        "cicd:managed-by": f"pulumi:gh-aws-delivery/{stage}",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Canned responses for what moto lacks.
+
+
+def expect_discovery(
+    stubber: Stubber,
+    *,
+    stage: str | None,
+    service: str | None,
+    found: Iterable[tuple[str, str, str]] = (),
+    extra_arns: Iterable[str] = (),
+) -> None:
+    """Expect one GetResources call with the CLI's filters; answer with (name, service, stage)."""
+    filters: list[dict[str, Any]] = [
+        {"Key": "cicd:stage", "Values": [stage]} if stage else {"Key": "cicd:stage"}
+    ]
+    if service:
+        filters.append({"Key": "cicd:service", "Values": [service]})
+    mappings = [
+        {
+            "ResourceARN": pipeline_arn(name),
+            "Tags": [{"Key": k, "Value": v} for k, v in tags(svc, stg).items()],
+        }
+        for name, svc, stg in found
+    ]
+    mappings += [{"ResourceARN": arn, "Tags": []} for arn in extra_arns]
+    stubber.add_response(
+        "get_resources",
+        {"ResourceTagMappingList": mappings, "PaginationToken": ""},
+        {"TagFilters": filters, "ResourceTypeFilters": RESOURCE_TYPE_FILTERS},
+    )
+
+
+def summary(
+    n: int,
+    *,
+    status: str = "Succeeded",
+    commit: int | None = None,
+    message: str | None = None,
+    trigger: str = "WebhookV2",
+    minutes_ago: int = 0,
+    duration: int = 300,
+    rollback_of: int | None = None,
+) -> dict[str, Any]:
+    """One `list_pipeline_executions` summary: execution `n` of commit number `commit`."""
+    started = NOW - timedelta(minutes=minutes_ago)
+    item: dict[str, Any] = {
+        "pipelineExecutionId": execution_id(n),
+        "status": status,
+        "startTime": started,
+        "lastUpdateTime": started + timedelta(seconds=duration),
+        "sourceRevisions": [],
+        "trigger": {"triggerType": trigger, "triggerDetail": ""},
+        "executionType": "STANDARD",
+    }
+    if commit is not None:
+        revision_summary = json.dumps(
+            {"ProviderType": "GitHub", "CommitMessage": message or f"Change {commit}"}
+        )
+        item["sourceRevisions"] = [
+            {"actionName": "GitHub", "revisionId": sha(commit), "revisionSummary": revision_summary}
+        ]
+    if rollback_of is not None:
+        item["executionType"] = "ROLLBACK"
+        item["trigger"] = {"triggerType": "ManualRollback", "triggerDetail": "someone"}
+        item["rollbackMetadata"] = {"rollbackTargetPipelineExecutionId": execution_id(rollback_of)}
+    return item
+
+
+def execution(
+    n: int, *, status: str = "Succeeded", commit: int | None = None, status_summary: str = ""
+) -> dict[str, Any]:
+    """A `get_pipeline_execution` response for execution `n`."""
+    document: dict[str, Any] = {
+        "pipelineName": "shop-prod-pipeline",
+        "pipelineVersion": 1,
+        "pipelineExecutionId": execution_id(n),
+        "status": status,
+        "artifactRevisions": [],
+        "trigger": {"triggerType": "WebhookV2", "triggerDetail": ""},
+    }
+    if status_summary:
+        document["statusSummary"] = status_summary
+    if commit is not None:
+        document["artifactRevisions"] = [
+            {
+                "name": "SourceArtifact",
+                "revisionId": sha(commit),
+                "revisionSummary": json.dumps({"CommitMessage": f"Change {commit}"}),
+            }
+        ]
+    return {"pipelineExecution": document}
+
+
+def action_state(
+    name: str,
+    status: str | None = None,
+    *,
+    token: str | None = None,
+    revision: int | None = None,
+    error: str | None = None,
+    changed_minutes_ago: int = 1,
+) -> dict[str, Any]:
+    state: dict[str, Any] = {"actionName": name}
+    if status is not None:
+        latest: dict[str, Any] = {
+            "status": status,
+            "lastStatusChange": NOW - timedelta(minutes=changed_minutes_ago),
+        }
+        if token:
+            latest["token"] = token
+        if error:
+            latest["errorDetails"] = {"code": "JobFailed", "message": error}
+            latest["externalExecutionUrl"] = "https://console.aws.amazon.com/codebuild/logs"
+        state["latestExecution"] = latest
+    if revision is not None:
+        state["currentRevision"] = {
+            "revisionId": sha(revision),
+            "revisionChangeId": sha(revision),
+            "created": NOW,
+        }
+    return state
+
+
+def stage_state(
+    name: str,
+    execution: int | None = None,
+    status: str | None = None,
+    actions: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    state: dict[str, Any] = {"stageName": name, "actionStates": list(actions)}
+    if execution is not None and status is not None:
+        state["latestExecution"] = {
+            "pipelineExecutionId": execution_id(execution),
+            "status": status,
+        }
+    return state
+
+
+def pipeline_state(name: str, *stages: dict[str, Any]) -> dict[str, Any]:
+    return {"pipelineName": name, "pipelineVersion": 1, "stageStates": list(stages)}
+
+
+APPROVAL_TOKEN = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
+
+
+# ---------------------------------------------------------------------------------------------
+# Stubbed and moto-backed clients.
+
+SERVICES = ("codepipeline", "codedeploy", "codeconnections", "resourcegroupstaggingapi")
+
+
+class StubbedAws:
+    """Stubbed clients for all four services, made on first use; `verify` checks all were used."""
+
+    def __init__(self, real: Mapping[str, BaseClient] | None = None) -> None:
+        self._session = session()
+        self._real = dict(real or {})
+        self._stubbers: dict[str, Stubber] = {}
+
+    def client(self, service: str) -> BaseClient:
+        if service in self._real:
+            return self._real[service]
+        return self.stub(service).client
+
+    def stub(self, service: str) -> Stubber:
+        if service not in self._stubbers:
+            stubber = Stubber(self._session.client(service))
+            stubber.activate()
+            self._stubbers[service] = stubber
+        return self._stubbers[service]
+
+    @property
+    def codepipeline(self) -> Stubber:
+        return self.stub("codepipeline")
+
+    @property
+    def codedeploy(self) -> Stubber:
+        return self.stub("codedeploy")
+
+    @property
+    def codeconnections(self) -> Stubber:
+        return self.stub("codeconnections")
+
+    @property
+    def tagging(self) -> Stubber:
+        return self.stub("resourcegroupstaggingapi")
+
+    def clients(self) -> aws.Clients:
+        return aws.Clients(self.client)
+
+    def verify(self) -> None:
+        for stubber in self._stubbers.values():
+            stubber.assert_no_pending_responses()
+
+    # Shorthands for the calls most tests expect.
+
+    def expect_pipeline(self, service: str = "shop", stage: str = "prod", **options: Any) -> str:
+        declaration = pipeline_declaration(service, stage, **options)
+        self.codepipeline.add_response(
+            "get_pipeline", {"pipeline": declaration}, {"name": declaration["name"]}
+        )
+        return str(declaration["name"])
+
+    def expect_state(self, name: str, *stages: dict[str, Any]) -> None:
+        self.codepipeline.add_response(
+            "get_pipeline_state", pipeline_state(name, *stages), {"name": name}
+        )
+
+    def expect_history(self, name: str, summaries: Sequence[dict[str, Any]], limit: int) -> None:
+        self.codepipeline.add_response(
+            "list_pipeline_executions",
+            {"pipelineExecutionSummaries": list(summaries)},
+            {"pipelineName": name, "maxResults": limit},
+        )
+
+    def expect_execution(self, name: str, n: int, **options: Any) -> None:
+        response = execution(n, **options)
+        response["pipelineExecution"]["pipelineName"] = name
+        self.codepipeline.add_response(
+            "get_pipeline_execution",
+            response,
+            {"pipelineName": name, "pipelineExecutionId": execution_id(n)},
+        )
+
+
+class MotoWorld:
+    """A moto account holding pipelines and CodeDeploy groups shaped like the stacks' own.
+
+    Tag discovery and CodeConnections are stubbed (moto's tagging API does not cover
+    CodePipeline, and moto has no CodeConnections); everything else is moto.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.session = session()
+        iam = self.session.client("iam")
+        # moto checks the trust policy names codepipeline.amazonaws.com as a plain string.
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "codepipeline.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        self.role_arn = str(
+            iam.create_role(RoleName="pipeline-role", AssumeRolePolicyDocument=json.dumps(trust))[
+                "Role"
+            ]["Arn"]
+        )
+        self.codepipeline: BaseClient = self.session.client("codepipeline")
+        self.codedeploy: BaseClient = self.session.client("codedeploy")
+        self.stubs = StubbedAws({"codepipeline": self.codepipeline, "codedeploy": self.codedeploy})
+        self.revisions: dict[str, list[dict[str, str]]] = {}
+        self.triggers: dict[str, str] = {}
+        self.started: list[dict[str, Any]] = []
+        self._keep_source_revisions(monkeypatch)
+
+    @property
+    def tagging(self) -> Stubber:
+        return self.stubs.tagging
+
+    def clients(self) -> aws.Clients:
+        return self.stubs.clients()
+
+    def verify(self) -> None:
+        self.stubs.verify()
+
+    def _keep_source_revisions(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Make moto remember `sourceRevisions` like CodePipeline does (moto 5.2 drops them)."""
+        world = self
+        original_start = CodePipelineResponse.start_pipeline_execution
+        original_summary = PipelineExecution.to_summary_dict
+        original_document = PipelineExecution.to_dict
+
+        def start(response: CodePipelineResponse) -> str:
+            body = original_start(response)
+            started_id = json.loads(body)["pipelineExecutionId"]
+            requested = response._get_param("sourceRevisions") or []
+            world.started.append(
+                {"name": response._get_param("name"), "sourceRevisions": requested}
+            )
+            world.revisions[started_id] = [
+                {"actionName": r["actionName"], "revisionId": r["revisionValue"]} for r in requested
+            ]
+            return body
+
+        def summary_with_revisions(self: PipelineExecution) -> dict[str, Any]:
+            document = original_summary(self)
+            document["sourceRevisions"] = world.revisions.get(self.pipeline_execution_id, [])
+            trigger = world.triggers.get(self.pipeline_execution_id)
+            if trigger:
+                document["trigger"] = {"triggerType": trigger, "triggerDetail": ""}
+            return document
+
+        def document_with_revisions(self: PipelineExecution) -> dict[str, Any]:
+            document = original_document(self)
+            document["artifactRevisions"] = [
+                {"name": "SourceArtifact", **{k: v for k, v in r.items() if k != "actionName"}}
+                for r in world.revisions.get(self.pipeline_execution_id, [])
+            ]
+            return document
+
+        monkeypatch.setattr(CodePipelineResponse, "start_pipeline_execution", start)
+        monkeypatch.setattr(PipelineExecution, "to_summary_dict", summary_with_revisions)
+        monkeypatch.setattr(PipelineExecution, "to_dict", document_with_revisions)
+
+    def create_pipeline(self, service: str = "shop", stage: str = "dev", **options: Any) -> str:
+        declaration = pipeline_declaration(service, stage, role_arn=self.role_arn, **options)
+        self.codepipeline.create_pipeline(
+            pipeline=declaration,
+            tags=[{"key": k, "value": v} for k, v in tags(service, stage).items()],
+        )
+        return str(declaration["name"])
+
+    def create_deployment_group(self, application: str, group: str) -> None:
+        self.codedeploy.create_application(applicationName=application, computePlatform="Server")
+        self.codedeploy.create_deployment_group(
+            applicationName=application,
+            deploymentGroupName=group,
+            serviceRoleArn=self.role_arn,
+        )
+
+    def record(
+        self,
+        pipeline: str,
+        *,
+        commit: int,
+        status: str = "Succeeded",
+        message: str | None = None,
+        trigger: str = "WebhookV2",
+        minutes_ago: int = 60,
+        duration: int = 330,
+    ) -> str:
+        """Add a past execution to `pipeline`'s history (call oldest first, as AWS ran them)."""
+        pipeline_model = codepipeline_backends[ACCOUNT][REGION].pipelines[pipeline]
+        # moto's BaseModel metaclass hides the constructor's return type from type checkers.
+        past = cast(
+            PipelineExecution,
+            PipelineExecution(pipeline_name=pipeline, pipeline_version=1, variables=None),
+        )
+        started = (NOW - timedelta(minutes=minutes_ago)).replace(tzinfo=None)
+        past.start_time = started
+        past.last_update_time = started + timedelta(seconds=duration)
+        past.status = status
+        summary_text = json.dumps(
+            {"ProviderType": "GitHub", "CommitMessage": message or f"Change {commit}"}
+        )
+        self.revisions[past.pipeline_execution_id] = [
+            {"actionName": "GitHub", "revisionId": sha(commit), "revisionSummary": summary_text}
+        ]
+        self.triggers[past.pipeline_execution_id] = trigger
+        pipeline_model.executions[past.pipeline_execution_id] = past
+        return past.pipeline_execution_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the CLI.
+
+
+class TerminalInput(io.StringIO):
+    """Stdin that claims to be a terminal, for the confirmation prompt."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class CliRunner:
+    """Calls `main` like a shell would, minus the process; records every `sleep`."""
+
+    sleeps: list[float] = field(default_factory=list[float])
+
+    def __call__(
+        self,
+        *argv: str,
+        clients: aws.Clients | None = None,
+        stdin: str = "",
+        tty: bool = False,
+        connect: Callable[[str | None, str | None], aws.Clients] | None = None,
+    ) -> Result:
+        out, err = io.StringIO(), io.StringIO()
+
+        def given(region: str | None, profile: str | None) -> aws.Clients:
+            assert clients is not None
+            return clients
+
+        chosen = connect or (given if clients is not None else aws.connect)
+        code = main(
+            list(argv),
+            stdout=out,
+            stderr=err,
+            stdin=TerminalInput(stdin) if tty else io.StringIO(stdin),
+            sleep=self.sleeps.append,
+            now=lambda: NOW,
+            connect=chosen,
+        )
+        return Result(code, out.getvalue(), err.getvalue())

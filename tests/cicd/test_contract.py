@@ -1,0 +1,150 @@
+"""The CLI's contracts with the rest of the repo: tag keys, IAM actions, docs, entry points."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import runpy
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import botocore.session
+import pytest
+
+from cicd import contract
+from cicd.errors import EXIT_CODE_MEANINGS, ExitCode
+from cicd.permissions import COMMAND_PERMISSIONS, IAM_ACTIONS
+from tests.cicd.aws_fakes import CliRunner
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = (ROOT / "docs" / "day-2-operations.md").read_text()
+IAM_PREFIX_BY_SERVICE = {
+    "codepipeline": "codepipeline",
+    "codedeploy": "codedeploy",
+    "codeconnections": "codeconnections",
+    "resourcegroupstaggingapi": "tag",
+}
+
+
+def _section(title: str) -> str:
+    start = DOC.index(f"### {title}")
+    end = DOC.find("\n### ", start + 1)
+    return DOC[start : end if end != -1 else len(DOC)]
+
+
+def _table_rows(section: str) -> dict[str, str]:
+    rows: dict[str, str] = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) >= 2 and not set(cells[0]) <= {"-", " "}:
+            rows[cells[0]] = cells[1]
+    return rows
+
+
+def test_tag_keys_are_the_ones_the_naming_context_puts_on_pipelines() -> None:
+    from components import naming
+
+    assert (contract.TAG_SERVICE, contract.TAG_STAGE, contract.TAG_MANAGED_BY) == (
+        naming.TAG_SERVICE,
+        naming.TAG_STAGE,
+        naming.TAG_MANAGED_BY,
+    )
+    assert contract.pipeline_name("shop", "dev") == naming.NamingContext("shop", "dev").name(
+        "pipeline"
+    )
+
+
+def test_every_mapped_operation_exists_in_the_service_model_of_its_iam_prefix() -> None:
+    session = botocore.session.get_session()
+    # botocore's `operation_names` is a cached property its type hints do not describe.
+    operations = {
+        prefix: set(session.get_service_model(service).operation_names)  # pyright: ignore[reportArgumentType]
+        for service, prefix in IAM_PREFIX_BY_SERVICE.items()
+    }
+    for operation, action in IAM_ACTIONS.items():
+        prefix, name = action.split(":")
+        assert name == operation and operation in operations[prefix], action
+
+
+def test_command_permissions_only_name_mapped_actions() -> None:
+    mapped = set(IAM_ACTIONS.values())
+    for command, actions in COMMAND_PERMISSIONS.items():
+        assert set(actions) <= mapped, command
+
+
+def test_the_docs_iam_table_lists_exactly_what_each_command_needs(cli: CliRunner) -> None:
+    rows = _table_rows(_section("IAM permissions"))
+    every = set(re.findall(r"`([a-z]+:\w+)`", rows.pop("every command (finding the pipeline)")))
+    follow = {"codepipeline:GetPipelineExecution", "codepipeline:GetPipelineState"}
+    documented: dict[str, set[str]] = {}
+    for commands, actions in rows.items():
+        for command in re.findall(r"`(\w+)`", commands):
+            documented[command] = set(re.findall(r"`([a-z]+:\w+)`", actions))
+    assert set(documented) == set(COMMAND_PERMISSIONS)
+    for command, needed in COMMAND_PERMISSIONS.items():
+        waits = "--wait" in cli(command, "--help").out
+        assert documented[command] | every | (follow if waits else set()) == set(needed), command
+
+
+def test_the_docs_example_policy_grants_every_action_the_cli_uses() -> None:
+    policy = json.loads(re.findall(r"```json\n(.*?)```", DOC, re.DOTALL)[0])
+    granted: set[str] = set()
+    for statement in policy["Statement"]:
+        actions = statement["Action"]
+        granted |= {actions} if isinstance(actions, str) else set(actions)
+    assert granted == set(IAM_ACTIONS.values())
+
+
+def test_the_docs_and_the_help_document_every_exit_code(cli: CliRunner) -> None:
+    documented = {int(code) for code in _table_rows(_section("Exit codes")) if code.isdigit()}
+    assert documented == {int(code) for code in ExitCode}
+    assert set(EXIT_CODE_MEANINGS) == set(ExitCode)
+    help_text = cli("--help").out
+    for code, meaning in EXIT_CODE_MEANINGS.items():
+        assert f"  {int(code):<5}{meaning.split()[0]}" in help_text
+
+
+def test_the_docs_map_every_command_from_a_heroku_command() -> None:
+    mapped = _table_rows(_section("From Heroku to `cicd`")).values()
+    for command in COMMAND_PERMISSIONS:
+        assert any(f"`cicd {command} " in cell or f"`cicd {command}`" in cell for cell in mapped), (
+            command
+        )
+
+
+def test_every_command_has_help_with_examples(cli: CliRunner) -> None:
+    for command in COMMAND_PERMISSIONS:
+        result = cli(command, "--help")
+        assert result.code == 0
+        assert f"examples:\n  cicd {command} " in result.out, command
+
+
+def test_no_command_is_a_usage_error_that_lists_the_commands(cli: CliRunner) -> None:
+    result = cli()
+
+    assert result.code == 2
+    assert "the following arguments are required: COMMAND" in result.err
+
+
+def test_python_dash_m_cicd_runs_the_same_main(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["cicd", "--version"])
+    out = io.StringIO()
+
+    with redirect_stdout(out), pytest.raises(SystemExit) as exited:
+        runpy.run_module("cicd", run_name="__main__")
+
+    assert (exited.value.code, out.getvalue()) == (0, "cicd 0.1.0\n")
+
+
+def test_the_cli_imports_neither_pulumi_nor_the_components() -> None:
+    probe = (
+        "import sys, cicd.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'pulumi', 'pulumi_aws', 'components'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]"
