@@ -25,7 +25,7 @@ from cicd.permissions import iam_action
 
 
 class ExitCode(IntEnum):
-    """The process exit codes; documented in `cicd --help` and docs/day-2-operations.md."""
+    """The process exit codes; documented in `cicd --help` and the README (Day-2 operations)."""
 
     OK = 0
     FAILED = 1
@@ -139,7 +139,7 @@ _REFUSED_BY_AWS = {
     "ConcurrentPipelineExecutionsLimitExceededException",
 }
 
-_PERMISSIONS_DOC = "docs/day-2-operations.md, section 'IAM permissions'"
+_PERMISSIONS_DOC = "the README, section 'IAM permissions'"
 
 
 def from_client_error(error: ClientError, *, max_attempts: int) -> CicdError:

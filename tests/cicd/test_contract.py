@@ -20,7 +20,9 @@ from cicd.permissions import COMMAND_PERMISSIONS, IAM_ACTIONS
 from tests.cicd.aws_fakes import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
-DOC = (ROOT / "docs" / "day-2-operations.md").read_text()
+# The README's "Day-2 operations" section, up to the next top-level section.
+_README = (ROOT / "README.md").read_text()
+DOC = _README[_README.index("## Day-2 operations") :].split("\n## ", 1)[0]
 IAM_PREFIX_BY_SERVICE = {
     "codepipeline": "codepipeline",
     "codedeploy": "codedeploy",

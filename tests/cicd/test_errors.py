@@ -90,7 +90,7 @@ def test_access_denied_names_the_missing_iam_action(aws: StubbedAws, cli: CliRun
     )
     assert hint == (
         "hint: ask an administrator to grant it; every permission cicd needs is listed in "
-        "docs/day-2-operations.md, section 'IAM permissions'"
+        "the README, section 'IAM permissions'"
     )
 
 
