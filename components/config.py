@@ -401,8 +401,10 @@ class ApprovalSettings(_Model):
 
     enabled: bool = False
     timeout_minutes: int = Field(default=1440, ge=5, le=10080)
-    require_subscriber: bool = Field(
-        default=False, description="true: an approval nobody hears about is a config error"
+    require_subscriber: bool | None = Field(
+        default=None,
+        description="true: an approval nobody hears about is a config error; "
+        "default: true in production, false elsewhere",
     )
 
 
@@ -461,24 +463,12 @@ class ServiceSettings(_Model):
         _unique_names("test suite", [t.name for t in tests])
         return tests
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        p: list[tuple[tuple[str | int, ...], str]] = []
-        if (
-            self.approval.enabled
-            and self.approval.require_subscriber
-            and not self.notifications.has_subscriber
-        ):
-            p.append(
-                (
-                    ("notifications",),
-                    "approval is enabled and requires a subscriber, but notifications has no "
-                    "emails, https or slack: nobody would be asked to approve",
-                )
-            )
-        if p:
-            raise Problems(p)
-        return self
+    def unheard_approval(self, production: bool) -> bool:
+        """True when an approval waits for people nobody notifies, and that is not allowed."""
+        required = self.approval.require_subscriber
+        if required is None:
+            required = production
+        return self.approval.enabled and required and not self.notifications.has_subscriber
 
 
 class ConnectionSettings(_Model):
@@ -587,8 +577,18 @@ class Settings(_Model):
         return services
 
     @model_validator(mode="after")
-    def _protected_keeps_artifacts(self) -> Self:
+    def _cross_checks(self) -> Self:
         p: list[tuple[tuple[str | int, ...], str]] = []
+        for i, service in enumerate(self.services):
+            if service.unheard_approval(self.environment.production):
+                p.append(
+                    (
+                        ("services", i, "notifications"),
+                        "approval is enabled and requires a subscriber (the default in "
+                        "production), but notifications has no emails, https or slack: nobody "
+                        "would be asked to approve",
+                    )
+                )
         if self.artifacts.force_destroy and self.environment.protected:
             p.append(
                 (

@@ -173,6 +173,14 @@ def test_prod_approval_with_no_subscriber_is_an_error(prod: dict[str, Any]) -> N
     )
 
 
+def test_an_unheard_approval_is_allowed_outside_production_unless_required() -> None:
+    staging = stack_raw("staging")
+    staging["services"][1]["approval"] = {"enabled": True}
+    parse_settings(NS, "staging", staging, github_token="secret")
+    staging["services"][1]["approval"]["require_subscriber"] = True
+    assert f"{NS}:services[1].notifications: approval is enabled" in errors_of(staging, "staging")
+
+
 def test_connection_needs_exactly_one_of_arn_or_name(prod: dict[str, Any]) -> None:
     prod["connection"] = {"arn": prod["connection"]["arn"], "name": "also"}
     assert "give exactly one of arn" in errors_of(prod)
