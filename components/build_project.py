@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.artifact_store import artifact_access_statements
+from components.iam import service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
 
 TYPE = "delivery:cicd:BuildProject"
@@ -28,14 +29,9 @@ class BuildVariable(TypedDict):
     """Plain value, parameter name, or secret ARN/name (optionally with `:json-key`)."""
 
 
-class BuildProjectArgs(TypedDict):
-    service: str
-    stage: str
-    role: str
-    """What the project does, used in names: `build`, `test-unit`, ..."""
-    artifact_bucket_arn: pulumi.Input[str]
-    """The pipeline's artifact bucket (read/write artifacts; S3 cache lives under `cache/`)."""
-    artifact_bucket_name: pulumi.Input[str]
+class BuildSettingsArgs(TypedDict):
+    """How a project builds; every key is optional and falls back to the default named."""
+
     buildspec: NotRequired[str]
     """Path of the buildspec in the application repository. Omitted: `buildspec.yml`."""
     compute_type: NotRequired[str]
@@ -50,35 +46,21 @@ class BuildProjectArgs(TypedDict):
     """Omitted: 30."""
     privileged: NotRequired[bool]
     """Docker-in-Docker. Omitted: False, because privileged builds can escape the container."""
+
+
+class BuildProjectArgs(BuildSettingsArgs):
+    service: str
+    stage: str
+    role: str
+    """What the project does, used in names: `build`, `test-unit`, ..."""
+    artifact_bucket_arn: pulumi.Input[str]
+    """The pipeline's artifact bucket (read/write artifacts; S3 cache lives under `cache/`)."""
+    artifact_bucket_name: pulumi.Input[str]
     kms_key_arn: NotRequired[pulumi.Input[str | None]]
     """The artifact bucket's KMS key, if any. Omitted: artifacts use SSE-S3."""
     log_retention_days: NotRequired[int]
     """Omitted: 14."""
     tags: NotRequired[Mapping[str, str]]
-
-
-def trust_policy(account_id: str, project_arn: str) -> str:
-    """CodeBuild may assume the role only on behalf of this account's project.
-
-    The SourceArn/SourceAccount conditions stop another account's CodeBuild project from using
-    this role through the service (the confused-deputy problem).
-    """
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "codebuild.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnLike": {"aws:SourceArn": project_arn},
-                    },
-                }
-            ],
-        }
-    )
 
 
 def parameter_arn(region: str, account_id: str, name: str) -> str:
@@ -225,7 +207,7 @@ class BuildProject(pulumi.ComponentResource):
             name=naming.name(f"{args['role']}-codebuild", IAM_ROLE_MAX),
             description=f"CodeBuild project {project_name}",
             assume_role_policy=pulumi.Output.all(account_id, project_arn).apply(
-                lambda a: trust_policy(a[0], a[1])
+                lambda a: service_trust_policy("codebuild.amazonaws.com", a[0], a[1])
             ),
             tags=tags,
             opts=child,

@@ -16,6 +16,7 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
 
 TYPE = "delivery:cicd:Deployment"
@@ -92,23 +93,6 @@ class DeploymentArgs(TypedDict):
     trigger_topic_kms_key_arn: NotRequired[pulumi.Input[str]]
     """The topic's KMS key, which the service role may then use to publish. Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
-
-
-def trust_policy(account_id: str) -> str:
-    """CodeDeploy may assume the role on behalf of this account only."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "codedeploy.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }
-            ],
-        }
-    )
 
 
 def trigger_key_policy(key_arn: str) -> str:
@@ -205,7 +189,9 @@ class Deployment(pulumi.ComponentResource):
             f"{name}-role",
             name=naming.name("codedeploy", IAM_ROLE_MAX),
             description=f"CodeDeploy service role for {args['service']} ({args['stage']})",
-            assume_role_policy=account_id.apply(trust_policy),
+            assume_role_policy=account_id.apply(
+                lambda a: service_trust_policy("codedeploy.amazonaws.com", a)
+            ),
             managed_policy_arns=[MANAGED_POLICY[platform]],
             tags=tags,
             opts=child,

@@ -23,6 +23,7 @@ import pulumi_aws as aws
 
 from components.artifact_store import artifact_access_statements
 from components.connection import use_connection_statement
+from components.iam import service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
 
 TYPE = "delivery:cicd:DeliveryPipeline"
@@ -138,26 +139,6 @@ def _bake_rules(
         }
         for alarm in alarm_names
     ]
-
-
-def trust_policy(account_id: str, pipeline_arn: str) -> str:
-    """CodePipeline may assume the role only for this account's pipeline (confused deputy)."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "codepipeline.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnLike": {"aws:SourceArn": pipeline_arn},
-                    },
-                }
-            ],
-        }
-    )
 
 
 def role_policy(
@@ -358,7 +339,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
             name=naming.name("codepipeline", IAM_ROLE_MAX),
             description=f"CodePipeline {pipeline_name}",
             assume_role_policy=pulumi.Output.all(account_id, expected_arn).apply(
-                lambda a: trust_policy(a[0], a[1])
+                lambda a: service_trust_policy("codepipeline.amazonaws.com", a[0], a[1])
             ),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),

@@ -16,7 +16,8 @@ import pulumi
 
 from components.approver_policy import ApproverPolicy
 from components.artifact_store import ArtifactStore
-from components.build_project import BuildProject, BuildProjectArgs, BuildVariable
+from components.build_project import BuildProject, BuildProjectArgs
+from components.build_project import BuildSettingsArgs as BuildArgs
 from components.connection import GitHubConnection
 from components.deployment import Deployment, DeploymentArgs, MinimumHealthyHostsArgs, TargetArgs
 from components.pipeline import (
@@ -38,18 +39,6 @@ from components.release_notifications import (
 )
 
 TYPE = "delivery:cicd:ServicePipeline"
-
-
-class BuildArgs(TypedDict):
-    """Settings of one CodeBuild project; every key falls back to `BuildProject`'s default."""
-
-    buildspec: NotRequired[str]
-    compute_type: NotRequired[str]
-    image: NotRequired[str]
-    environment: NotRequired[Sequence[BuildVariable]]
-    cache: NotRequired[Literal["none", "local", "s3"]]
-    timeout_minutes: NotRequired[int]
-    privileged: NotRequired[bool]
 
 
 class TestSuiteArgs(BuildArgs):

@@ -195,6 +195,24 @@ def test_environments_differ_the_way_real_ones_do(runs: dict[str, StackRun]) -> 
     }
 
 
+def test_build_settings_from_config_reach_the_codebuild_projects(runs: dict[str, StackRun]) -> None:
+    rec = runs["dev"].recorder
+    functional = next(
+        r for r in rec.of_type(PROJECT_TYPE) if r.inputs["name"] == "web-dev-test-functional"
+    )
+    assert functional.inputs["environment"]["computeType"] == "BUILD_GENERAL1_MEDIUM"
+    assert functional.inputs["buildTimeout"] == 45
+    assert functional.inputs["source"]["buildspec"] == "buildspec-functional.yml"
+    build = next(r for r in rec.of_type(PROJECT_TYPE) if r.inputs["name"] == "web-dev-build")
+    variables = {
+        v["name"]: (v["type"], v["value"])
+        for v in build.inputs["environment"]["environmentVariables"]
+    }
+    assert variables["NODE_ENV"] == ("PLAINTEXT", "development")
+    assert variables["API_BASE_URL"] == ("PARAMETER_STORE", "/web/dev/api-base-url")
+    assert variables["NPM_TOKEN"][0] == "SECRETS_MANAGER"
+
+
 def test_production_approval_names_the_commit_and_links_to_it(runs: dict[str, StackRun]) -> None:
     approve = stage(pipelines(runs["prod"])["web"], "Approval")["actions"][0]
     assert (approve["category"], approve["provider"], approve["name"]) == (
