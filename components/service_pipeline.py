@@ -185,7 +185,9 @@ class ServicePipeline(pulumi.ComponentResource):
                 "log_retention_days": retention,
                 "tags": tags,
             }
-            for key in BuildArgs.__optional_keys__:
+            # `__annotations__`, not `__optional_keys__`: with postponed annotations every
+            # TypedDict key counts as required at run time, so the optional set is empty.
+            for key in BuildArgs.__annotations__:
                 if key in settings:
                     project_args[key] = settings[key]  # type: ignore[literal-required]
             return BuildProject(f"{name}-{role}", project_args, opts=child)
