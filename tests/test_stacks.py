@@ -213,6 +213,34 @@ def test_build_settings_from_config_reach_the_codebuild_projects(runs: dict[str,
     assert variables["NPM_TOKEN"][0] == "SECRETS_MANAGER"
 
 
+def test_trigger_lifecycle_and_subscribers_follow_the_stack_file(runs: dict[str, StackRun]) -> None:
+    dev_push = pipelines(runs["dev"])["web"].inputs["triggers"][0]["gitConfiguration"]["pushes"][0]
+    assert dev_push["filePaths"] == {
+        "includes": ["app/**", "scripts/**", "appspec.yml", "buildspec*.yml"]
+    }
+    assert (
+        "filePaths"
+        not in pipelines(runs["prod"])["web"].inputs["triggers"][0]["gitConfiguration"]["pushes"][0]
+    )
+    lifecycle = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    days = {
+        stack: runs[stack].recorder.one(lifecycle).inputs["rules"][0]["expiration"]["days"]
+        for stack in STACKS
+    }
+    assert days == {"dev": 14, "staging": 30, "prod": 90}
+    prod = runs["prod"].recorder
+    emails = sorted(
+        r.inputs["endpoint"] for r in prod.of_type("aws:sns/topicSubscription:TopicSubscription")
+    )
+    assert emails == [
+        "media-team@example.com",
+        "release-managers@example.com",
+        "web-team@example.com",
+    ]
+    slack = prod.one("aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration").inputs
+    assert (slack["slackTeamId"], slack["slackChannelId"]) == ("T07EA123LEP", "C07EZ1ABC23")
+
+
 def test_production_approval_names_the_commit_and_links_to_it(runs: dict[str, StackRun]) -> None:
     approve = stage(pipelines(runs["prod"])["web"], "Approval")["actions"][0]
     assert (approve["category"], approve["provider"], approve["name"]) == (
