@@ -162,6 +162,22 @@ class Recorder(pulumi.runtime.Mocks):
         assert len(found) == 1, f"expected one resource named {name!r}, found {len(found)}"
         return found[0]
 
+    def engine_urn(self, resource: Resource) -> str:
+        """The URN the Pulumi engine would give: the *whole* chain of parent types.
+
+        Pulumi's MockMonitor only prefixes the direct parent's type, so a resource moved under
+        another component would keep its mock URN while the real one (and so its identity in
+        state) changes. Rebuilding the chain from recorded parents closes that gap.
+        """
+        by_urn = {r.urn: r for r in self.resources}
+        chain = [resource.typ]
+        parent = by_urn.get(resource.parent)
+        while parent is not None:
+            chain.insert(0, parent.typ)
+            parent = by_urn.get(parent.parent)
+        stack, project = resource.urn.split("::")[0:2]
+        return f"{stack}::{project}::{'$'.join(chain)}::{resource.name}"
+
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for r in self.resources:

@@ -380,7 +380,9 @@ def test_children_are_parented_to_their_components(runs: dict[str, StackRun], st
 
 def stateful_urns(runs: dict[str, StackRun]) -> dict[str, list[str]]:
     return {
-        stack: sorted(r.urn for r in run.recorder.resources if r.typ in STATEFUL)
+        stack: sorted(
+            run.recorder.engine_urn(r) for r in run.recorder.resources if r.typ in STATEFUL
+        )
         for stack, run in sorted(runs.items())
     }
 
