@@ -560,6 +560,38 @@ class GitHubSettings(_Model):
     )
 
 
+def cross_problems(
+    artifacts: ArtifactSettings | None,
+    environment: EnvironmentSettings,
+    services: list[tuple[int, ServiceSettings]],
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems that span concerns: the stage's protection against its artifacts and approvals.
+
+    Takes parts, not `Settings`, so `parse_settings` can still check the parts that are valid
+    when other keys are not, and every problem is reported in one round.
+    """
+    p: list[tuple[tuple[str | int, ...], str]] = []
+    for i, service in services:
+        if service.unheard_approval(environment.production):
+            p.append(
+                (
+                    ("services", i, "notifications"),
+                    "approval is enabled and requires a subscriber (the default in "
+                    "production), but notifications has no emails, https or slack: nobody "
+                    "would be asked to approve",
+                )
+            )
+    if artifacts is not None and artifacts.force_destroy and environment.protected:
+        p.append(
+            (
+                ("artifacts", "force_destroy"),
+                "is true but the environment is protected, and a protected stage keeps its "
+                "artifacts; set it to false",
+            )
+        )
+    return p
+
+
 class Settings(_Model):
     """Everything one stack (one environment) declares."""
 
@@ -578,25 +610,7 @@ class Settings(_Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Self:
-        p: list[tuple[tuple[str | int, ...], str]] = []
-        for i, service in enumerate(self.services):
-            if service.unheard_approval(self.environment.production):
-                p.append(
-                    (
-                        ("services", i, "notifications"),
-                        "approval is enabled and requires a subscriber (the default in "
-                        "production), but notifications has no emails, https or slack: nobody "
-                        "would be asked to approve",
-                    )
-                )
-        if self.artifacts.force_destroy and self.environment.protected:
-            p.append(
-                (
-                    ("artifacts", "force_destroy"),
-                    "is true but the environment is protected, and a protected stage keeps its "
-                    "artifacts; set it to false",
-                )
-            )
+        p = cross_problems(self.artifacts, self.environment, list(enumerate(self.services)))
         if p:
             raise Problems(p)
         return self
@@ -651,12 +665,44 @@ def parse_settings(
     except ValidationError as exc:
         for err in exc.errors():
             problems.extend(_describe_all(namespace, err))
+        problems.extend(p for p in _partial_cross_problems(namespace, data) if p not in problems)
     if problems or settings is None:
         raise ConfigError(
             f"Stack config for stage {stage!r} has {len(problems)} problem(s); "
             "nothing was deployed:\n" + "\n".join(problems)
         )
     return settings
+
+
+def _partial_cross_problems(namespace: str, data: Mapping[str, Any]) -> list[str]:
+    """`cross_problems` over the parts of an invalid config that are valid on their own."""
+
+    def valid(model: type[_Model], value: Any) -> Any:
+        try:
+            return model.model_validate(value)
+        except ValidationError:
+            return None
+
+    environment = valid(EnvironmentSettings, data.get("environment", {}))
+    if environment is None:
+        return []
+    artifacts = valid(ArtifactSettings, data.get("artifacts", {}))
+    raw_services = data.get("services")
+    services = [
+        (i, service)
+        for i, raw in enumerate(raw_services if isinstance(raw_services, list) else [])
+        if (service := valid(ServiceSettings, raw)) is not None
+    ]
+    return [
+        _problem(
+            namespace,
+            loc,
+            _dig(data, loc),
+            why,
+            f"pulumi config set --path '{namespace}:{_path(loc)}' <value>",
+        )
+        for loc, why in cross_problems(artifacts, environment, services)
+    ]
 
 
 def _github_problems(

@@ -207,6 +207,17 @@ def test_many_mistakes_are_reported_together(prod: dict[str, Any]) -> None:
         assert f"{NS}:{path}" in message, path
 
 
+def test_cross_key_problems_are_reported_alongside_other_mistakes(prod: dict[str, Any]) -> None:
+    prod["artifacts"]["force_destroy"] = True
+    prod["services"][1]["notifications"] = {}
+    prod["services"][0]["branch"] = ""
+    message = errors_of(prod)
+    assert "3 problem(s)" in message
+    assert f"{NS}:services[0].branch" in message
+    assert f"{NS}:artifacts.force_destroy: is true but the environment is protected" in message
+    assert f"{NS}:services[1].notifications: approval is enabled" in message
+
+
 def test_execution_mode_defaults_to_queued_only_in_production(prod: dict[str, Any]) -> None:
     for service in prod["services"]:
         service.pop("execution_mode", None)
