@@ -9,13 +9,13 @@ write artifacts get `artifact_access_statements`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import policy_document
 from components.naming import S3_BUCKET_MAX, NamingContext
 
 TYPE = "delivery:cicd:ArtifactStore"
@@ -42,21 +42,18 @@ class ArtifactStoreArgs(TypedDict):
 
 def tls_only_policy(bucket_arn: str) -> str:
     """Bucket policy denying every request that does not use TLS."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    # A Deny on every principal and action is the documented way to require TLS.
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        }
+    return policy_document(
+        [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                # A Deny on every principal and action is the documented way to require TLS.
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ]
     )
 
 

@@ -8,7 +8,6 @@ read from the application repository. It does not decide when the project runs: 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict
 
@@ -16,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.artifact_store import artifact_access_statements
-from components.iam import service_trust_policy
+from components.iam import policy_document, service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
 
 TYPE = "delivery:cicd:BuildProject"
@@ -155,7 +154,7 @@ def role_policy(
                 "Resource": secrets,
             }
         )
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+    return policy_document(statements)
 
 
 class BuildProject(pulumi.ComponentResource):

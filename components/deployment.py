@@ -8,7 +8,6 @@ the pipeline's Deploy stage does (see `components.pipeline` for how Lambda is re
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
@@ -16,7 +15,7 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import service_trust_policy
+from components.iam import policy_document, service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
 
 TYPE = "delivery:cicd:Deployment"
@@ -97,18 +96,15 @@ class DeploymentArgs(TypedDict):
 
 def trigger_key_policy(key_arn: str) -> str:
     """Lets the service role encrypt trigger messages for an SSE-KMS topic, with that key only."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "EncryptTriggerMessages",
-                    "Effect": "Allow",
-                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                    "Resource": key_arn,
-                }
-            ],
-        }
+    return policy_document(
+        [
+            {
+                "Sid": "EncryptTriggerMessages",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                "Resource": key_arn,
+            }
+        ]
     )
 
 
@@ -118,25 +114,22 @@ def blue_green_launch_policy() -> str:
     AWS documents these as required and they cannot be scoped to ARNs known in advance (the
     green instances do not exist yet), so the pass-role is limited to handing roles to EC2.
     """
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "LaunchGreenFleet",
-                    "Effect": "Allow",
-                    "Action": ["ec2:RunInstances", "ec2:CreateTags"],
-                    "Resource": "*",  # AWS forces it: the green fleet's ARNs are not known yet.
-                },
-                {
-                    "Sid": "PassInstanceProfileRole",
-                    "Effect": "Allow",
-                    "Action": "iam:PassRole",
-                    "Resource": "*",  # the ASG's instance role is not managed by this stack.
-                    "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
-                },
-            ],
-        }
+    return policy_document(
+        [
+            {
+                "Sid": "LaunchGreenFleet",
+                "Effect": "Allow",
+                "Action": ["ec2:RunInstances", "ec2:CreateTags"],
+                "Resource": "*",  # AWS forces it: the green fleet's ARNs are not known yet.
+            },
+            {
+                "Sid": "PassInstanceProfileRole",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": "*",  # the ASG's instance role is not managed by this stack.
+                "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            },
+        ]
     )
 
 

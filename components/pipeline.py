@@ -13,7 +13,6 @@ The stage and action names below are a contract with the `cicd` release tool.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NotRequired, TypedDict
@@ -23,7 +22,7 @@ import pulumi_aws as aws
 
 from components.artifact_store import artifact_access_statements
 from components.connection import use_connection_statement
-from components.iam import service_trust_policy
+from components.iam import policy_document, service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
 
 TYPE = "delivery:cicd:DeliveryPipeline"
@@ -259,7 +258,7 @@ def role_policy(
                 "Resource": topic_kms_key_arn,
             }
         )
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+    return policy_document(statements)
 
 
 def _action(
