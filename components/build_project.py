@@ -122,38 +122,17 @@ def role_policy(
                 "Resource": f"{bucket_arn}/cache/{project_name}/*",
             }
         )
-    parameters = sorted(
-        {
-            parameter_arn(region, account_id, v["value"])
-            for v in variables
-            if v["type"] == "PARAMETER_STORE"
-        }
+    # Read access only to what the environment references, one statement per store.
+    references = (
+        ("PARAMETER_STORE", "ReferencedParameters", "ssm:GetParameters", parameter_arn),
+        ("SECRETS_MANAGER", "ReferencedSecrets", "secretsmanager:GetSecretValue", secret_arn),
     )
-    if parameters:
-        statements.append(
-            {
-                "Sid": "ReferencedParameters",
-                "Effect": "Allow",
-                "Action": ["ssm:GetParameters"],
-                "Resource": parameters,
-            }
+    for kind, sid, action, to_arn in references:
+        arns = sorted(
+            {to_arn(region, account_id, v["value"]) for v in variables if v["type"] == kind}
         )
-    secrets = sorted(
-        {
-            secret_arn(region, account_id, v["value"])
-            for v in variables
-            if v["type"] == "SECRETS_MANAGER"
-        }
-    )
-    if secrets:
-        statements.append(
-            {
-                "Sid": "ReferencedSecrets",
-                "Effect": "Allow",
-                "Action": ["secretsmanager:GetSecretValue"],
-                "Resource": secrets,
-            }
-        )
+        if arns:
+            statements.append({"Sid": sid, "Effect": "Allow", "Action": [action], "Resource": arns})
     return policy_document(statements)
 
 
