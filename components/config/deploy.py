@@ -1,0 +1,233 @@
+"""How a service is released: platform, targets, strategy, alarms, bake and window.
+
+Defines `DeploySettings` and its parts (targets, load balancer, blue/green, minimum healthy hosts,
+deployment window). Problems that need several keys of one deploy block are found here; problems
+that span the stack live in `checks`.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from components.config.base import (
+    NAME_PATTERN,
+    LambdaStrategy,
+    Problems,
+    ServerStrategy,
+    _Model,
+    _unique_names,
+)
+
+
+class TagFilter(_Model):
+    key: str = Field(min_length=1, max_length=128)
+    value: str = Field(min_length=1, max_length=256)
+
+
+class LoadBalancer(_Model):
+    """The ALB target group a Server deployment group sits behind."""
+
+    target_group: str = Field(min_length=1, max_length=32, description="target group *name*")
+    target_group_arn_suffix: str | None = Field(
+        default=None,
+        pattern=r"^targetgroup/[A-Za-z0-9-]+/[0-9a-f]+$",
+        description="for default alarms, e.g. targetgroup/web-prod/73e2d6bc24d8a067",
+    )
+    load_balancer_arn_suffix: str | None = Field(
+        default=None,
+        pattern=r"^app/[A-Za-z0-9-]+/[0-9a-f]+$",
+        description="for default alarms, e.g. app/web-prod/50dc6c495c0c9188",
+    )
+
+
+class BlueGreen(_Model):
+    """Blue/green for Auto Scaling groups: deploy to a green fleet, then shift the ALB to it."""
+
+    green_fleet: Literal["discover_existing", "copy_auto_scaling_group"] = "discover_existing"
+
+    terminate_blue_after_minutes: int = Field(default=60, ge=0, le=2880)
+    ready_wait_minutes: int = Field(
+        default=0, ge=0, le=2880, description="0: reroute as soon as green is healthy"
+    )
+
+
+class MinimumHealthyHosts(_Model):
+    type: Literal["FLEET_PERCENT", "HOST_COUNT"]
+    value: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _percent_range(self) -> Self:
+        if self.type == "FLEET_PERCENT" and self.value > 99:
+            raise ValueError("FLEET_PERCENT must be 0-99 (100 would never let a host go down)")
+        return self
+
+
+class DeployTarget(_Model):
+    """One deployment group (Server) or one function alias (Lambda); one Deploy action each."""
+
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    # Server platform
+    ec2_tag_filters: list[TagFilter] = Field(default_factory=list)
+    autoscaling_groups: list[str] = Field(default_factory=list)
+    load_balancer: LoadBalancer | None = None
+    blue_green: BlueGreen | None = None
+    # Lambda platform
+    function_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    alias: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$")
+
+
+class DeploymentWindow(_Model):
+    """When prod may be entered: a CodePipeline DeploymentWindow rule (6-7 field cron)."""
+
+    cron: str = Field(description="e.g. '* * 9-15 ? * MON-FRI' = weekdays 09:00-16:00")
+    time_zone: str = "UTC"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, cron: str) -> str:
+        fields = cron.split()
+        if len(fields) not in (6, 7):
+            raise ValueError(
+                "needs 6 or 7 space-separated fields (seconds minutes hours day-of-month month "
+                f"day-of-week [year]); got {len(fields)}"
+            )
+        if fields[0] != "*":
+            raise ValueError("the seconds field must be '*'")
+        if not all(re.fullmatch(r"[0-9A-Za-z*?/,#LW-]+", f) for f in fields):
+            raise ValueError("fields may only contain digits, names, and * ? / , - # L W")
+        if "?" not in (fields[3], fields[5]):
+            raise ValueError("one of day-of-month or day-of-week must be '?'")
+        return cron
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, zone: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                "is not an IANA time zone name (e.g. UTC, Europe/Berlin, America/New_York)"
+            ) from None
+        return zone
+
+
+class DeploySettings(_Model):
+    """How a service is released: platform, targets, traffic strategy and the safety nets."""
+
+    platform: Literal["server", "lambda"]
+    strategy: str = Field(
+        default="",
+        description="a CodeDeployDefault.* name for the platform; empty: all at once",
+    )
+    minimum_healthy_hosts: MinimumHealthyHosts | None = None
+    targets: list[DeployTarget] = Field(min_length=1)
+    auto_rollback: bool = True
+    alarms: list[str] = Field(default_factory=list, max_length=10)
+    default_alarms: bool = False
+    rollback_on_alarm: bool = False
+    stage_rollback_on_failure: bool = True
+    bake_minutes: int = Field(default=0, ge=0, le=1440)
+    window: DeploymentWindow | None = None
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_targets(cls, targets: list[DeployTarget]) -> list[DeployTarget]:
+        _unique_names("target", [t.name for t in targets])
+        return targets
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        p: list[tuple[tuple[str | int, ...], str]] = []
+        server_strategies = ServerStrategy.__args__
+        lambda_strategies = LambdaStrategy.__args__
+        if self.platform == "server":
+            if self.minimum_healthy_hosts and self.strategy:
+                p.append((("strategy",), "give strategy or minimum_healthy_hosts, not both"))
+            if self.strategy and self.strategy not in server_strategies:
+                p.append(
+                    (("strategy",), f"for platform server use one of {list(server_strategies)}")
+                )
+            for i, t in enumerate(self.targets):
+                at = ("targets", i)
+                if not (t.ec2_tag_filters or t.autoscaling_groups):
+                    p.append(
+                        (at, f"target {t.name!r} needs ec2_tag_filters and/or autoscaling_groups")
+                    )
+                if t.function_name or t.alias:
+                    p.append((at, "function_name and alias are for platform lambda"))
+                if t.blue_green and not t.autoscaling_groups:
+                    p.append(
+                        (
+                            (*at, "autoscaling_groups"),
+                            "blue_green copies an Auto Scaling group: list one",
+                        )
+                    )
+                if t.blue_green and not t.load_balancer:
+                    p.append(
+                        (
+                            (*at, "load_balancer"),
+                            "blue_green shifts traffic: give load_balancer.target_group",
+                        )
+                    )
+                lb = t.load_balancer
+                if self.default_alarms and not (
+                    lb and lb.target_group_arn_suffix and lb.load_balancer_arn_suffix
+                ):
+                    p.append(
+                        (
+                            (*at, "load_balancer"),
+                            "default_alarms measures the ALB: give "
+                            "load_balancer.target_group_arn_suffix and "
+                            "load_balancer.load_balancer_arn_suffix",
+                        )
+                    )
+        else:
+            if self.minimum_healthy_hosts:
+                p.append((("minimum_healthy_hosts",), "applies to platform server only"))
+            if self.strategy and self.strategy not in lambda_strategies:
+                p.append(
+                    (("strategy",), f"for platform lambda use one of {list(lambda_strategies)}")
+                )
+            for i, t in enumerate(self.targets):
+                if not (t.function_name and t.alias):
+                    p.append((("targets", i), f"target {t.name!r} needs function_name and alias"))
+                if t.ec2_tag_filters or t.autoscaling_groups or t.blue_green or t.load_balancer:
+                    p.append(
+                        (
+                            ("targets", i),
+                            "EC2, Auto Scaling and load balancer keys are for platform server",
+                        )
+                    )
+        watched = bool(self.alarms or self.default_alarms)
+        if self.rollback_on_alarm and not watched:
+            p.append(
+                (
+                    ("rollback_on_alarm",),
+                    "needs alarms to watch: list names in alarms or set default_alarms: true",
+                )
+            )
+        if self.bake_minutes and not watched:
+            p.append(
+                (
+                    ("bake_minutes",),
+                    "watches alarms: list names in alarms or set default_alarms: true",
+                )
+            )
+        if p:
+            raise Problems(p)
+        return self
+
+    @property
+    def resolved_strategy(self) -> str:
+        """The deployment config name, with the platform's all-at-once default when empty."""
+        if self.strategy:
+            return self.strategy
+        return (
+            "CodeDeployDefault.AllAtOnce"
+            if self.platform == "server"
+            else "CodeDeployDefault.LambdaAllAtOnce"
+        )
