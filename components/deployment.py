@@ -59,6 +59,9 @@ class TargetArgs(TypedDict):
     blue/green. Omitted: no load balancer handling."""
     blue_green: NotRequired[BlueGreenArgs]
     """Server: deploy to a copy of the ASG and shift traffic. Omitted: in-place."""
+    endpoint: NotRequired[str]
+    """Server: the base URL verification suites send test traffic to (CodeDeploy ignores it).
+    Omitted: the target cannot be verified."""
     function_name: NotRequired[str]
     """Lambda: the function to shift traffic for."""
     alias: NotRequired[str]

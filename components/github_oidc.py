@@ -314,6 +314,7 @@ def deploy_policy(
                         "codebuild.amazonaws.com",
                         "codedeploy.amazonaws.com",
                         "chatbot.amazonaws.com",
+                        "events.amazonaws.com",
                     ]
                 }
             },
@@ -368,6 +369,37 @@ def deploy_policy(
                 "cloudwatch:UntagResource",
             ],
             "Resource": by_name(f"arn:{p}:cloudwatch:*:{acct}:alarm:{{base}}-*"),
+        },
+        {
+            # Promotion triggers and release forwarding (see components.promotion).
+            "Sid": "EventRulesByName",
+            "Effect": "Allow",
+            "Action": [
+                "events:PutRule",
+                "events:DeleteRule",
+                "events:DescribeRule",
+                "events:EnableRule",
+                "events:DisableRule",
+                "events:PutTargets",
+                "events:RemoveTargets",
+                "events:ListTargetsByRule",
+                "events:TagResource",
+                "events:UntagResource",
+                "events:ListTagsForResource",
+            ],
+            "Resource": by_name(f"arn:{p}:events:*:{acct}:rule/{{base}}-*"),
+        },
+        {
+            # Admitting an upstream account's release events adds one statement to the default
+            # bus's policy (PutPermission); only the default bus, never a bus's other grants.
+            "Sid": "DefaultBusPermissions",
+            "Effect": "Allow",
+            "Action": [
+                "events:PutPermission",
+                "events:RemovePermission",
+                "events:DescribeEventBus",
+            ],
+            "Resource": f"arn:{p}:events:*:{acct}:event-bus/default",
         },
         {
             "Sid": "TopicsByName",

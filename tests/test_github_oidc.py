@@ -274,7 +274,8 @@ def test_with_a_state_backend_preview_reads_state_and_only_writes_locks(mocks: R
 def test_the_deploy_role_writes_only_by_name_tag_or_account(mocks: Recorder) -> None:
     build(mocks)
     document = inline_policy(mocks, "gha-deploy-permissions")
-    account_wide = {"ConnectionsInAccount", "NotificationRulesInAccount"}
+    # The default event bus is one per account: its policy is the only thing to scope to.
+    account_wide = {"ConnectionsInAccount", "NotificationRulesInAccount", "DefaultBusPermissions"}
     for statement in document["Statement"]:
         resources = statement["Resource"]
         resources = resources if isinstance(resources, list) else [resources]

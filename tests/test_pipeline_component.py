@@ -29,6 +29,11 @@ def pipeline_args(**extra: Any) -> dict[str, Any]:
             "project_name": "api-qa-build",
             "project_arn": f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/api-qa-build",
         },
+        "package": {
+            "name": "Package",
+            "project_name": "api-qa-package",
+            "project_arn": f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/api-qa-package",
+        },
         "deploy": {
             "platform": "server",
             "server_targets": [

@@ -6,7 +6,7 @@ one validator, each at its own key path) and the patterns and literals several c
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -44,11 +44,30 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+Loc = tuple[str | int, ...]
+"""A key path below some model, e.g. ("services", 0, "deploy", "strategy")."""
+
+SET = "pulumi config set --path '{key}' <value>"
+REMOVE = "pulumi config rm --path '{key}'"
+
+
+class Finding(NamedTuple):
+    """One problem: where (below the validated model), why, and the command that fixes it.
+
+    `fix` is a template: `{key}` becomes `<namespace>:<path>` and `{namespace}` the project's
+    config namespace. Omitted: set the key (`SET`).
+    """
+
+    loc: Loc
+    why: str
+    fix: str = SET
+
+
 class Problems(ValueError):
     """Several problems found by one validator, each with its key path below the model."""
 
-    def __init__(self, items: list[tuple[tuple[str | int, ...], str]]) -> None:
-        super().__init__("; ".join(msg for _, msg in items))
+    def __init__(self, items: list[Finding]) -> None:
+        super().__init__("; ".join(item.why for item in items))
         self.items = items
 
 

@@ -15,12 +15,15 @@ from pydantic import Field, field_validator, model_validator
 
 from components.config.base import (
     NAME_PATTERN,
+    REMOVE,
+    Finding,
     LambdaStrategy,
     Problems,
     ServerStrategy,
     _Model,
     _unique_names,
 )
+from components.config.build import TestSuite
 
 
 class TagFilter(_Model):
@@ -75,6 +78,11 @@ class DeployTarget(_Model):
     autoscaling_groups: list[str] = Field(default_factory=list)
     load_balancer: LoadBalancer | None = None
     blue_green: BlueGreen | None = None
+    endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="base URL that verification suites send test traffic to",
+    )
     # Lambda platform
     function_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     alias: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,128}$")
@@ -115,6 +123,20 @@ class DeploymentWindow(_Model):
         return zone
 
 
+class VerifySuite(TestSuite):
+    """A verification suite: after the deploy action, test traffic against the new release.
+
+    Runs as a CodeBuild project (the same settings as a test suite) in the Deploy stage, on the
+    release artifact, so every stage verifies the very release it runs with the very test that
+    shipped with it. It gets the endpoint of `target` as environment variables.
+    """
+
+    target: str | None = Field(
+        default=None, description="the deploy target it verifies; default: the only target"
+    )
+    timeout_minutes: int = Field(default=15, ge=5, le=2160)
+
+
 class DeploySettings(_Model):
     """How a service is released: platform, targets, traffic strategy and the safety nets."""
 
@@ -132,6 +154,7 @@ class DeploySettings(_Model):
     stage_rollback_on_failure: bool = True
     bake_minutes: int = Field(default=0, ge=0, le=1440)
     window: DeploymentWindow | None = None
+    verify: list[VerifySuite] = Field(default_factory=list, max_length=10)
 
     @field_validator("targets")
     @classmethod
@@ -139,87 +162,110 @@ class DeploySettings(_Model):
         _unique_names("target", [t.name for t in targets])
         return targets
 
+    @field_validator("verify")
+    @classmethod
+    def _unique_verify(cls, suites: list[VerifySuite]) -> list[VerifySuite]:
+        _unique_names("verify suite", [s.name for s in suites])
+        return suites
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        p: list[tuple[tuple[str | int, ...], str]] = []
-        server_strategies = ServerStrategy.__args__
-        lambda_strategies = LambdaStrategy.__args__
-        if self.platform == "server":
-            if self.minimum_healthy_hosts and self.strategy:
-                p.append((("strategy",), "give strategy or minimum_healthy_hosts, not both"))
-            if self.strategy and self.strategy not in server_strategies:
-                p.append(
-                    (("strategy",), f"for platform server use one of {list(server_strategies)}")
-                )
-            for i, t in enumerate(self.targets):
-                at = ("targets", i)
-                if not (t.ec2_tag_filters or t.autoscaling_groups):
-                    p.append(
-                        (at, f"target {t.name!r} needs ec2_tag_filters and/or autoscaling_groups")
-                    )
-                if t.function_name or t.alias:
-                    p.append((at, "function_name and alias are for platform lambda"))
-                if t.blue_green and not t.autoscaling_groups:
-                    p.append(
-                        (
-                            (*at, "autoscaling_groups"),
-                            "blue_green copies an Auto Scaling group: list one",
-                        )
-                    )
-                if t.blue_green and not t.load_balancer:
-                    p.append(
-                        (
-                            (*at, "load_balancer"),
-                            "blue_green shifts traffic: give load_balancer.target_group",
-                        )
-                    )
-                lb = t.load_balancer
-                if self.default_alarms and not (
-                    lb and lb.target_group_arn_suffix and lb.load_balancer_arn_suffix
-                ):
-                    p.append(
-                        (
-                            (*at, "load_balancer"),
-                            "default_alarms measures the ALB: give "
-                            "load_balancer.target_group_arn_suffix and "
-                            "load_balancer.load_balancer_arn_suffix",
-                        )
-                    )
-        else:
-            if self.minimum_healthy_hosts:
-                p.append((("minimum_healthy_hosts",), "applies to platform server only"))
-            if self.strategy and self.strategy not in lambda_strategies:
-                p.append(
-                    (("strategy",), f"for platform lambda use one of {list(lambda_strategies)}")
-                )
-            for i, t in enumerate(self.targets):
-                if not (t.function_name and t.alias):
-                    p.append((("targets", i), f"target {t.name!r} needs function_name and alias"))
-                if t.ec2_tag_filters or t.autoscaling_groups or t.blue_green or t.load_balancer:
-                    p.append(
-                        (
-                            ("targets", i),
-                            "EC2, Auto Scaling and load balancer keys are for platform server",
-                        )
-                    )
-        watched = bool(self.alarms or self.default_alarms)
-        if self.rollback_on_alarm and not watched:
-            p.append(
-                (
-                    ("rollback_on_alarm",),
-                    "needs alarms to watch: list names in alarms or set default_alarms: true",
-                )
-            )
-        if self.bake_minutes and not watched:
-            p.append(
-                (
-                    ("bake_minutes",),
-                    "watches alarms: list names in alarms or set default_alarms: true",
-                )
-            )
+        p = self._server_problems() if self.platform == "server" else self._lambda_problems()
+        p += self._alarm_problems() + self._verify_problems()
         if p:
             raise Problems(p)
         return self
+
+    def _server_problems(self) -> list[Finding]:
+        p: list[Finding] = []
+        if self.minimum_healthy_hosts and self.strategy:
+            p.append(Finding(("strategy",), "give strategy or minimum_healthy_hosts, not both"))
+        if self.strategy and self.strategy not in ServerStrategy.__args__:
+            allowed = list(ServerStrategy.__args__)
+            p.append(Finding(("strategy",), f"for platform server use one of {allowed}"))
+        for i, t in enumerate(self.targets):
+            at = ("targets", i)
+            if not (t.ec2_tag_filters or t.autoscaling_groups):
+                why = f"target {t.name!r} needs ec2_tag_filters and/or autoscaling_groups"
+                p.append(Finding(at, why))
+            if t.function_name or t.alias:
+                p.append(Finding(at, "function_name and alias are for platform lambda"))
+            if t.blue_green and not t.autoscaling_groups:
+                why = "blue_green copies an Auto Scaling group: list one"
+                p.append(Finding((*at, "autoscaling_groups"), why))
+            if t.blue_green and not t.load_balancer:
+                why = "blue_green shifts traffic: give load_balancer.target_group"
+                p.append(Finding((*at, "load_balancer"), why))
+            lb = t.load_balancer
+            if self.default_alarms and not (
+                lb and lb.target_group_arn_suffix and lb.load_balancer_arn_suffix
+            ):
+                why = (
+                    "default_alarms measures the ALB: give load_balancer.target_group_arn_suffix "
+                    "and load_balancer.load_balancer_arn_suffix"
+                )
+                p.append(Finding((*at, "load_balancer"), why))
+        return p
+
+    def _lambda_problems(self) -> list[Finding]:
+        p: list[Finding] = []
+        if self.minimum_healthy_hosts:
+            p.append(Finding(("minimum_healthy_hosts",), "applies to platform server only"))
+        if self.strategy and self.strategy not in LambdaStrategy.__args__:
+            allowed = list(LambdaStrategy.__args__)
+            p.append(Finding(("strategy",), f"for platform lambda use one of {allowed}"))
+        for i, t in enumerate(self.targets):
+            if not (t.function_name and t.alias):
+                why = f"target {t.name!r} needs function_name and alias"
+                p.append(Finding(("targets", i), why))
+            if t.ec2_tag_filters or t.autoscaling_groups or t.blue_green or t.load_balancer:
+                why = "EC2, Auto Scaling and load balancer keys are for platform server"
+                p.append(Finding(("targets", i), why))
+            if t.endpoint:
+                why = (
+                    "endpoint is for platform server; verification of a Lambda target gets "
+                    "FUNCTION_NAME and FUNCTION_ALIAS instead"
+                )
+                p.append(Finding(("targets", i, "endpoint"), why, REMOVE))
+        return p
+
+    def _alarm_problems(self) -> list[Finding]:
+        p: list[Finding] = []
+        watched = bool(self.alarms or self.default_alarms)
+        if self.rollback_on_alarm and not watched:
+            why = "needs alarms to watch: list names in alarms or set default_alarms: true"
+            p.append(Finding(("rollback_on_alarm",), why))
+        if self.bake_minutes and not watched:
+            why = "watches alarms: list names in alarms or set default_alarms: true"
+            p.append(Finding(("bake_minutes",), why))
+        return p
+
+    def _verify_problems(self) -> list[Finding]:
+        p: list[Finding] = []
+        names = [t.name for t in self.targets]
+        for i, suite in enumerate(self.verify):
+            if suite.target is None and len(names) > 1:
+                why = f"several targets ({', '.join(names)}): name the one this suite verifies"
+                p.append(Finding(("verify", i, "target"), why))
+                continue
+            target = self.verified_target(suite)
+            if target is None:
+                why = f"is not a target of this service; targets: {', '.join(names)}"
+                p.append(Finding(("verify", i, "target"), why))
+            elif self.platform == "server" and not target.endpoint:
+                why = (
+                    f"verifying target {target.name!r} sends it test traffic: give the target's "
+                    "endpoint (its base URL, e.g. https://web.staging.example.com)"
+                )
+                at = ("targets", names.index(target.name), "endpoint")
+                p.append(Finding(at, why))
+        return p
+
+    def verified_target(self, suite: VerifySuite) -> DeployTarget | None:
+        """The target `suite` verifies: the named one, or the only one; None if unknown."""
+        if suite.target is None:
+            return self.targets[0] if len(self.targets) == 1 else None
+        return next((t for t in self.targets if t.name == suite.target), None)
 
     @property
     def resolved_strategy(self) -> str:

@@ -50,11 +50,11 @@ def describe_all(namespace: str, err: Any, root: type[BaseModel]) -> list[str]:
     if not isinstance(error, Problems):
         return [_describe(namespace, err, root)]
     lines = []
-    for sub, msg in error.items:
-        received = dig(err.get("input"), sub)
-        loc = (*err["loc"], *sub)
-        fix = f"pulumi config set --path '{namespace}:{path(loc)}' <value>"
-        lines.append(problem(namespace, loc, received, msg, fix))
+    for finding in error.items:
+        received = dig(err.get("input"), finding.loc)
+        loc = (*err["loc"], *finding.loc)
+        fix = finding.fix.format(key=f"{namespace}:{path(loc)}", namespace=namespace)
+        lines.append(problem(namespace, loc, received, finding.why, fix))
     return lines
 
 

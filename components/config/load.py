@@ -15,16 +15,26 @@ from pydantic import ValidationError
 
 from components.config.base import _Model
 from components.config.build import looks_secret
-from components.config.checks import cross_problems
+from components.config.checks import Parts, cross_problems
 from components.config.errors import ConfigError, describe_all, dig, path, problem
 from components.config.service import ServiceSettings
 from components.config.stack import (
     ArtifactSettings,
     EnvironmentSettings,
+    ReleaseSettings,
     Settings,
+    UpstreamSettings,
 )
 
-TOP_LEVEL_KEYS = ("connection", "artifacts", "environment", "services", "github")
+TOP_LEVEL_KEYS = (
+    "connection",
+    "artifacts",
+    "environment",
+    "services",
+    "github",
+    "releases",
+    "upstreams",
+)
 TOKEN_KEY = "githubToken"
 
 
@@ -65,7 +75,9 @@ def parse_settings(
     except ValidationError as exc:
         for err in exc.errors():
             problems.extend(describe_all(namespace, err, Settings))
-        problems.extend(p for p in _partial_cross_problems(namespace, data) if p not in problems)
+        problems.extend(
+            p for p in _partial_cross_problems(namespace, stage, data) if p not in problems
+        )
     if problems or settings is None:
         raise ConfigError(
             f"Stack config for stage {stage!r} has {len(problems)} problem(s); "
@@ -74,7 +86,7 @@ def parse_settings(
     return settings
 
 
-def _partial_cross_problems(namespace: str, data: Mapping[str, Any]) -> list[str]:
+def _partial_cross_problems(namespace: str, stage: str, data: Mapping[str, Any]) -> list[str]:
     """`cross_problems` over the parts of an invalid config that are valid on their own."""
 
     def valid(model: type[_Model], value: Any) -> Any:
@@ -83,25 +95,36 @@ def _partial_cross_problems(namespace: str, data: Mapping[str, Any]) -> list[str
         except ValidationError:
             return None
 
-    environment = valid(EnvironmentSettings, data.get("environment", {}))
-    if environment is None:
-        return []
-    artifacts = valid(ArtifactSettings, data.get("artifacts", {}))
     raw_services = data.get("services")
+    raw_upstreams = data.get("upstreams", {})
+    upstreams: dict[str, UpstreamSettings] | None = None
+    if isinstance(raw_upstreams, Mapping):
+        parsed = {name: valid(UpstreamSettings, value) for name, value in raw_upstreams.items()}
+        upstreams = {k: v for k, v in parsed.items() if v is not None}
     services = [
         (i, service)
         for i, raw in enumerate(raw_services if isinstance(raw_services, list) else [])
         if (service := valid(ServiceSettings, raw)) is not None
     ]
+    parts = Parts(
+        stage=stage,
+        environment=valid(EnvironmentSettings, data.get("environment", {})),
+        artifacts=valid(ArtifactSettings, data.get("artifacts", {})),
+        services=services,
+        releases=valid(ReleaseSettings, data["releases"]) if "releases" in data else None,
+        upstreams=upstreams,
+        has_connection="connection" in data,
+        all_services=isinstance(raw_services, list) and len(services) == len(raw_services),
+    )
     return [
         problem(
             namespace,
-            loc,
-            dig(data, loc),
-            why,
-            f"pulumi config set --path '{namespace}:{path(loc)}' <value>",
+            finding.loc,
+            dig(data, finding.loc),
+            finding.why,
+            finding.fix.format(key=f"{namespace}:{path(finding.loc)}", namespace=namespace),
         )
-        for loc, why in cross_problems(artifacts, environment, services)
+        for finding in cross_problems(parts)
     ]
 
 
