@@ -139,7 +139,7 @@ def publish_statements(
             "Resource": f"{bucket_arn}/{release_object_key(service)}",
         },
         {
-            "Sid": "ReleaseBucketSettings",
+            "Sid": "PublishBucketSettings",
             "Effect": "Allow",
             "Action": ["s3:GetBucketVersioning", "s3:GetBucketAcl", "s3:GetBucketLocation"],
             "Resource": bucket_arn,

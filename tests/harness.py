@@ -69,6 +69,7 @@ _ARNS = {
         "arn:aws:codeconnections:{region}:{account}:connection/0f7c1e2a-{name}"
     ),
     "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
+    "aws:cloudwatch/eventRule:EventRule": "arn:aws:events:{region}:{account}:rule/{name}",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
     "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
     "aws:kms/key:Key": "arn:aws:kms:{region}:{account}:key/1234abcd-{name}",

@@ -285,3 +285,150 @@ def test_github_keys_are_validated_like_the_rest(prod: dict[str, Any]) -> None:
     message = errors_of(prod)
     assert f"{NS}:github.oidc_provider_arn" in message
     assert f"{NS}:github.reviewer: unknown key; allowed here:" in message
+
+
+# Promotion: where releases come from and go to -------------------------------------------------
+
+
+def test_promotion_mistakes_are_all_reported_at_once(prod: dict[str, Any]) -> None:
+    """Each of the promotion mistakes, in one stack file: one round names every one."""
+    prod["services"][0]["promote_from"] = "stagign"
+    prod["services"][1]["promote_from"] = "prod"
+    prod["services"][1]["build"] = {"buildspec": "buildspec.yml"}
+    prod["services"][1]["tests"] = [{"name": "unit"}]
+    prod["upstreams"] = {"staging": {}, "canary": {}}
+    prod["releases"] = {"consumers": [{"stage": "staging", "account": "222222222222"}]}
+
+    message = errors_of(prod)
+
+    assert (
+        f"{NS}:services[0].promote_from: unknown stage 'stagign': a stage to promote from is "
+        "declared under upstreams (declared: canary, staging)"
+    ) in message
+    assert (
+        f"declare it: pulumi config set --path '{NS}:upstreams.stagign.stack' "
+        "<organization>/<project>/stagign, or fix the stage name"
+    ) in message
+    assert f"{NS}:services[1].promote_from: stage prod cannot promote from itself" in message
+    for key in ("build", "tests"):
+        assert (
+            f"{NS}:services[1].{key}: a service promoted from prod deploys the release prod "
+            f"built, tested and proved; {key} belongs there"
+        ) in message
+        assert f"fix: pulumi config rm --path '{NS}:services[1].{key}'" in message
+    assert (
+        f"{NS}:upstreams.staging: prod promotes from staging and publishes releases for staging "
+        "(releases.consumers): a release would go round in a cycle"
+    ) in message
+    assert f"{NS}:upstreams.canary: no service has promote_from: canary" in message
+    assert (
+        f"{NS}:releases.kms_key: releases go to another account (staging (account "
+        "222222222222)); releases that cross accounts must be encrypted with a customer "
+        "managed KMS key, because AWS managed keys (aws/s3) cannot be used by another account"
+    ) in message
+    assert f"fix: pulumi config set --path '{NS}:releases.kms_key' create" in message
+    assert "7 problem(s)" in message
+
+
+def test_a_stage_cannot_publish_for_itself(staging: dict[str, Any]) -> None:
+    staging["releases"] = {"consumers": [{"stage": "staging"}]}
+    message = errors_of(staging, "staging")
+    assert (
+        f"{NS}:releases.consumers[0].stage: stage staging cannot publish releases for itself"
+    ) in message
+
+
+def test_cross_account_promotion_with_a_key_is_valid(staging: dict[str, Any]) -> None:
+    staging["releases"] = {
+        "consumers": [{"stage": "prod", "account": "222222222222"}],
+        "kms_key": "create",
+    }
+    settings = parse_settings(NS, "staging", staging, github_token="secret")
+    assert settings.releases is not None
+    assert [c.account for c in settings.releases.cross_account] == ["222222222222"]
+    staging["releases"]["kms_key"] = "arn:aws:kms:eu-west-1:111111111111:key/abc"
+    parse_settings(NS, "staging", staging, github_token="secret")
+
+
+def test_an_upstream_named_by_bucket_across_accounts_needs_its_key(prod: dict[str, Any]) -> None:
+    prod["upstreams"] = {
+        "staging": {"bucket": "staging-releases", "account": "111111111111", "stack": "a/b/c"}
+    }
+    message = errors_of(prod)
+    assert (
+        f"{NS}:upstreams.staging.bucket: give stack (a stack reference) or bucket (the location "
+        "itself), not both"
+    ) in message
+    assert (
+        f"{NS}:upstreams.staging.kms_key_arn: releases from another account are encrypted with "
+        "a customer managed KMS key"
+    ) in message
+
+
+def test_a_service_needs_a_source(staging: dict[str, Any]) -> None:
+    del staging["services"][0]["repository"]
+    del staging["services"][0]["branch"]
+    staging["services"][1]["promotion"] = "manual"
+    message = errors_of(staging, "staging")
+    for key in ("repository", "branch"):
+        assert (
+            f"{NS}:services[0].{key}: required key is missing: a service builds from GitHub "
+            "(repository and branch) or deploys another stage's releases (promote_from)"
+        ) in message
+    assert (
+        f"{NS}:services[1].promotion: applies to a service with promote_from; this one builds "
+        "from GitHub"
+    ) in message
+
+
+def test_a_connection_is_required_exactly_where_a_service_builds_from_github(
+    staging: dict[str, Any], prod: dict[str, Any]
+) -> None:
+    del staging["connection"]
+    assert (
+        f"{NS}:connection: required: web, thumbnailer build from GitHub, through a connection"
+    ) in errors_of(staging, "staging")
+    prod["connection"] = {"name": "unused"}
+    message = errors_of(prod)
+    assert f"{NS}:connection: every service of this stage is promoted from another stage" in message
+    assert f"pulumi config rm --path '{NS}:connection'" in message
+
+
+def test_a_branch_name_that_would_need_shell_quoting_is_refused(staging: dict[str, Any]) -> None:
+    staging["services"][0]["branch"] = "feature/it's-mine"
+    assert f"{NS}:services[0].branch: String should match pattern" in errors_of(staging, "staging")
+
+
+def test_verification_names_a_target_with_an_endpoint(staging: dict[str, Any]) -> None:
+    web = staging["services"][0]["deploy"]
+    del web["targets"][0]["endpoint"]
+    web["targets"].append({"name": "admin", "autoscaling_groups": ["admin-asg"]})
+    web["default_alarms"] = False
+    web["rollback_on_alarm"] = False
+    thumbnailer = staging["services"][1]["deploy"]
+    thumbnailer["verify"] = [{"name": "smoke", "target": "nope"}]
+    thumbnailer["targets"][0]["endpoint"] = "https://example.com"
+    message = errors_of(staging, "staging")
+    assert (
+        f"{NS}:services[0].deploy.verify[0].target: several targets (web, admin): name the one "
+        "this suite verifies"
+    ) in message
+    assert (
+        f"{NS}:services[1].deploy.verify[0].target: is not a target of this service; targets: "
+        "thumbnailer"
+    ) in message
+    assert (
+        f"{NS}:services[1].deploy.targets[0].endpoint: endpoint is for platform server" in message
+    )
+    web["verify"][0]["target"] = "admin"
+    assert (
+        f"{NS}:services[0].deploy.targets[1].endpoint: verifying target 'admin' sends it test "
+        "traffic: give the target's endpoint"
+    ) in errors_of(staging, "staging")
+
+
+def test_promotion_defaults_to_automatic(prod: dict[str, Any]) -> None:
+    del prod["services"][0]["promotion"]
+    settings = parse_settings(NS, "prod", prod, github_token="secret")
+    assert settings.services[0].automatic_promotion
+    assert not settings.services[1].automatic_promotion, "the sample's thumbnailer is manual"

@@ -39,6 +39,9 @@ class Parts:
     all_services: bool = True
     """Whether `services` holds every service (none was invalid): checks about the whole set
     (an unused upstream, an unused connection) would be wrong on a part of it."""
+    promotions: list[tuple[int, str]] | None = None
+    """(service index, promote_from) of every service that names one, valid or not, so a
+    misnamed stage is reported even beside other mistakes. Omitted: read from `services`."""
 
 
 def cross_problems(parts: Parts) -> list[Finding]:
@@ -93,11 +96,13 @@ def _promotion_problems(parts: Parts) -> list[Finding]:
     p: list[Finding] = []
     upstreams = parts.upstreams
     consumers = [c.stage for c in parts.releases.consumers] if parts.releases else []
+    promotions = parts.promotions
+    # Read from raw config, the list holds every service; from models, only if all were valid.
+    every_promotion = promotions is not None or parts.all_services
+    if promotions is None:
+        promotions = [(i, s.promote_from) for i, s in parts.services if s.promote_from]
     if upstreams is not None:
-        for i, service in parts.services:
-            source = service.promote_from
-            if source is None:
-                continue
+        for i, source in promotions:
             at = ("services", i, "promote_from")
             if source == parts.stage:
                 p.append(Finding(at, f"stage {parts.stage} cannot promote from itself"))
@@ -108,7 +113,7 @@ def _promotion_problems(parts: Parts) -> list[Finding]:
                     f"upstreams (declared: {known})"
                 )
                 p.append(Finding(at, why, _upstream_fix(source)))
-        used = {s.promote_from for _, s in parts.services}
+        used = {source for _, source in promotions}
         for name in sorted(upstreams):
             if name == parts.stage:
                 p.append(Finding(("upstreams", name), "a stage cannot promote from itself"))
@@ -118,7 +123,7 @@ def _promotion_problems(parts: Parts) -> list[Finding]:
                     "(releases.consumers): a release would go round in a cycle"
                 )
                 p.append(Finding(("upstreams", name), why))
-            elif name not in used and parts.all_services:
+            elif name not in used and every_promotion:
                 why = f"no service has promote_from: {name}; remove it or promote a service"
                 p.append(Finding(("upstreams", name), why, REMOVE))
     if parts.releases is not None:

@@ -115,6 +115,11 @@ def _partial_cross_problems(namespace: str, stage: str, data: Mapping[str, Any])
         upstreams=upstreams,
         has_connection="connection" in data,
         all_services=isinstance(raw_services, list) and len(services) == len(raw_services),
+        promotions=[
+            (i, raw["promote_from"])
+            for i, raw in enumerate(raw_services if isinstance(raw_services, list) else [])
+            if isinstance(raw, Mapping) and isinstance(raw.get("promote_from"), str)
+        ],
     )
     return [
         problem(
