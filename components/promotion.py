@@ -148,7 +148,8 @@ class Upstream(pulumi.ComponentResource):
             reference = pulumi.StackReference(
                 f"{name}-stack", stack_name=stack_name, opts=pulumi.ResourceOptions(parent=self)
             )
-            releases = reference.require_output(RELEASES_OUTPUT).apply(
+            # `get_output`, not `require_output`: a missing output gets our message, not a KeyError.
+            releases = reference.get_output(RELEASES_OUTPUT).apply(
                 lambda value: _check_releases(value, stack_name, args["stage"], services)
             )
             self.bucket_name = releases.apply(lambda r: str(r["bucket"]))
