@@ -14,7 +14,7 @@ import pulumi
 import pytest
 
 from components.pipeline import DeliveryPipeline
-from components.promotion import Upstream
+from components.promotion import Upstream, UpstreamArgs
 from components.release_channel import ReleaseChannel, release_object_key
 from components.service_pipeline import ServicePipeline
 from tests.harness import ACCOUNT, REGION, Recorder, run_pulumi
@@ -75,13 +75,11 @@ def test_a_release_channel_with_a_given_key_encrypts_with_it_and_creates_none(
 
 
 def test_an_upstream_is_found_one_way_only(mocks: Recorder) -> None:
-    for extra in ({}, {"stack_name": "o/p/s", "bucket_name": "b"}):
+    neither: UpstreamArgs = {"stage": "prod", "upstream_stage": "staging"}
+    both: UpstreamArgs = {**neither, "stack_name": "o/p/s", "bucket_name": "b"}
+    for args in (neither, both):
         with pytest.raises(ValueError, match=r"give stack_name .* or bucket_name .* exactly one"):
-            run_pulumi(
-                lambda extra=extra: Upstream(
-                    "u", {"stage": "prod", "upstream_stage": "staging", **extra}
-                )
-            )  # type: ignore[typeddict-item]
+            run_pulumi(lambda args=args: Upstream("u", args))
 
 
 def test_an_upstream_named_by_bucket_in_this_account_admits_no_events(mocks: Recorder) -> None:
