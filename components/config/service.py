@@ -75,7 +75,7 @@ class ServiceSettings(_Model):
                     why = (
                         f"a service promoted from {self.promote_from} deploys the release "
                         f"{self.promote_from} built, tested and proved; {key} belongs there. "
-                        "Per-environment values belong to runtime configuration (see README)"
+                        "Per-environment values belong to runtime configuration (docs/promotion.md)"
                     )
                     p.append(Finding((key,), why, REMOVE))
         else:
