@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import service_trust_policy
-from components.naming import IAM_ROLE_MAX, NamingContext
+from components.naming import IAM_ROLE_MAX, TAG_PROMOTES_FROM, NamingContext
 from components.pipeline_role import role_policy
 from components.release_manifest import execution_id_variable
 
@@ -388,7 +388,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
         release = self._args.get("release_source")
         if release:
             # `cicd promote` checks --from against this (a contract with cicd/contract.py).
-            tags["cicd:promotes-from"] = release["upstream_stage"]
+            tags[TAG_PROMOTES_FROM] = release["upstream_stage"]
         return tags
 
     # Stages ----------------------------------------------------------------------------------
