@@ -30,6 +30,7 @@ from cicd.errors import (
     from_boto_error,
     from_client_error,
 )
+from cicd.manifests import Manifests
 from cicd.progress import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Sleep
 
 Connect = Callable[[str | None, str | None], aws.Clients]
@@ -206,14 +207,21 @@ def build_parser() -> argparse.ArgumentParser:
     promote = command(
         "promote",
         commands.run_promote,
-        "Release in one environment exactly the commit that last succeeded in another (like "
-        "`heroku pipelines:promote`). Refuses when nothing succeeded upstream or the target "
-        "already runs that commit.",
-        "  cicd promote --from dev --to staging\n"
-        "  cicd promote --service shop --from staging --to prod --wait\n",
+        "Deploy in one environment what another proved (like `heroku pipelines:promote`). "
+        "A promoted pipeline (prod) is started on the release its upstream published for "
+        "the commit (default: the newest); a pipeline that builds from GitHub is started at "
+        "the upstream's newest successful commit and rebuilds it. Refuses when the commit was "
+        "never published or succeeded upstream, or the target already runs it.",
+        "  cicd promote --service web --from staging --to prod\n"
+        "  cicd promote --service web --from staging --to prod --commit 1a2b3c4 --wait\n",
         wait,
     )
     promote.add_argument("--service", **_service_help())
+    promote.add_argument(
+        "--commit",
+        metavar="SHA",
+        help="promote the release of this commit (full or abbreviated) instead of the newest",
+    )
     promote.add_argument(
         "--from", dest="source_stage", required=True, choices=ENVIRONMENTS, help="promote from"
     )
@@ -304,9 +312,12 @@ def main(
         return exit_.code if isinstance(exit_.code, int) else int(ExitCode.USAGE)
     try:
         _check_environment_defaults(args)
+        clients = connect(args.region, args.profile)
         context = commands.Context(
-            clients=connect(args.region, args.profile),
+            clients=clients,
+            manifests=Manifests(lambda: clients.s3),
             out=out,
+            err=err,
             stdin=stdin or sys.stdin,
             sleep=sleep,
             now=now,

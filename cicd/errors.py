@@ -99,6 +99,7 @@ class TimedOut(CicdError):
 
 _ACCESS_DENIED = {
     "AccessDenied",
+    "AllAccessDisabled",
     "AccessDeniedException",
     "UnauthorizedOperation",
     "UnauthorizedException",
@@ -129,6 +130,9 @@ _NOT_FOUND = {
     "ApplicationDoesNotExistException",
     "DeploymentGroupDoesNotExistException",
     "DeploymentDoesNotExistException",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "NoSuchVersion",
 }
 _REFUSED_BY_AWS = {
     "ApprovalAlreadyCompletedException",
@@ -140,6 +144,16 @@ _REFUSED_BY_AWS = {
 }
 
 _PERMISSIONS_DOC = "the README, section 'IAM permissions'"
+
+
+def is_access_denied(error: ClientError) -> bool:
+    """True when AWS refused the call for lack of permission."""
+    return error.response.get("Error", {}).get("Code") in _ACCESS_DENIED
+
+
+def unknown_for_lack_of(error: ClientError) -> str:
+    """`unknown (needs codepipeline:GetPipelineState)`: what a listing shows in place of data."""
+    return f"unknown (needs {iam_action(error.operation_name)})"
 
 
 def from_client_error(error: ClientError, *, max_attempts: int) -> CicdError:
