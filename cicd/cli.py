@@ -16,12 +16,13 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cicd import __version__, aws, commands
 from cicd.contract import ENVIRONMENTS
+from cicd.entry import INTERRUPTED_MESSAGE
 from cicd.errors import (
     EXIT_CODE_MEANINGS,
     CicdError,
@@ -29,6 +30,7 @@ from cicd.errors import (
     UsageError,
     from_boto_error,
     from_client_error,
+    one_line,
 )
 from cicd.manifests import Manifests
 from cicd.progress import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Sleep
@@ -58,6 +60,19 @@ AWS_REGION and ~/.aws as for the AWS CLI. CICD_SERVICE and CICD_STAGE set defaul
 exit codes:
 {_EXIT_CODES}
 """
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors in the CLI's own two-line form instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            int(ExitCode.USAGE),
+            f"cicd: {self.prog.removeprefix('cicd ')}: {message}\n"
+            f"hint: `{self.prog} --help` lists the options\n"
+            if self.prog != "cicd"
+            else f"cicd: {message}\nhint: `cicd --help` lists the commands\n",
+        )
 
 
 def _positive_number(text: str) -> float:
@@ -109,8 +124,9 @@ def _service_help() -> dict[str, Any]:
 def _target_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("which pipeline")
-    group.add_argument("--service", **_service_help())
+    group.add_argument("-s", "--service", **_service_help())
     group.add_argument(
+        "-e",
         "--stage",
         choices=ENVIRONMENTS,
         default=os.environ.get("CICD_STAGE"),
@@ -147,7 +163,7 @@ def _wait_options() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cicd",
         description="Heroku-style releases for the GitHub -> CodePipeline V2 pipelines.",
         epilog=MAIN_EPILOG,
@@ -216,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  cicd promote --service web --from staging --to prod --commit 1a2b3c4 --wait\n",
         wait,
     )
-    promote.add_argument("--service", **_service_help())
+    promote.add_argument("-s", "--service", **_service_help())
     promote.add_argument(
         "--commit",
         metavar="SHA",
@@ -277,12 +293,12 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _report(error: CicdError, err: TextIO) -> int:
+def _report(error: CicdError, err: TextIO, code: ExitCode | None = None) -> int:
     err.write(f"cicd: {error.message}\n")
     if error.hint:
         err.write(f"hint: {error.hint}\n")
     err.flush()
-    return int(error.exit_code)
+    return int(code if code is not None else error.exit_code)
 
 
 def _check_environment_defaults(args: argparse.Namespace) -> None:
@@ -331,5 +347,20 @@ def main(
     except BotoCoreError as error:
         return _report(from_boto_error(error), err)
     except KeyboardInterrupt:
-        err.write("cicd: interrupted; a release already started keeps running in AWS\n")
+        err.write(INTERRUPTED_MESSAGE)
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        raise  # the entry point ends quietly: the reader of our output went away
+    except Exception as error:
+        # A bug, or an AWS answer no code path expected: still one line, never a traceback,
+        # unless someone debugging asks for it.
+        if os.environ.get("CICD_DEBUG"):
+            raise
+        return _report(
+            CicdError(
+                f"internal error: {type(error).__name__}: {one_line(str(error))}",
+                "run again with CICD_DEBUG=1 for the traceback, and report it",
+            ),
+            err,
+            ExitCode.INTERNAL,
+        )
