@@ -108,7 +108,7 @@ def _add_aws_options(parser: argparse.ArgumentParser, default: object) -> None:
 def _aws_options() -> argparse.ArgumentParser:
     # SUPPRESS keeps a value given before the command (`cicd --region X status`) when the
     # command's own copy of the option is not used.
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _Parser(add_help=False)
     _add_aws_options(parent, argparse.SUPPRESS)
     return parent
 
@@ -122,7 +122,7 @@ def _service_help() -> dict[str, Any]:
 
 
 def _target_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _Parser(add_help=False)
     group = parent.add_argument_group("which pipeline")
     group.add_argument("-s", "--service", **_service_help())
     group.add_argument(
@@ -137,7 +137,7 @@ def _target_options() -> argparse.ArgumentParser:
 
 
 def _wait_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _Parser(add_help=False)
     group = parent.add_argument_group("following the release")
     group.add_argument(
         "--wait",
