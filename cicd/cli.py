@@ -105,7 +105,7 @@ def _add_aws_options(parser: argparse.ArgumentParser, default: object) -> None:
     )
 
 
-def _aws_options() -> argparse.ArgumentParser:
+def _aws_options() -> _Parser:
     # SUPPRESS keeps a value given before the command (`cicd --region X status`) when the
     # command's own copy of the option is not used.
     parent = _Parser(add_help=False)
@@ -121,7 +121,7 @@ def _service_help() -> dict[str, Any]:
     }
 
 
-def _target_options() -> argparse.ArgumentParser:
+def _target_options() -> _Parser:
     parent = _Parser(add_help=False)
     group = parent.add_argument_group("which pipeline")
     group.add_argument("-s", "--service", **_service_help())
@@ -136,7 +136,7 @@ def _target_options() -> argparse.ArgumentParser:
     return parent
 
 
-def _wait_options() -> argparse.ArgumentParser:
+def _wait_options() -> _Parser:
     parent = _Parser(add_help=False)
     group = parent.add_argument_group("following the release")
     group.add_argument(
@@ -162,7 +162,7 @@ def _wait_options() -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     parser = _Parser(
         prog="cicd",
         description="Heroku-style releases for the GitHub -> CodePipeline V2 pipelines.",
@@ -175,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     aws_options, target, wait = _aws_options(), _target_options(), _wait_options()
 
     def command(
-        name: str, handler: Handler, summary: str, epilog: str, *parents: argparse.ArgumentParser
-    ) -> argparse.ArgumentParser:
+        name: str, handler: Handler, summary: str, epilog: str, *parents: _Parser
+    ) -> _Parser:
         cmd = sub.add_parser(
             name,
             help=summary,
