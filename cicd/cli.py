@@ -229,7 +229,8 @@ def build_parser() -> _Parser:
         "the upstream's newest successful commit and rebuilds it. Refuses when the commit was "
         "never published or succeeded upstream, or the target already runs it.",
         "  cicd promote --service web --from staging --to prod\n"
-        "  cicd promote --service web --from staging --to prod --commit 1a2b3c4 --wait\n",
+        "  cicd promote --service web --from staging --to prod --commit 1a2b3c4 --wait\n"
+        "  cicd promote --from staging --to-pipeline web-prod-pipeline   # no tag:GetResources\n",
         wait,
     )
     promote.add_argument("-s", "--service", **_service_help())
@@ -239,10 +240,19 @@ def build_parser() -> _Parser:
         help="promote the release of this commit (full or abbreviated) instead of the newest",
     )
     promote.add_argument(
-        "--from", dest="source_stage", required=True, choices=ENVIRONMENTS, help="promote from"
+        "--from", dest="source_stage", choices=ENVIRONMENTS, help="promote from this stage"
     )
     promote.add_argument(
-        "--to", dest="target_stage", required=True, choices=ENVIRONMENTS, help="promote to"
+        "--to", dest="target_stage", choices=ENVIRONMENTS, help="promote to this stage"
+    )
+    promote.add_argument(
+        "--from-pipeline",
+        metavar="NAME",
+        help="upstream pipeline by name, skipping the tag lookup (GitHub-built targets only: "
+        "a promoted target reads its release location, never the upstream pipeline)",
+    )
+    promote.add_argument(
+        "--to-pipeline", metavar="NAME", help="target pipeline by name, skipping the tag lookup"
     )
     for name, handler, summary, example in (
         (

@@ -21,6 +21,7 @@ from cicd.discovery import (
     PipelineRef,
     find_pipelines,
     locate_pipeline,
+    named_pipeline,
     require_single_service,
 )
 from cicd.errors import ExitCode, NotFound, Refused, UsageError
@@ -206,18 +207,42 @@ def run_release(args: argparse.Namespace, ctx: Context) -> int:
     return _follow(args, ctx, layout.name, execution_id)
 
 
-def run_promote(args: argparse.Namespace, ctx: Context) -> int:
-    if args.source_stage == args.target_stage:
-        raise UsageError(f"--from and --to are both {args.source_stage}: nothing to promote")
-    commit = validate_commit(args.commit) if args.commit else None
-    target_ref = locate_pipeline(
+def _promote_target(args: argparse.Namespace, ctx: Context) -> tuple[PipelineRef, PipelineLayout]:
+    if args.to_pipeline:
+        layout = read_layout(ctx.clients.codepipeline, args.to_pipeline)
+        return named_pipeline(ctx.clients.codepipeline, layout.name, layout.arn), layout
+    if args.target_stage is None:
+        raise UsageError(
+            "promote to where? pass --to dev|staging|prod, or --to-pipeline NAME",
+        )
+    ref = locate_pipeline(
         ctx.clients.tagging,
         stage=args.target_stage,
         service=args.service,
         region=ctx.clients.region,
     )
-    target = read_layout(ctx.clients.codepipeline, target_ref.name)
+    return ref, read_layout(ctx.clients.codepipeline, ref.name)
+
+
+def run_promote(args: argparse.Namespace, ctx: Context) -> int:
+    if args.source_stage is None and args.from_pipeline is None:
+        raise UsageError(
+            "promote from where? pass --from dev|staging|prod, or --from-pipeline NAME"
+        )
+    if args.source_stage is not None and args.source_stage == args.target_stage:
+        raise UsageError(f"--from and --to are both {args.source_stage}: nothing to promote")
+    commit = validate_commit(args.commit) if args.commit else None
+    target_ref, target = _promote_target(args, ctx)
     if target.promoted is not None:
+        if args.from_pipeline or args.source_stage is None:
+            tagged = f" (its {TAG_PROMOTES_FROM} tag says {target_ref.promotes_from})"
+            raise UsageError(
+                f"{target.name} deploys the releases published to "
+                f"{target.promoted.location.url()}, not a pipeline's: pass --from STAGE"
+                + (tagged if target_ref.promotes_from else ""),
+                "cicd reads only the release location, never the upstream pipeline (it may be in "
+                "another account)",
+            )
         return _promote_release(args, ctx, target_ref, target, commit)
     return _promote_commit(args, ctx, target_ref, target, commit)
 
@@ -275,7 +300,8 @@ def _promote_release(
     manifest = candidate.manifest
     built = f" by {manifest.pipeline}" if manifest.pipeline else ""
     ctx.say(
-        f"Promoting {candidate.describe()} from {args.source_stage} to {args.target_stage}.",
+        f"Promoting {candidate.describe()} from {args.source_stage} to "
+        f"{args.target_stage or ref.stage or target.name}.",
         f"  object version {candidate.version.version_id} of {promoted.location.url()}, "
         f"published {format_time(candidate.version.published)}, built{built} from "
         f"{manifest.repository}@{short_sha(manifest.commit)}",
@@ -292,13 +318,18 @@ def _promote_commit(
     commit: str | None,
 ) -> int:
     """The target builds from GitHub: start it at the commit that succeeded upstream."""
-    source_ref = locate_pipeline(
-        ctx.clients.tagging,
-        stage=args.source_stage,
-        service=target_ref.service or args.service,
-        region=ctx.clients.region,
-    )
-    source = read_layout(ctx.clients.codepipeline, source_ref.name)
+    if args.from_pipeline:
+        source = read_layout(ctx.clients.codepipeline, args.from_pipeline)
+    else:
+        source_ref = locate_pipeline(
+            ctx.clients.tagging,
+            stage=args.source_stage,
+            service=target_ref.service or args.service,
+            region=ctx.clients.region,
+        )
+        source = read_layout(ctx.clients.codepipeline, source_ref.name)
+    upstream_stage = args.source_stage or source.name
+    target_stage = args.target_stage or target_ref.stage or target.name
     if source.github and target.github and source.github.repository != target.github.repository:
         raise Refused(
             f"{source.name} builds {source.github.repository} but {target.name} builds "
@@ -319,9 +350,9 @@ def _promote_commit(
     )
     execution_id = start_release(ctx.clients.codepipeline, target, candidate.commit)
     ctx.say(
-        f"Promoting {candidate.describe()} from {args.source_stage} to {args.target_stage}.",
+        f"Promoting {candidate.describe()} from {upstream_stage} to {target_stage}.",
         f"  {target.name} builds from GitHub, so it rebuilds commit "
-        f"{short_sha(candidate.commit)} itself; it does not deploy what {args.source_stage} built.",
+        f"{short_sha(candidate.commit)} itself; it does not deploy what {upstream_stage} built.",
         f"Started release {execution_id} of {target_ref.describe()}.",
     )
     return _follow(args, ctx, target.name, execution_id)

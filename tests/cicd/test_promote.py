@@ -168,3 +168,29 @@ def test_promote_to_an_unknown_stage_is_a_usage_error_listing_the_stages(cli: Cl
     assert (
         "argument --to: invalid choice: 'qa' (choose from 'dev', 'staging', 'prod')" in result.err
     )
+
+
+def test_promote_between_pipelines_named_on_the_command_line_needs_no_tag_lookup(
+    world: MotoWorld, cli: CliRunner
+) -> None:
+    dev = world.create_pipeline("shop", "dev")
+    staging = world.create_pipeline("shop", "staging")
+    world.record(dev, commit=3)
+
+    result = cli(
+        "promote", "--from-pipeline", dev, "--to-pipeline", staging, clients=world.clients()
+    )
+
+    assert result.code == 0, result.err
+    assert world.started[0]["name"] == staging
+    assert world.started[0]["sourceRevisions"][0]["revisionValue"] == sha(3)
+    assert f"from {dev} to staging." in result.out
+
+
+def test_promote_without_a_source_is_a_usage_error(cli: CliRunner) -> None:
+    result = cli("promote", "--to", "prod")
+
+    assert (result.code, result.err) == (
+        2,
+        "cicd: promote from where? pass --from dev|staging|prod, or --from-pipeline NAME\n",
+    )

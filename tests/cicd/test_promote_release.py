@@ -269,3 +269,49 @@ def test_release_refuses_on_a_promoted_pipeline_and_points_at_promote(
         "hint: deploy a published release with `cicd promote` (`cicd status` shows the one "
         "waiting)\n",
     )
+
+
+def test_promote_to_a_pipeline_named_on_the_command_line_needs_no_tag_lookup(
+    world: MotoWorld, cli: CliRunner, bucket: ReleaseBucket
+) -> None:
+    prod = world.create_promoted_pipeline("web", "prod")
+    newest = bucket.publish(1)
+
+    result = cli("promote", "--from", "staging", "--to-pipeline", prod, clients=world.clients())
+
+    assert result.code == 0, result.err
+    assert world.started == _started_on(newest)
+    assert "from staging to prod." in result.out
+
+
+def test_promote_to_a_named_pipeline_still_checks_the_stage_it_promotes_from(
+    world: MotoWorld, cli: CliRunner, bucket: ReleaseBucket
+) -> None:
+    prod = world.create_promoted_pipeline("web", "prod")
+    bucket.publish(1)
+
+    result = cli("promote", "--from", "dev", "--to-pipeline", prod, clients=world.clients())
+
+    assert result.code == 3
+    assert f"cicd: {PROD} promotes from staging, not from dev" in result.err
+
+
+def test_promote_from_a_pipeline_to_a_promoted_target_is_a_usage_error_naming_the_stage(
+    world: MotoWorld, cli: CliRunner
+) -> None:
+    prod = world.create_promoted_pipeline("web", "prod")
+
+    result = cli(
+        "promote",
+        "--from-pipeline",
+        "web-staging-pipeline",
+        "--to-pipeline",
+        prod,
+        clients=world.clients(),
+    )
+
+    assert result.code == 2
+    assert result.err.startswith(
+        f"cicd: {PROD} deploys the releases published to {WHERE}, not a pipeline's: pass "
+        "--from STAGE (its cicd:promotes-from tag says staging)\n"
+    )
