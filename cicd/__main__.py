@@ -1,5 +1,5 @@
 """`python -m cicd`: the same entry point as the `cicd` console script."""
 
-from cicd.cli import main
+from cicd.entry import run
 
-raise SystemExit(main())
+raise SystemExit(run())

@@ -1,7 +1,8 @@
 """Answer the manual approval a release waits at (`approve` / `reject`).
 
 Finding what waits is pure (`find_pending_approval` reads a `get_pipeline_state` document); the
-commit it waits with comes from that execution's source revision; `answer` sends the result.
+commit it waits with comes from that execution's source revision (for a promoted pipeline: the
+manifest of the release version it deploys); `answer` sends the result.
 Approvals are refused rather than guessed: nothing waiting, or a different commit waiting than
 the one named, ends the command without touching the pipeline.
 """
@@ -9,7 +10,7 @@ the one named, ends the command without touching the pipeline.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,9 @@ from botocore.client import BaseClient
 from cicd.contract import APPROVAL_ACTION, APPROVAL_STAGE, SOURCE_STAGE
 from cicd.errors import Refused
 from cicd.formatting import short_sha
-from cicd.releases import commit_matches, get_release
+from cicd.layout import PipelineLayout
+from cicd.manifests import Manifests
+from cicd.releases import commit_matches, get_release, with_manifest
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,9 @@ class PendingApproval:
     since: datetime | None
     commit: str | None = None
     message: str | None = None
+    version_id: str | None = None
+    # Why the commit is unknown, when a promoted release's manifest could not be read.
+    problem: str | None = None
 
 
 def _stage(state: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
@@ -78,19 +84,30 @@ def source_commit_in_state(state: Mapping[str, Any], execution_id: str) -> str |
 
 
 def with_commit(
-    codepipeline: BaseClient, state: Mapping[str, Any], pending: PendingApproval
+    codepipeline: BaseClient,
+    state: Mapping[str, Any],
+    pending: PendingApproval,
+    layout: PipelineLayout,
+    manifests: Manifests,
 ) -> PendingApproval:
-    """`pending` with the commit it waits with: the execution's source revision."""
-    release = get_release(codepipeline, pending.pipeline, pending.execution_id)
-    commit = release.commit or source_commit_in_state(state, pending.execution_id)
-    return PendingApproval(
-        pipeline=pending.pipeline,
-        execution_id=pending.execution_id,
-        token=pending.token,
-        since=pending.since,
-        commit=commit,
-        message=release.message,
-    )
+    """`pending` with the commit it waits with: the execution's source revision.
+
+    For a promoted pipeline the revision is an object version, and the commit is the one its
+    manifest names.
+    """
+    release = get_release(codepipeline, pending.pipeline, pending.execution_id, layout.source)
+    revision = source_commit_in_state(state, pending.execution_id)
+    if layout.promoted is not None:
+        version = release.version_id or revision
+        release = with_manifest(replace(release, version_id=version), layout, manifests)
+        return replace(
+            pending,
+            commit=release.commit,
+            message=release.message,
+            version_id=version,
+            problem=release.manifest_problem,
+        )
+    return replace(pending, commit=release.commit or revision, message=release.message)
 
 
 def check_commit(pending: PendingApproval, expected: str | None) -> None:
@@ -98,8 +115,9 @@ def check_commit(pending: PendingApproval, expected: str | None) -> None:
     if expected is None:
         return
     if pending.commit is None:
+        why = f" (its release manifest: {pending.problem})" if pending.problem else ""
         raise Refused(
-            f"cannot tell which commit waits for approval in {pending.pipeline}, "
+            f"cannot tell which commit waits for approval in {pending.pipeline}{why}, "
             f"so it cannot be checked against {expected}",
             "run again without --commit after checking the execution in the console",
         )

@@ -1,4 +1,4 @@
-"""One boto3 session per run and the four clients the commands use.
+"""One boto3 session per run and the clients the commands use.
 
 Clients are created on first use, all from the same session and with the same retry policy, so a
 command that only lists releases never loads the CodeDeploy model. This module makes no calls.
@@ -47,6 +47,12 @@ class Clients:
     @cached_property
     def codeconnections(self) -> BaseClient:
         return self._make("codeconnections")
+
+    @cached_property
+    def s3(self) -> BaseClient:
+        # Published releases live in S3; the bucket is in the pipeline's region (an S3 source
+        # action requires that), so the same region serves.
+        return self._make("s3")
 
     @cached_property
     def tagging(self) -> BaseClient:

@@ -16,12 +16,13 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cicd import __version__, aws, commands
 from cicd.contract import ENVIRONMENTS
+from cicd.entry import INTERRUPTED_MESSAGE
 from cicd.errors import (
     EXIT_CODE_MEANINGS,
     CicdError,
@@ -29,7 +30,9 @@ from cicd.errors import (
     UsageError,
     from_boto_error,
     from_client_error,
+    one_line,
 )
+from cicd.manifests import Manifests
 from cicd.progress import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Sleep
 
 Connect = Callable[[str | None, str | None], aws.Clients]
@@ -57,6 +60,19 @@ AWS_REGION and ~/.aws as for the AWS CLI. CICD_SERVICE and CICD_STAGE set defaul
 exit codes:
 {_EXIT_CODES}
 """
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors in the CLI's own two-line form instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            int(ExitCode.USAGE),
+            f"cicd: {self.prog.removeprefix('cicd ')}: {message}\n"
+            f"hint: `{self.prog} --help` lists the options\n"
+            if self.prog != "cicd"
+            else f"cicd: {message}\nhint: `cicd --help` lists the commands\n",
+        )
 
 
 def _positive_number(text: str) -> float:
@@ -89,10 +105,10 @@ def _add_aws_options(parser: argparse.ArgumentParser, default: object) -> None:
     )
 
 
-def _aws_options() -> argparse.ArgumentParser:
+def _aws_options() -> _Parser:
     # SUPPRESS keeps a value given before the command (`cicd --region X status`) when the
     # command's own copy of the option is not used.
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _Parser(add_help=False)
     _add_aws_options(parent, argparse.SUPPRESS)
     return parent
 
@@ -105,11 +121,12 @@ def _service_help() -> dict[str, Any]:
     }
 
 
-def _target_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+def _target_options() -> _Parser:
+    parent = _Parser(add_help=False)
     group = parent.add_argument_group("which pipeline")
-    group.add_argument("--service", **_service_help())
+    group.add_argument("-s", "--service", **_service_help())
     group.add_argument(
+        "-e",
         "--stage",
         choices=ENVIRONMENTS,
         default=os.environ.get("CICD_STAGE"),
@@ -119,8 +136,8 @@ def _target_options() -> argparse.ArgumentParser:
     return parent
 
 
-def _wait_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+def _wait_options() -> _Parser:
+    parent = _Parser(add_help=False)
     group = parent.add_argument_group("following the release")
     group.add_argument(
         "--wait",
@@ -145,8 +162,8 @@ def _wait_options() -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> _Parser:
+    parser = _Parser(
         prog="cicd",
         description="Heroku-style releases for the GitHub -> CodePipeline V2 pipelines.",
         epilog=MAIN_EPILOG,
@@ -158,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     aws_options, target, wait = _aws_options(), _target_options(), _wait_options()
 
     def command(
-        name: str, handler: Handler, summary: str, epilog: str, *parents: argparse.ArgumentParser
-    ) -> argparse.ArgumentParser:
+        name: str, handler: Handler, summary: str, epilog: str, *parents: _Parser
+    ) -> _Parser:
         cmd = sub.add_parser(
             name,
             help=summary,
@@ -206,19 +223,36 @@ def build_parser() -> argparse.ArgumentParser:
     promote = command(
         "promote",
         commands.run_promote,
-        "Release in one environment exactly the commit that last succeeded in another (like "
-        "`heroku pipelines:promote`). Refuses when nothing succeeded upstream or the target "
-        "already runs that commit.",
-        "  cicd promote --from dev --to staging\n"
-        "  cicd promote --service shop --from staging --to prod --wait\n",
+        "Deploy in one environment what another proved (like `heroku pipelines:promote`). "
+        "A promoted pipeline (prod) is started on the release its upstream published for "
+        "the commit (default: the newest); a pipeline that builds from GitHub is started at "
+        "the upstream's newest successful commit and rebuilds it. Refuses when the commit was "
+        "never published or succeeded upstream, or the target already runs it.",
+        "  cicd promote --service web --from staging --to prod\n"
+        "  cicd promote --service web --from staging --to prod --commit 1a2b3c4 --wait\n"
+        "  cicd promote --from staging --to-pipeline web-prod-pipeline   # no tag:GetResources\n",
         wait,
     )
-    promote.add_argument("--service", **_service_help())
+    promote.add_argument("-s", "--service", **_service_help())
     promote.add_argument(
-        "--from", dest="source_stage", required=True, choices=ENVIRONMENTS, help="promote from"
+        "--commit",
+        metavar="SHA",
+        help="promote the release of this commit (full or abbreviated) instead of the newest",
     )
     promote.add_argument(
-        "--to", dest="target_stage", required=True, choices=ENVIRONMENTS, help="promote to"
+        "--from", dest="source_stage", choices=ENVIRONMENTS, help="promote from this stage"
+    )
+    promote.add_argument(
+        "--to", dest="target_stage", choices=ENVIRONMENTS, help="promote to this stage"
+    )
+    promote.add_argument(
+        "--from-pipeline",
+        metavar="NAME",
+        help="upstream pipeline by name, skipping the tag lookup (GitHub-built targets only: "
+        "a promoted target reads its release location, never the upstream pipeline)",
+    )
+    promote.add_argument(
+        "--to-pipeline", metavar="NAME", help="target pipeline by name, skipping the tag lookup"
     )
     for name, handler, summary, example in (
         (
@@ -269,12 +303,12 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _report(error: CicdError, err: TextIO) -> int:
+def _report(error: CicdError, err: TextIO, code: ExitCode | None = None) -> int:
     err.write(f"cicd: {error.message}\n")
     if error.hint:
         err.write(f"hint: {error.hint}\n")
     err.flush()
-    return int(error.exit_code)
+    return int(code if code is not None else error.exit_code)
 
 
 def _check_environment_defaults(args: argparse.Namespace) -> None:
@@ -304,9 +338,12 @@ def main(
         return exit_.code if isinstance(exit_.code, int) else int(ExitCode.USAGE)
     try:
         _check_environment_defaults(args)
+        clients = connect(args.region, args.profile)
         context = commands.Context(
-            clients=connect(args.region, args.profile),
+            clients=clients,
+            manifests=Manifests(lambda: clients.s3),
             out=out,
+            err=err,
             stdin=stdin or sys.stdin,
             sleep=sleep,
             now=now,
@@ -320,5 +357,20 @@ def main(
     except BotoCoreError as error:
         return _report(from_boto_error(error), err)
     except KeyboardInterrupt:
-        err.write("cicd: interrupted; a release already started keeps running in AWS\n")
+        err.write(INTERRUPTED_MESSAGE)
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        raise  # the entry point ends quietly: the reader of our output went away
+    except Exception as error:
+        # A bug, or an AWS answer no code path expected: still one line, never a traceback,
+        # unless someone debugging asks for it.
+        if os.environ.get("CICD_DEBUG"):
+            raise
+        return _report(
+            CicdError(
+                f"internal error: {type(error).__name__}: {one_line(str(error))}",
+                "run again with CICD_DEBUG=1 for the traceback, and report it",
+            ),
+            err,
+            ExitCode.INTERNAL,
+        )

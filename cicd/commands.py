@@ -16,16 +16,27 @@ from typing import TextIO
 
 from cicd import approvals, progress, rollback
 from cicd.aws import Clients
-from cicd.contract import ENVIRONMENTS
+from cicd.contract import ENVIRONMENTS, TAG_PROMOTES_FROM
 from cicd.discovery import (
     PipelineRef,
     find_pipelines,
     locate_pipeline,
+    named_pipeline,
     require_single_service,
 )
 from cicd.errors import ExitCode, NotFound, Refused, UsageError
-from cicd.formatting import format_duration, format_time, short_id, short_sha, table, truncate
+from cicd.formatting import (
+    format_duration,
+    format_time,
+    short_id,
+    short_sha,
+    short_version,
+    table,
+    truncate,
+)
 from cicd.layout import PipelineLayout, read_layout
+from cicd.manifests import Manifests
+from cicd.published import check_not_live, choose_release, published_versions
 from cicd.releases import (
     HISTORY_DEPTH,
     Release,
@@ -34,8 +45,11 @@ from cicd.releases import (
     recent_releases,
     resolve_commit,
     resolve_execution,
+    start_promoted,
     start_release,
     validate_commit,
+    with_manifest,
+    with_manifests,
 )
 from cicd.status import gather_status, render_status
 
@@ -47,7 +61,9 @@ class Context:
     """What a command may touch besides its arguments; tests replace every part."""
 
     clients: Clients
+    manifests: Manifests
     out: TextIO
+    err: TextIO
     stdin: TextIO
     sleep: progress.Sleep
     now: Callable[[], datetime]
@@ -101,7 +117,7 @@ def _follow(args: argparse.Namespace, ctx: Context, pipeline: str, execution_id:
 def run_status(args: argparse.Namespace, ctx: Context) -> int:
     if args.pipeline or args.stage:
         ref, layout = _pipeline(args, ctx)
-        ctx.say(*render_status(gather_status(ctx.clients, ref, layout)))
+        ctx.say(*render_status(gather_status(ctx.clients, ctx.manifests, ref, layout)))
         return ExitCode.OK
     refs = find_pipelines(ctx.clients.tagging, stage=None, service=args.service)
     if not refs:
@@ -113,7 +129,8 @@ def run_status(args: argparse.Namespace, ctx: Context) -> int:
     require_single_service(refs, stage=None, service=args.service)
     for index, ref in enumerate(refs):
         layout = read_layout(ctx.clients.codepipeline, ref.name)
-        ctx.say(*([""] if index else []), *render_status(gather_status(ctx.clients, ref, layout)))
+        status = gather_status(ctx.clients, ctx.manifests, ref, layout)
+        ctx.say(*([""] if index else []), *render_status(status))
     return ExitCode.OK
 
 
@@ -129,29 +146,37 @@ def _release_json(release: Release, now: datetime) -> dict[str, object]:
         "lastUpdateTime": release.updated.isoformat() if release.updated else None,
         "durationSeconds": int(duration.total_seconds()) if duration is not None else None,
         "rollbackTarget": release.rollback_target,
+        "versionId": release.version_id,
+        "manifestProblem": release.manifest_problem,
     }
 
 
-def release_rows(releases: Sequence[Release], now: datetime) -> list[str]:
+def release_rows(
+    releases: Sequence[Release], now: datetime, *, promoted: bool = False
+) -> list[str]:
+    """The releases table; promoted pipelines get a RELEASE column (the object version)."""
     rows = [
         [
             short_id(r.execution_id),
             r.status,
             short_sha(r.commit),
-            truncate(r.message or "-", 50),
+            truncate(r.message or r.manifest_problem or "-", 50),
+            *([short_version(r.version_id)] if promoted else []),
             r.trigger,
             format_time(r.started),
             format_duration(r.duration(now)),
         ]
         for r in releases
     ]
-    header = ["ID", "STATUS", "COMMIT", "MESSAGE", "TRIGGER", "STARTED", "DURATION"]
-    return table(header, rows)
+    header = ["ID", "STATUS", "COMMIT", "MESSAGE", *(["RELEASE"] if promoted else [])]
+    return table([*header, "TRIGGER", "STARTED", "DURATION"], rows)
 
 
 def run_releases(args: argparse.Namespace, ctx: Context) -> int:
     ref, layout = _pipeline(args, ctx)
-    releases = recent_releases(ctx.clients.codepipeline, layout, args.limit)
+    releases = with_manifests(
+        recent_releases(ctx.clients.codepipeline, layout, args.limit), layout, ctx.manifests
+    )
     now = ctx.now()
     if args.json:
         ctx.say(json.dumps([_release_json(r, now) for r in releases], indent=2))
@@ -160,51 +185,174 @@ def run_releases(args: argparse.Namespace, ctx: Context) -> int:
     if not releases:
         ctx.say("No releases yet: start one with `cicd release`.")
         return ExitCode.OK
-    ctx.say(*release_rows(releases, now))
+    ctx.say(*release_rows(releases, now, promoted=layout.promoted is not None))
     return ExitCode.OK
 
 
 def run_release(args: argparse.Namespace, ctx: Context) -> int:
     commit = validate_commit(args.commit) if args.commit else None
     ref, layout = _pipeline(args, ctx)
+    github = layout.github
+    if github is None:
+        raise Refused(
+            f"{layout.name} deploys releases another stage published; it builds nothing itself",
+            "deploy a published release with `cicd promote` (`cicd status` shows the one waiting)",
+        )
     if commit is not None and len(commit) < 40:
         # AWS needs the full SHA: expand an abbreviation from the commits released before.
         commit = resolve_commit(commit, recent_releases(ctx.clients.codepipeline, layout))
     execution_id = start_release(ctx.clients.codepipeline, layout, commit)
-    at = f"commit {short_sha(commit)}" if commit else f"the head of {layout.source.branch}"
+    at = f"commit {short_sha(commit)}" if commit else f"the head of {github.branch}"
     ctx.say(f"Started release {execution_id} of {ref.describe()} at {at}.")
     return _follow(args, ctx, layout.name, execution_id)
 
 
-def run_promote(args: argparse.Namespace, ctx: Context) -> int:
-    if args.source_stage == args.target_stage:
-        raise UsageError(f"--from and --to are both {args.source_stage}: nothing to promote")
-    region = ctx.clients.region
-    source_ref = locate_pipeline(
-        ctx.clients.tagging, stage=args.source_stage, service=args.service, region=region
-    )
-    target_ref = locate_pipeline(
+def _promote_target(args: argparse.Namespace, ctx: Context) -> tuple[PipelineRef, PipelineLayout]:
+    if args.to_pipeline:
+        layout = read_layout(ctx.clients.codepipeline, args.to_pipeline)
+        return named_pipeline(ctx.clients.codepipeline, layout.name, layout.arn), layout
+    if args.target_stage is None:
+        raise UsageError(
+            "promote to where? pass --to dev|staging|prod, or --to-pipeline NAME",
+        )
+    ref = locate_pipeline(
         ctx.clients.tagging,
         stage=args.target_stage,
-        service=args.service or source_ref.service,
-        region=region,
+        service=args.service,
+        region=ctx.clients.region,
     )
-    source = read_layout(ctx.clients.codepipeline, source_ref.name)
-    target = read_layout(ctx.clients.codepipeline, target_ref.name)
-    if source.source.repository != target.source.repository:
-        raise Refused(
-            f"{source.name} builds {source.source.repository} but {target.name} builds "
-            f"{target.source.repository}: a commit of one cannot be released by the other"
+    return ref, read_layout(ctx.clients.codepipeline, ref.name)
+
+
+def run_promote(args: argparse.Namespace, ctx: Context) -> int:
+    if args.source_stage is None and args.from_pipeline is None:
+        raise UsageError(
+            "promote from where? pass --from dev|staging|prod, or --from-pipeline NAME"
         )
+    if args.source_stage is not None and args.source_stage == args.target_stage:
+        raise UsageError(f"--from and --to are both {args.source_stage}: nothing to promote")
+    commit = validate_commit(args.commit) if args.commit else None
+    target_ref, target = _promote_target(args, ctx)
+    if target.promoted is not None:
+        if args.from_pipeline or args.source_stage is None:
+            tagged = f" (its {TAG_PROMOTES_FROM} tag says {target_ref.promotes_from})"
+            raise UsageError(
+                f"{target.name} deploys the releases published to "
+                f"{target.promoted.location.url()}, not a pipeline's: pass --from STAGE"
+                + (tagged if target_ref.promotes_from else ""),
+                "cicd reads only the release location, never the upstream pipeline (it may be in "
+                "another account)",
+            )
+        return _promote_release(args, ctx, target_ref, target, commit)
+    return _promote_commit(args, ctx, target_ref, target, commit)
+
+
+def _check_promotes_from(ref: PipelineRef, layout: PipelineLayout, source_stage: str) -> None:
+    if ref.promotes_from is None:
+        raise Refused(
+            f"{layout.name} deploys published releases but carries no {TAG_PROMOTES_FROM} "
+            f"tag, so cicd cannot check that it promotes from {source_stage}",
+            "update its stack: the stacks tag every promoted pipeline with the stage it "
+            "promotes from",
+        )
+    if ref.promotes_from != source_stage:
+        stage = ref.stage or "its stage"
+        raise Refused(
+            f"{layout.name} promotes from {ref.promotes_from}, not from {source_stage} "
+            f"(tag {TAG_PROMOTES_FROM})",
+            f"promote to {stage} from {ref.promotes_from}: `cicd promote --from "
+            f"{ref.promotes_from} --to {stage}`",
+        )
+
+
+def _promote_release(
+    args: argparse.Namespace,
+    ctx: Context,
+    ref: PipelineRef,
+    target: PipelineLayout,
+    commit: str | None,
+) -> int:
+    """Start a promoted pipeline on a release its upstream published; never reads upstream."""
+    promoted = target.promoted
+    assert promoted is not None
+    _check_promotes_from(ref, target, args.source_stage)
+    versions = published_versions(ctx.clients.s3, promoted.location)
+    candidate = choose_release(
+        versions,
+        ctx.manifests,
+        promoted.location,
+        commit=commit,
+        source_stage=args.source_stage,
+        warn=ctx.err,
+    )
+    if ref.service and candidate.manifest.service != ref.service:
+        raise Refused(
+            f"{candidate.describe()} at {promoted.location.url()} was built for service "
+            f"{candidate.manifest.service}, but {target.name} deploys {ref.service}",
+            "the release location is shared by mistake: check the stacks' release locations",
+        )
+    check_not_live(
+        candidate,
+        recent_releases(ctx.clients.codepipeline, target, HISTORY_DEPTH),
+        target_name=target.name,
+    )
+    execution_id = start_promoted(ctx.clients.codepipeline, target, candidate.version.version_id)
+    manifest = candidate.manifest
+    built = f" by {manifest.pipeline}" if manifest.pipeline else ""
+    ctx.say(
+        f"Promoting {candidate.describe()} from {args.source_stage} to "
+        f"{args.target_stage or ref.stage or target.name}.",
+        f"  object version {candidate.version.version_id} of {promoted.location.url()}, "
+        f"published {format_time(candidate.version.published)}, built{built} from "
+        f"{manifest.repository}@{short_sha(manifest.commit)}",
+        f"Started release {execution_id} of {ref.describe()}.",
+    )
+    return _follow(args, ctx, target.name, execution_id)
+
+
+def _promote_commit(
+    args: argparse.Namespace,
+    ctx: Context,
+    target_ref: PipelineRef,
+    target: PipelineLayout,
+    commit: str | None,
+) -> int:
+    """The target builds from GitHub: start it at the commit that succeeded upstream."""
+    if args.from_pipeline:
+        source = read_layout(ctx.clients.codepipeline, args.from_pipeline)
+    else:
+        source_ref = locate_pipeline(
+            ctx.clients.tagging,
+            stage=args.source_stage,
+            service=target_ref.service or args.service,
+            region=ctx.clients.region,
+        )
+        source = read_layout(ctx.clients.codepipeline, source_ref.name)
+    upstream_stage = args.source_stage or source.name
+    target_stage = args.target_stage or target_ref.stage or target.name
+    if source.github and target.github and source.github.repository != target.github.repository:
+        raise Refused(
+            f"{source.name} builds {source.github.repository} but {target.name} builds "
+            f"{target.github.repository}: a commit of one cannot be released by the other"
+        )
+    upstream = recent_releases(ctx.clients.codepipeline, source)
+    if source.promoted is not None:
+        upstream = [
+            with_manifest(r, source, ctx.manifests) if r.status == "Succeeded" else r
+            for r in upstream
+        ]
     candidate = promotion_commit(
-        recent_releases(ctx.clients.codepipeline, source),
+        upstream,
         recent_releases(ctx.clients.codepipeline, target),
         source_name=source.name,
         target_name=target.name,
+        commit=commit,
     )
     execution_id = start_release(ctx.clients.codepipeline, target, candidate.commit)
     ctx.say(
-        f"Promoting {candidate.describe()} from {args.source_stage} to {args.target_stage}.",
+        f"Promoting {candidate.describe()} from {upstream_stage} to {target_stage}.",
+        f"  {target.name} builds from GitHub, so it rebuilds commit "
+        f"{short_sha(candidate.commit)} itself; it does not deploy what {upstream_stage} built.",
         f"Started release {execution_id} of {target_ref.describe()}.",
     )
     return _follow(args, ctx, target.name, execution_id)
@@ -215,7 +363,7 @@ def _answer_approval(args: argparse.Namespace, ctx: Context, *, approved: bool) 
     _, layout = _pipeline(args, ctx)
     state = ctx.clients.codepipeline.get_pipeline_state(name=layout.name)
     pending = approvals.find_pending_approval(state, layout.name)
-    pending = approvals.with_commit(ctx.clients.codepipeline, state, pending)
+    pending = approvals.with_commit(ctx.clients.codepipeline, state, pending, layout, ctx.manifests)
     approvals.check_commit(pending, expected)
     default_summary = "Approved with cicd" if approved else ""
     approvals.answer(
@@ -252,7 +400,7 @@ def _rollback_target(
     if found is not None:
         return found
     if len(args.to) == _UUID_LENGTH:
-        return get_release(ctx.clients.codepipeline, layout.name, args.to.lower())
+        return get_release(ctx.clients.codepipeline, layout.name, args.to.lower(), layout.source)
     raise NotFound(
         f"no execution starting with {args.to} among the last {len(releases)} of {layout.name}",
         "pass the full execution id (`cicd releases --json` prints them)",
@@ -266,7 +414,10 @@ def run_rollback(args: argparse.Namespace, ctx: Context) -> int:
     rollback.check_deploy_idle(state, layout.name)
     releases = recent_releases(ctx.clients.codepipeline, layout, HISTORY_DEPTH)
     plan = rollback.plan_rollback(
-        layout.name, releases, _rollback_target(args, ctx, layout, releases)
+        layout.name,
+        releases,
+        _rollback_target(args, ctx, layout, releases),
+        resolve=lambda release: with_manifest(release, layout, ctx.manifests),
     )
     ctx.out.write(plan.describe())
     rollback.confirm(plan, stdin=ctx.stdin, out=ctx.out, assume_yes=args.yes)

@@ -1,8 +1,9 @@
-"""The names the Pulumi stacks give to pipelines, stages, actions and tags.
+"""The names the Pulumi stacks give to pipelines, stages, actions, tags and published releases.
 
 This is the CLI's side of the contract with `components/`: the tag keys must match
 `components.naming` (a test pins that), and the stage and action names match the pipeline
-layout the components build. Nothing here calls AWS.
+layout the components build (see the promotion contract: a pipeline either builds from GitHub
+or is promoted from another stage's published release). Nothing here calls AWS.
 """
 
 from __future__ import annotations
@@ -10,16 +11,33 @@ from __future__ import annotations
 TAG_SERVICE = "cicd:service"
 TAG_STAGE = "cicd:stage"
 TAG_MANAGED_BY = "cicd:managed-by"
+# On promoted pipelines only: the stage whose published releases this pipeline deploys.
+TAG_PROMOTES_FROM = "cicd:promotes-from"
 
 # Environments in promotion order: `status` lists them in this order.
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 
 SOURCE_STAGE = "Source"
+# A pipeline that builds from GitHub: a CodeConnections source action.
 SOURCE_ACTION = "GitHub"
 SOURCE_PROVIDER = "CodeStarSourceConnection"
+# A promoted pipeline: an S3 source action reading the upstream's published release object.
+RELEASE_SOURCE_ACTION = "Release"
+RELEASE_SOURCE_PROVIDER = "S3"
 APPROVAL_STAGE = "Approval"
 APPROVAL_ACTION = "Approve"
 DEPLOY_STAGE = "Deploy"
+# Only these providers in the Deploy stage deploy; `verify-<suite>` CodeBuild actions test.
+DEPLOY_PROVIDERS = ("CodeDeploy", "Lambda")
+VERIFY_PREFIX = "verify-"
+PUBLISH_STAGE = "Publish"
+PUBLISH_ACTION = "Publish"
+
+# Each published release is a new version of one S3 object; an execution of a promoted pipeline
+# names the version it deploys with this revision type.
+S3_VERSION_REVISION = "S3_OBJECT_VERSION_ID"
+# At the root of every release zip: which commit it was built from, where and when.
+MANIFEST_NAME = "release-manifest.json"
 
 CONNECTIONS_CONSOLE_URL = (
     "https://console.aws.amazon.com/codesuite/settings/connections?region={region}"

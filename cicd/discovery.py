@@ -7,13 +7,13 @@ of this. Choosing between several matches is a pure function (`choose_pipeline`)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.client import BaseClient
 
-from cicd.contract import ENVIRONMENTS, TAG_SERVICE, TAG_STAGE, pipeline_name
+from cicd.contract import ENVIRONMENTS, TAG_PROMOTES_FROM, TAG_SERVICE, TAG_STAGE, pipeline_name
 from cicd.errors import NotFound, Refused
 
 # The service-level filter `codepipeline` is the documented `service[:resourceType]` form that
@@ -24,11 +24,16 @@ RESOURCE_TYPE_FILTERS = ["codepipeline"]
 
 @dataclass(frozen=True)
 class PipelineRef:
-    """A pipeline found by its tags (or named with --pipeline, then service and stage are None)."""
+    """A pipeline found by its tags (or named with --pipeline, then service and stage are None).
+
+    `promotes_from` is the `cicd:promotes-from` tag: the stage a promoted pipeline deploys
+    releases of (None for a pipeline that builds from GitHub, or when not looked up).
+    """
 
     name: str
     service: str | None = None
     stage: str | None = None
+    promotes_from: str | None = None
 
     def describe(self) -> str:
         if self.service and self.stage:
@@ -74,7 +79,11 @@ def find_pipelines(
             if name is None:
                 continue
             tags = {tag["Key"]: tag["Value"] for tag in mapping.get("Tags", [])}
-            found.append(PipelineRef(name, tags.get(TAG_SERVICE), tags.get(TAG_STAGE)))
+            found.append(
+                PipelineRef(
+                    name, tags.get(TAG_SERVICE), tags.get(TAG_STAGE), tags.get(TAG_PROMOTES_FROM)
+                )
+            )
         token = page.get("PaginationToken", "")
         if not token:
             break
@@ -123,6 +132,28 @@ def choose_pipeline(
             "name the one you mean with --pipeline NAME",
         )
     return refs[0]
+
+
+def ref_from_tags(name: str, tags: Sequence[Mapping[str, str]]) -> PipelineRef:
+    """A `PipelineRef` from `list_tags_for_resource` tags (lower-case `key`/`value`)."""
+    by_key = {tag["key"]: tag["value"] for tag in tags}
+    return PipelineRef(
+        name, by_key.get(TAG_SERVICE), by_key.get(TAG_STAGE), by_key.get(TAG_PROMOTES_FROM)
+    )
+
+
+def named_pipeline(codepipeline: BaseClient, name: str, arn: str | None) -> PipelineRef:
+    """The tags of a pipeline named on the command line (one ListTagsForResource call)."""
+    if arn is None:
+        return PipelineRef(name)
+    tags: list[Mapping[str, str]] = []
+    request: dict[str, Any] = {"resourceArn": arn}
+    while True:
+        page = codepipeline.list_tags_for_resource(**request)
+        tags.extend(page.get("tags", []))
+        if not page.get("nextToken"):
+            return ref_from_tags(name, tags)
+        request["nextToken"] = page["nextToken"]
 
 
 def locate_pipeline(

@@ -6,6 +6,7 @@ exit code; `cli.main` prints it on stderr. This module does not print anything i
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from typing import ClassVar
 
@@ -34,6 +35,9 @@ class ExitCode(IntEnum):
     AWS_ERROR = 4
     NOT_FOUND = 5
     TIMED_OUT = 6
+    AWAITS_APPROVAL = 7
+    HELD_BY_WINDOW = 8
+    INTERNAL = 70
     INTERRUPTED = 130
 
 
@@ -46,6 +50,11 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.AWS_ERROR: "AWS error: no credentials or region, access denied, throttling",
     ExitCode.NOT_FOUND: "not found: no pipeline for that service and stage, unknown execution",
     ExitCode.TIMED_OUT: "--wait gave up before the release finished (it keeps running)",
+    ExitCode.AWAITS_APPROVAL: "awaiting approval: the followed release waits for a manual "
+    "approval (--through-approval keeps following)",
+    ExitCode.HELD_BY_WINDOW: "held: the followed release waits for its deployment window to "
+    "open (--through-window keeps following)",
+    ExitCode.INTERNAL: "internal error: a bug in cicd (CICD_DEBUG=1 shows the traceback)",
     ExitCode.INTERRUPTED: "interrupted with Ctrl-C (a started release keeps running)",
 }
 
@@ -97,8 +106,21 @@ class TimedOut(CicdError):
     exit_code = ExitCode.TIMED_OUT
 
 
+class AwaitsApproval(CicdError):
+    """`--wait` reached a manual approval: a person has to answer before the release goes on."""
+
+    exit_code = ExitCode.AWAITS_APPROVAL
+
+
+class HeldByWindow(CicdError):
+    """`--wait` reached a stage held until its deployment window opens."""
+
+    exit_code = ExitCode.HELD_BY_WINDOW
+
+
 _ACCESS_DENIED = {
     "AccessDenied",
+    "AllAccessDisabled",
     "AccessDeniedException",
     "UnauthorizedOperation",
     "UnauthorizedException",
@@ -129,6 +151,9 @@ _NOT_FOUND = {
     "ApplicationDoesNotExistException",
     "DeploymentGroupDoesNotExistException",
     "DeploymentDoesNotExistException",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "NoSuchVersion",
 }
 _REFUSED_BY_AWS = {
     "ApprovalAlreadyCompletedException",
@@ -142,11 +167,59 @@ _REFUSED_BY_AWS = {
 _PERMISSIONS_DOC = "the README, section 'IAM permissions'"
 
 
+def is_access_denied(error: ClientError) -> bool:
+    """True when AWS refused the call for lack of permission."""
+    return error.response.get("Error", {}).get("Code") in _ACCESS_DENIED
+
+
+def unknown_for_lack_of(error: ClientError) -> str:
+    """`unknown (needs codepipeline:GetPipelineState)`: what a listing shows in place of data."""
+    return f"unknown (needs {iam_action(error.operation_name)})"
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_MESSAGE_WIDTH = 200
+
+
+def one_line(text: str, width: int = _MESSAGE_WIDTH) -> str:
+    """`text` as one line: an HTML page reduced to its title (or its text), whitespace collapsed,
+    cut to `width` characters."""
+    title = _TITLE.search(text)
+    if title:
+        text = title.group(1)
+    elif _TAG.search(text):
+        text = _TAG.sub(" ", text)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _not_from_aws(error: ClientError, code: str, raw: str) -> CicdError | None:
+    """An answer that is not an AWS error document: a proxy, firewall or captive portal page.
+
+    botocore then has no error code, only the HTTP status (as the code) and the body or the
+    status's reason phrase (as the message).
+    """
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if not (code.isdigit() or _TAG.search(raw)):
+        return None
+    return AwsError(
+        f"{error.operation_name} got HTTP {status or code} without an AWS error in the answer: "
+        f"{one_line(raw) or 'empty body'}",
+        "something between you and AWS answered (a proxy, firewall or VPN?); check "
+        "HTTPS_PROXY, the network and --region",
+    )
+
+
 def from_client_error(error: ClientError, *, max_attempts: int) -> CicdError:
-    """Turn an AWS error response into a message that names the fix."""
-    code = error.response.get("Error", {}).get("Code", "Unknown")
-    aws_message = error.response.get("Error", {}).get("Message", "") or str(error)
+    """Turn an AWS error response into a one-line message that names the fix."""
+    code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+    raw = str(error.response.get("Error", {}).get("Message", "") or error)
+    aws_message = one_line(raw)
     operation = error.operation_name
+    foreign = _not_from_aws(error, code, raw)
+    if foreign is not None:
+        return foreign
     if code in _ACCESS_DENIED:
         return AwsError(
             f"access denied: your AWS identity lacks {iam_action(operation)} "

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 SHORT_SHA = 7
 SHORT_ID = 8
+SHORT_VERSION = 12
 
 
 def short_sha(commit: str | None) -> str:
@@ -21,6 +22,11 @@ def short_sha(commit: str | None) -> str:
 def short_id(execution_id: str) -> str:
     """The first eight characters of an execution id: unique enough to pass back to `--to`."""
     return execution_id[:SHORT_ID]
+
+
+def short_version(version_id: str | None) -> str:
+    """The first twelve characters of an S3 object version id (they are 32 long); `-` if none."""
+    return version_id[:SHORT_VERSION] if version_id else "-"
 
 
 def commit_message(revision_summary: str | None) -> str | None:

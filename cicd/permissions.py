@@ -8,23 +8,32 @@ It grants nothing: attaching a policy is the account administrator's job.
 from __future__ import annotations
 
 # Operation names as botocore reports them in `ClientError.operation_name`. The operation names
-# are unique across the four services the CLI uses, so the name alone identifies the action.
+# are unique across the services the CLI uses, so the name alone identifies the action. Two S3
+# operations are authorized under another name: a GetObject that names a VersionId (the CLI
+# never reads any other) needs s3:GetObjectVersion and not s3:GetObject, and ListObjectVersions
+# needs s3:ListBucketVersions (S3 API reference, GetObject "Permissions" and versionId).
 IAM_ACTIONS: dict[str, str] = {
     "GetResources": "tag:GetResources",
     "GetPipeline": "codepipeline:GetPipeline",
     "GetPipelineState": "codepipeline:GetPipelineState",
     "GetPipelineExecution": "codepipeline:GetPipelineExecution",
     "ListPipelineExecutions": "codepipeline:ListPipelineExecutions",
+    "ListTagsForResource": "codepipeline:ListTagsForResource",
     "StartPipelineExecution": "codepipeline:StartPipelineExecution",
     "PutApprovalResult": "codepipeline:PutApprovalResult",
     "RollbackStage": "codepipeline:RollbackStage",
     "ListDeployments": "codedeploy:ListDeployments",
     "GetDeployment": "codedeploy:GetDeployment",
     "GetConnection": "codeconnections:GetConnection",
+    "GetObject": "s3:GetObjectVersion",
+    "ListObjectVersions": "s3:ListBucketVersions",
 }
 
 _FIND = ("tag:GetResources", "codepipeline:GetPipeline")
 _FOLLOW = ("codepipeline:GetPipelineExecution", "codepipeline:GetPipelineState")
+# Promoted pipelines: list the published releases and read a manifest from each.
+_LIST_RELEASES = "s3:ListBucketVersions"
+_READ_MANIFEST = "s3:GetObjectVersion"
 
 # What a user needs per command; `--wait` adds the `_FOLLOW` pair to the commands that take it.
 COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -35,8 +44,10 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "codedeploy:ListDeployments",
         "codedeploy:GetDeployment",
         "codeconnections:GetConnection",
+        _LIST_RELEASES,
+        _READ_MANIFEST,
     ),
-    "releases": (*_FIND, "codepipeline:ListPipelineExecutions"),
+    "releases": (*_FIND, "codepipeline:ListPipelineExecutions", _READ_MANIFEST),
     "release": (
         *_FIND,
         "codepipeline:ListPipelineExecutions",
@@ -47,15 +58,19 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_FIND,
         "codepipeline:ListPipelineExecutions",
         "codepipeline:StartPipelineExecution",
+        "codepipeline:ListTagsForResource",
+        _LIST_RELEASES,
+        _READ_MANIFEST,
         *_FOLLOW,
     ),
-    "approve": (*_FIND, *_FOLLOW, "codepipeline:PutApprovalResult"),
-    "reject": (*_FIND, *_FOLLOW, "codepipeline:PutApprovalResult"),
+    "approve": (*_FIND, *_FOLLOW, "codepipeline:PutApprovalResult", _READ_MANIFEST),
+    "reject": (*_FIND, *_FOLLOW, "codepipeline:PutApprovalResult", _READ_MANIFEST),
     "rollback": (
         *_FIND,
         *_FOLLOW,
         "codepipeline:ListPipelineExecutions",
         "codepipeline:RollbackStage",
+        _READ_MANIFEST,
     ),
 }
 

@@ -2,23 +2,27 @@
 
 Defines `Release` (one execution: commit, message, trigger, status, timing), reading the recent
 history (`recent_releases`), choosing from it (`newest_succeeded`, `resolve_commit`,
-`resolve_execution`) and starting an execution at a commit (`start_release`). Following an
-execution until it ends lives in `progress`.
+`resolve_execution`) and starting an execution at a commit (`start_release`) or at a published
+release's object version (`start_promoted`). For a promoted pipeline an execution's source
+revision is an S3 object version, and its commit comes from that version's manifest
+(`with_manifests`). Following an execution until it ends lives in `progress`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.client import BaseClient
 
+from cicd.contract import S3_VERSION_REVISION
 from cicd.errors import Refused, UsageError
 from cicd.formatting import commit_message, short_id, short_sha
-from cicd.layout import PipelineLayout
+from cicd.layout import PipelineLayout, ReleaseSource, Source
+from cicd.manifests import Manifests
 
 # How far back `promote`, `rollback` and SHA-prefix lookups search: one full page of history.
 HISTORY_DEPTH = 100
@@ -44,6 +48,9 @@ class Release:
     updated: datetime | None = None
     rollback_target: str | None = None
     is_rollback: bool = False
+    # Promoted pipelines: the S3 object version deployed, and why its manifest could not be read.
+    version_id: str | None = None
+    manifest_problem: str | None = None
 
     def duration(self, now: datetime) -> timedelta | None:
         """Wall time so far for a running execution; start to last update for a finished one."""
@@ -58,15 +65,28 @@ class Release:
         return f"{short_id(self.execution_id)} (commit {short_sha(self.commit)}{message})"
 
 
-def release_from_summary(summary: Mapping[str, Any], source_action: str | None) -> Release:
+def _revision_fields(revision: Mapping[str, Any] | None, source: Source | None) -> dict[str, Any]:
+    """Commit and message of a GitHub revision; the object version of a release revision."""
+    if revision is None:
+        return {}
+    if isinstance(source, ReleaseSource):
+        return {"version_id": revision.get("revisionId")}
+    return {
+        "commit": revision.get("revisionId"),
+        "message": commit_message(revision.get("revisionSummary")),
+    }
+
+
+def release_from_summary(summary: Mapping[str, Any], source: Source | None) -> Release:
     """A `Release` from one `list_pipeline_executions` summary.
 
-    The commit is the source revision of `source_action` (the GitHub action) when named and
+    The revision is the one of the source action (the GitHub or the Release action) when
     present, else the first source revision: the pipelines have a single source.
     """
     revisions: list[Mapping[str, Any]] = list(summary.get("sourceRevisions", []))
+    action = source.action_name if source else None
     revision = next(
-        (r for r in revisions if r.get("actionName") == source_action),
+        (r for r in revisions if r.get("actionName") == action),
         revisions[0] if revisions else None,
     )
     trigger = summary.get("trigger", {}).get("triggerType", "-")
@@ -74,17 +94,16 @@ def release_from_summary(summary: Mapping[str, Any], source_action: str | None) 
     return Release(
         execution_id=str(summary["pipelineExecutionId"]),
         status=str(summary.get("status", "-")),
-        commit=revision.get("revisionId") if revision else None,
-        message=commit_message(revision.get("revisionSummary")) if revision else None,
         trigger=trigger,
         started=summary.get("startTime"),
         updated=summary.get("lastUpdateTime"),
         rollback_target=target,
         is_rollback=summary.get("executionType") == "ROLLBACK" or trigger in ROLLBACK_TRIGGERS,
+        **_revision_fields(revision, source),
     )
 
 
-def release_from_execution(execution: Mapping[str, Any]) -> Release:
+def release_from_execution(execution: Mapping[str, Any], source: Source | None = None) -> Release:
     """A `Release` from a `get_pipeline_execution()["pipelineExecution"]` document."""
     revisions: list[Mapping[str, Any]] = list(execution.get("artifactRevisions", []))
     revision = revisions[0] if revisions else None
@@ -92,13 +111,12 @@ def release_from_execution(execution: Mapping[str, Any]) -> Release:
     return Release(
         execution_id=str(execution["pipelineExecutionId"]),
         status=str(execution.get("status", "-")),
-        commit=revision.get("revisionId") if revision else None,
-        message=commit_message(revision.get("revisionSummary")) if revision else None,
         trigger=trigger,
         rollback_target=execution.get("rollbackMetadata", {}).get(
             "rollbackTargetPipelineExecutionId"
         ),
         is_rollback=execution.get("executionType") == "ROLLBACK" or trigger in ROLLBACK_TRIGGERS,
+        **_revision_fields(revision, source),
     )
 
 
@@ -117,13 +135,34 @@ def recent_releases(
             request["nextToken"] = token
         page = codepipeline.list_pipeline_executions(**request)
         releases.extend(
-            release_from_summary(summary, layout.source.action_name)
+            release_from_summary(summary, layout.source)
             for summary in page.get("pipelineExecutionSummaries", [])
         )
         token = page.get("nextToken")
         if not token:
             break
     return releases[:limit]
+
+
+def with_manifest(release: Release, layout: PipelineLayout, manifests: Manifests) -> Release:
+    """`release` with the commit and message of its manifest, for a promoted pipeline.
+
+    When the manifest cannot be read, `manifest_problem` says why and the commit stays unknown.
+    """
+    promoted = layout.promoted
+    if promoted is None or release.version_id is None or release.commit is not None:
+        return release
+    found = manifests.lookup(promoted.location, release.version_id)
+    if isinstance(found, str):
+        return replace(release, manifest_problem=found)
+    return replace(release, commit=found.commit, message=commit_message(found.message))
+
+
+def with_manifests(
+    releases: Sequence[Release], layout: PipelineLayout, manifests: Manifests
+) -> list[Release]:
+    """`with_manifest` for each release (a no-op list copy for GitHub-built pipelines)."""
+    return [with_manifest(release, layout, manifests) for release in releases]
 
 
 def newest_succeeded(releases: Sequence[Release]) -> Release | None:
@@ -181,16 +220,26 @@ def resolve_execution(given: str, releases: Sequence[Release]) -> Release | None
     return matches[0] if matches else None
 
 
-def get_release(codepipeline: BaseClient, pipeline: str, execution_id: str) -> Release:
+def get_release(
+    codepipeline: BaseClient, pipeline: str, execution_id: str, source: Source | None = None
+) -> Release:
     """One execution by its full id (NotFound when the pipeline has no such execution)."""
     response = codepipeline.get_pipeline_execution(
         pipelineName=pipeline, pipelineExecutionId=execution_id
     )
-    return release_from_execution(response["pipelineExecution"])
+    return release_from_execution(response["pipelineExecution"], source)
 
 
 def start_release(codepipeline: BaseClient, layout: PipelineLayout, commit: str | None) -> str:
-    """Start the pipeline at `commit` (the branch head when None); returns the execution id."""
+    """Start the pipeline at `commit` (the branch head when None); returns the execution id.
+
+    Only for pipelines that build from GitHub; a promoted one starts with `start_promoted`.
+    """
+    if layout.promoted is not None:
+        raise Refused(
+            f"{layout.name} deploys releases published by another stage, it builds nothing itself",
+            "start it with `cicd promote` (see `cicd status` for the release waiting)",
+        )
     request: dict[str, Any] = {"name": layout.name}
     if commit:
         request["sourceRevisions"] = [
@@ -203,15 +252,49 @@ def start_release(codepipeline: BaseClient, layout: PipelineLayout, commit: str 
     return str(codepipeline.start_pipeline_execution(**request)["pipelineExecutionId"])
 
 
+def start_promoted(codepipeline: BaseClient, layout: PipelineLayout, version_id: str) -> str:
+    """Start a promoted pipeline on one published release (an object version); returns the id."""
+    promoted = layout.promoted
+    if promoted is None:
+        raise Refused(f"{layout.name} builds from GitHub: start it at a commit instead")
+    response = codepipeline.start_pipeline_execution(
+        name=layout.name,
+        sourceRevisions=[
+            {
+                "actionName": promoted.action_name,
+                "revisionType": S3_VERSION_REVISION,
+                "revisionValue": version_id,
+            }
+        ],
+    )
+    return str(response["pipelineExecutionId"])
+
+
 def promotion_commit(
-    source: Sequence[Release], target: Sequence[Release], *, source_name: str, target_name: str
+    source: Sequence[Release],
+    target: Sequence[Release],
+    *,
+    source_name: str,
+    target_name: str,
+    commit: str | None = None,
 ) -> Release:
     """The release of `source` to promote, refusing when there is none or it is already live.
 
+    The newest successful one, or with `commit` the newest successful one of that commit.
     Pure: both histories are newest-first lists from `recent_releases`.
     """
-    candidate = newest_succeeded(source)
-    if candidate is None or candidate.commit is None:
+    succeeded = [r for r in source if r.status == "Succeeded" and r.commit is not None]
+    if commit is not None:
+        candidate = next((r for r in succeeded if commit_matches(r.commit, commit)), None)
+        if candidate is None:
+            raise Refused(
+                f"commit {commit} never succeeded in {source_name} among its last "
+                f"{len(source)} executions",
+                "release it there first and wait for it to succeed",
+            )
+    elif succeeded:
+        candidate = succeeded[0]
+    else:
         raise Refused(
             f"nothing to promote: {source_name} has no successful release with a known commit "
             f"among its last {len(source)} executions",
@@ -219,10 +302,11 @@ def promotion_commit(
         )
     live = newest_succeeded(target)
     if live is not None and live.commit == candidate.commit:
+        what = "commit you asked to promote" if commit else "newest successful release of"
         raise Refused(
             f"{target_name} already runs commit {short_sha(candidate.commit)} "
-            f"(execution {short_id(live.execution_id)}), the newest successful release of "
-            f"{source_name}",
+            f"(execution {short_id(live.execution_id)}), the {what}"
+            + ("" if commit else f" {source_name}"),
             "nothing to promote until a newer commit succeeds upstream",
         )
     return candidate

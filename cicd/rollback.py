@@ -1,7 +1,9 @@
 """Roll the Deploy stage back to an earlier successful release (`rollback_stage`).
 
-Choosing the target is pure (`plan_rollback` over the newest-first history); so is the check that
-no deployment is running (`check_deploy_idle`). Confirmation reads one line from the injected
+Choosing the target is pure (`plan_rollback` over the newest-first history, with an optional
+`resolve` that fills in a release's commit only for the releases it looks at: for a promoted
+pipeline that is a manifest read); so is the check that no deployment is running
+(`check_deploy_idle`). Confirmation reads one line from the injected
 stdin and refuses outright without a terminal, so a script never hangs on a prompt.
 
 "Previous release" means: the newest successful, non-rollback execution older than the release
@@ -12,7 +14,7 @@ undoing the first rollback (undo with `cicd rollback --to ID` or `cicd release`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -41,27 +43,29 @@ class RollbackPlan:
         )
 
 
+def _unchanged(release: Release) -> Release:
+    return release
+
+
 def plan_rollback(
-    pipeline: str, releases: Sequence[Release], to: Release | None = None
+    pipeline: str,
+    releases: Sequence[Release],
+    to: Release | None = None,
+    resolve: Callable[[Release], Release] = _unchanged,
 ) -> RollbackPlan:
     """The rollback from the live release to `to`, or to the previous release when None."""
     current = next((r for r in releases if r.status == "Succeeded"), None)
     if current is None:
         raise Refused(f"nothing to roll back: {pipeline} has no successful release yet")
+    current = resolve(current)
     if to is not None:
-        return RollbackPlan(pipeline, current, _check_target(pipeline, current, to))
+        return RollbackPlan(pipeline, current, _check_target(pipeline, current, resolve(to)))
     anchor = current.rollback_target if current.is_rollback else current.execution_id
     position = next((i for i, r in enumerate(releases) if r.execution_id == anchor), None)
     older = releases[position + 1 :] if position is not None else ()
+    candidates = (resolve(r) for r in older if r.status == "Succeeded" and not r.is_rollback)
     target = next(
-        (
-            r
-            for r in older
-            if r.status == "Succeeded"
-            and not r.is_rollback
-            and r.commit is not None
-            and r.commit != current.commit
-        ),
+        (r for r in candidates if r.commit is not None and r.commit != current.commit),
         None,
     )
     if target is None:

@@ -1,8 +1,14 @@
-"""What `cicd status` shows: stages, running CodeDeploy deployments and the GitHub connection.
+"""What `cicd status` shows: stages, what is live, what waits, deployments, the connection.
 
 `gather_status` makes the AWS calls and returns plain data; `render_status` turns it into lines.
-The connection check exists because a PENDING connection is the first thing to break a new
-environment: the GitHub App handshake has to be completed once by a person in the console.
+Each read is attempted on its own (`partial.attempt`): a read the user may not make shows as
+`unknown (needs <action>)` and the rest is still shown.
+
+For a pipeline that builds from GitHub, the connection check exists because a PENDING
+connection is the first thing to break a new environment: the GitHub App handshake has to be
+completed once by a person in the console. A promoted pipeline has no connection; instead it
+shows the newest published release when that is newer than what it runs, with the `cicd
+promote` command that deploys it.
 """
 
 from __future__ import annotations
@@ -15,11 +21,14 @@ from typing import Any
 from botocore.client import BaseClient
 
 from cicd.aws import Clients
-from cicd.contract import APPROVAL_STAGE, CONNECTIONS_CONSOLE_URL
-from cicd.discovery import PipelineRef
-from cicd.formatting import format_time, short_id, short_sha, table, truncate
+from cicd.contract import APPROVAL_STAGE, CONNECTIONS_CONSOLE_URL, DEPLOY_STAGE
+from cicd.discovery import PipelineRef, named_pipeline
+from cicd.formatting import format_time, short_id, short_sha, short_version, table, truncate
 from cicd.layout import DeployTarget, PipelineLayout
-from cicd.releases import Release, recent_releases
+from cicd.manifests import Manifests
+from cicd.partial import Unknown, attempt
+from cicd.published import Waiting, published_versions, waiting_release
+from cicd.releases import Release, newest_succeeded, recent_releases, with_manifest
 
 # Deployments in these states hold the deployment group: a new one would queue behind them.
 RUNNING_DEPLOYMENT_STATUSES = ["Created", "Queued", "InProgress", "Ready"]
@@ -47,12 +56,22 @@ class RunningDeployment:
 
 @dataclass(frozen=True)
 class PipelineStatus:
+    """Everything `status` shows about one pipeline; `Unknown` where a read was denied."""
+
     ref: PipelineRef
     layout: PipelineLayout
-    stages: tuple[StageStatus, ...]
-    deployments: tuple[RunningDeployment, ...]
-    connection_status: str
+    stages: tuple[StageStatus, ...] | Unknown
+    live: Release | Unknown | None
+    deployments: tuple[RunningDeployment, ...] | Unknown
+    # None for a promoted pipeline: it has no GitHub connection.
+    connection_status: str | Unknown | None
+    # Promoted pipelines only: a newer published release than the live one, if any.
+    waiting: Waiting | Unknown | None
     region: str
+
+    @property
+    def promotes_from(self) -> str | None:
+        return self.ref.promotes_from
 
 
 def stage_statuses(
@@ -114,20 +133,67 @@ def connection_status(codeconnections: BaseClient, connection_arn: str) -> str:
     return str(response["Connection"]["ConnectionStatus"])
 
 
-def gather_status(clients: Clients, ref: PipelineRef, layout: PipelineLayout) -> PipelineStatus:
-    state = clients.codepipeline.get_pipeline_state(name=layout.name)
-    releases = recent_releases(clients.codepipeline, layout, STATUS_HISTORY)
+def _with_manifests_for(
+    history: Sequence[Release], ids: set[str], layout: PipelineLayout, manifests: Manifests
+) -> list[Release]:
+    """Manifests only for the executions shown: each costs a couple of ranged GETs."""
+    return [with_manifest(r, layout, manifests) if r.execution_id in ids else r for r in history]
+
+
+def gather_status(
+    clients: Clients, manifests: Manifests, ref: PipelineRef, layout: PipelineLayout
+) -> PipelineStatus:
+    state = attempt(lambda: clients.codepipeline.get_pipeline_state(name=layout.name))
+    read = attempt(lambda: recent_releases(clients.codepipeline, layout, STATUS_HISTORY))
+    history: list[Release] = [] if isinstance(read, Unknown) else read
+    live = newest_succeeded(history)
+    shown = {live.execution_id} if live else set()
+    if not isinstance(state, Unknown):
+        shown |= {
+            str(s["latestExecution"]["pipelineExecutionId"])
+            for s in state.get("stageStates", [])
+            if s.get("latestExecution", {}).get("pipelineExecutionId")
+        }
+    history = _with_manifests_for(history, shown, layout, manifests)
+    live = newest_succeeded(history)
+    promoted = layout.promoted
+    waiting: Waiting | Unknown | None = None
+    if promoted is not None:
+        if ref.promotes_from is None and layout.arn is not None:
+            tagged = attempt(lambda: named_pipeline(clients.codepipeline, layout.name, layout.arn))
+            if not isinstance(tagged, Unknown):
+                ref = PipelineRef(
+                    ref.name,
+                    ref.service or tagged.service,
+                    ref.stage or tagged.stage,
+                    tagged.promotes_from,
+                )
+        versions = attempt(lambda: published_versions(clients.s3, promoted.location, limit=1))
+        waiting = (
+            versions
+            if isinstance(versions, Unknown)
+            else waiting_release(versions, history, manifests, promoted.location)
+        )
+    github = layout.github
     return PipelineStatus(
         ref=ref,
         layout=layout,
-        stages=stage_statuses(state, releases),
-        deployments=running_deployments(clients.codedeploy, layout.codedeploy_targets),
-        connection_status=connection_status(clients.codeconnections, layout.source.connection_arn),
+        stages=state if isinstance(state, Unknown) else stage_statuses(state, history),
+        live=read if isinstance(read, Unknown) else live,
+        deployments=attempt(
+            lambda: running_deployments(clients.codedeploy, layout.codedeploy_targets)
+        ),
+        connection_status=(
+            attempt(lambda: connection_status(clients.codeconnections, github.connection_arn))
+            if github is not None
+            else None
+        ),
+        waiting=waiting,
         region=clients.region,
     )
 
 
-def connection_lines(status: str, connection_arn: str, region: str) -> list[str]:
+def connection_lines(status: str | Unknown, connection_arn: str, region: str) -> list[str]:
     """The connection's state, and the one-time fix when it is not usable."""
     lines = [f"GitHub connection: {status}  ({connection_arn})"]
     url = CONNECTIONS_CONSOLE_URL.format(region=region)
@@ -138,7 +204,7 @@ def connection_lines(status: str, connection_arn: str, region: str) -> list[str]
             '  select this connection, choose "Update pending connection" and install or pick',
             "  the GitHub App.",
         ]
-    elif status != "AVAILABLE":
+    elif status != "AVAILABLE" and not isinstance(status, Unknown):
         lines += [
             f"  The connection is unusable. Open {url} to see why; a deleted GitHub App",
             "  installation needs the connection updated again.",
@@ -153,39 +219,105 @@ def _progress(overview: Mapping[str, int]) -> str:
     return f"{overview.get('Succeeded', 0)}/{total} targets done"
 
 
+def describe_live(live: Release | Unknown | None) -> str:
+    """`commit abc1234 "Fix login" (execution 1a2b3c4d, release 3HL4kqtJ…)` or why not."""
+    if isinstance(live, Unknown):
+        return str(live)
+    if live is None:
+        return "nothing yet (no successful release)"
+    commit = f"commit {short_sha(live.commit)}" if live.commit else "commit unknown"
+    message = f' "{live.message}"' if live.message else ""
+    problem = f" [{live.manifest_problem}]" if live.manifest_problem else ""
+    release = f", release {short_version(live.version_id)}" if live.version_id else ""
+    return f"{commit}{message} (execution {short_id(live.execution_id)}{release}){problem}"
+
+
+def promote_command(status: PipelineStatus) -> str:
+    """The exact `cicd promote` command that deploys the waiting release to this pipeline."""
+    ref = status.ref
+    source = ref.promotes_from or "STAGE"
+    if ref.service and ref.stage:
+        return f"cicd promote --service {ref.service} --from {source} --to {ref.stage}"
+    return f"cicd promote --from {source} --to-pipeline {status.layout.name}"
+
+
+def waiting_lines(status: PipelineStatus) -> list[str]:
+    """For a promoted pipeline: the newer published release, and how to deploy it."""
+    waiting = status.waiting
+    if waiting is None:
+        return ["Waiting to be promoted: nothing newer is published"]
+    if isinstance(waiting, Unknown):
+        return [f"Waiting to be promoted: {waiting}"]
+    if waiting.release is None:
+        return [f"Waiting to be promoted: the newest published release is {waiting.problem}"]
+    release = waiting.release
+    published = format_time(release.version.published)
+    if waiting.running is not None:
+        return [
+            f"On its way: {release.describe()}, published {published}: execution "
+            f"{short_id(waiting.running.execution_id)} is {waiting.running.status}"
+        ]
+    return [
+        f"Waiting to be promoted: {release.describe()}, published {published}",
+        f"  {promote_command(status)}",
+    ]
+
+
+def _header(status: PipelineStatus) -> list[str]:
+    layout = status.layout
+    lines = [f"=== {status.ref.describe()}"]
+    promoted, github = layout.promoted, layout.github
+    if promoted is not None:
+        source = status.promotes_from or "another stage"
+        lines.append(f"Source: releases published by {source} ({promoted.location.url()})")
+    elif github is not None:
+        lines.append(f"Source: {github.repository}@{github.branch}")
+        lines += connection_lines(
+            status.connection_status or "unknown", github.connection_arn, status.region
+        )
+    lines.append(f"Live: {describe_live(status.live)}")
+    if promoted is not None:
+        lines += waiting_lines(status)
+    if layout.publishes_to is not None:
+        lines.append(f"Publishes proven releases to {layout.publishes_to.url()}")
+    return lines
+
+
 def render_status(status: PipelineStatus) -> list[str]:
     layout = status.layout
-    source = layout.source
-    lines = [
-        f"=== {status.ref.describe()}",
-        f"Source: {source.repository}@{source.branch}",
-        *connection_lines(status.connection_status, source.connection_arn, status.region),
-        "",
-    ]
-    rows = [
-        [
-            s.name,
-            s.status,
-            short_sha(s.commit),
-            short_id(s.execution_id) if s.execution_id else "-",
-            format_time(s.changed),
-            truncate(s.message or "", 50),
+    lines = [*_header(status), ""]
+    if isinstance(status.stages, Unknown):
+        lines.append(f"Stages: {status.stages}")
+    else:
+        rows = [
+            [
+                s.name,
+                s.status,
+                short_sha(s.commit),
+                short_id(s.execution_id) if s.execution_id else "-",
+                format_time(s.changed),
+                truncate(s.message or "", 50),
+            ]
+            for s in status.stages
         ]
-        for s in status.stages
-    ]
-    lines += table(["STAGE", "STATUS", "COMMIT", "EXECUTION", "CHANGED", "MESSAGE"], rows)
-    waiting = next(
-        (s for s in status.stages if s.name == APPROVAL_STAGE and s.status == "InProgress"), None
-    )
-    if waiting is not None:
-        lines.append(
-            f"Commit {short_sha(waiting.commit)} waits for approval: `cicd approve` or "
-            "`cicd reject --reason TEXT`"
+        lines += table(["STAGE", "STATUS", "COMMIT", "EXECUTION", "CHANGED", "MESSAGE"], rows)
+        waiting = next(
+            (s for s in status.stages if s.name == APPROVAL_STAGE and s.status == "InProgress"),
+            None,
         )
+        if waiting is not None:
+            lines.append(
+                f"Commit {short_sha(waiting.commit)} waits for approval: `cicd approve` or "
+                "`cicd reject --reason TEXT`"
+            )
     lines.append("")
     targets = ", ".join(t.describe() for t in layout.deploy_targets) or "none"
     lines.append(f"Deploy targets: {targets}")
-    if status.deployments:
+    if layout.verifications:
+        lines.append(f"Verified after {DEPLOY_STAGE} by: {', '.join(layout.verifications)}")
+    if isinstance(status.deployments, Unknown):
+        lines.append(f"Deployments in progress: {status.deployments}")
+    elif status.deployments:
         lines.append("Deployments in progress:")
         lines += [
             f"  {d.target.describe()}  {d.deployment_id}  {d.status}  "

@@ -1,8 +1,10 @@
 """Test doubles for AWS: a moto account with this project's pipelines, and stubbed clients.
 
-`MotoWorld` creates pipelines with the stage layout and tags the stacks create, and seeds their
-execution history; it teaches moto one thing real CodePipeline does and moto 5.2 does not: an
-execution keeps the `sourceRevisions` it was started with and reports them when listed.
+`MotoWorld` creates pipelines with the stage layouts and tags the stacks create (built from
+GitHub, or promoted from another stage's published releases, as in the promotion contract),
+seeds their execution history, and holds a versioned release bucket in moto's S3 with real zips
+and manifests (`ReleaseBucket`). It teaches moto one thing real CodePipeline does and moto 5.2
+does not: an execution keeps the `sourceRevisions` it was started with and reports them.
 `StubbedAws` gives botocore Stubbers (parameters checked against AWS's service model) for what
 moto lacks: pipeline state, approvals, rollback, CodeConnections and tag discovery.
 `CliRunner` runs `cicd.cli.main` with captured streams, a fixed clock and a recording sleep.
@@ -14,6 +16,8 @@ import functools
 import hashlib
 import io
 import json
+import random
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -47,8 +51,10 @@ def _botocore_session() -> botocore.session.Session:
     return botocore.session.get_session()
 
 
+@functools.cache
 def session() -> boto3.Session:
-    """A boto3 session on one shared botocore session: service models load once per test run."""
+    """One boto3 session for the test run: service models load once. (A second boto3 session
+    on the same botocore session would register boto3's S3 customizations twice, which fails.)"""
     return boto3.Session(region_name=REGION, botocore_session=_botocore_session())
 
 
@@ -89,19 +95,126 @@ def lambda_target(service: str, stage: str) -> dict[str, Any]:
     }
 
 
-def _codebuild(name: str, project: str, inputs: Sequence[str], outputs: Sequence[str] = ()):
-    return {
+def _action(
+    name: str,
+    category: str,
+    provider: str,
+    *,
+    configuration: Mapping[str, str] | None = None,
+    inputs: Sequence[str] = (),
+    outputs: Sequence[str] = (),
+    run_order: int = 1,
+    namespace: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    action: dict[str, Any] = {
         "name": name,
         "actionTypeId": {
-            "category": "Build" if name == "Build" else "Test",
+            "category": category,
             "owner": "AWS",
-            "provider": "CodeBuild",
+            "provider": provider,
             "version": "1",
         },
-        "configuration": {"ProjectName": project},
+        "configuration": dict(configuration or {}),
         "inputArtifacts": [{"name": artifact} for artifact in inputs],
         "outputArtifacts": [{"name": artifact} for artifact in outputs],
-        "runOrder": 1,
+        "runOrder": run_order,
+        **extra,
+    }
+    if namespace:
+        action["namespace"] = namespace
+    return action
+
+
+def _codebuild(
+    name: str, project: str, inputs: Sequence[str], outputs: Sequence[str] = (), run_order: int = 1
+) -> dict[str, Any]:
+    category = "Build" if name == "Build" else "Test"
+    return _action(
+        name,
+        category,
+        "CodeBuild",
+        configuration={"ProjectName": project},
+        inputs=inputs,
+        outputs=outputs,
+        run_order=run_order,
+    )
+
+
+def _approval_stage(describe: bool) -> dict[str, Any]:
+    actions = [_action("Approve", "Approval", "Manual", run_order=2 if describe else 1)]
+    if describe:
+        # Promoted pipelines read the manifest into variables the approver's notice shows.
+        actions.insert(
+            0,
+            _action(
+                "Describe",
+                "Compute",
+                "Commands",
+                inputs=["ReleaseArtifact"],
+                namespace="ReleaseVariables",
+                commands=["cat release-manifest.json"],
+                outputVariables=["COMMIT_ID", "COMMIT_MESSAGE", "REPOSITORY"],
+            ),
+        )
+    return {"name": "Approval", "actions": actions}
+
+
+def _deploy_stage(
+    service: str, stage: str, targets: Iterable[Mapping[str, Any]], verify: Sequence[str]
+) -> dict[str, Any]:
+    actions = [
+        _action(
+            target["name"],
+            "Deploy",
+            target["provider"],
+            configuration=target["configuration"],
+            inputs=["ReleaseArtifact"],
+        )
+        for target in targets
+    ]
+    actions += [
+        _codebuild(
+            f"verify-{suite}", f"{service}-{stage}-verify-{suite}", ["SourceArtifact"], (), 2
+        )
+        for suite in verify
+    ]
+    return {"name": "Deploy", "actions": actions}
+
+
+def _publish_stage(service: str, bucket: str) -> dict[str, Any]:
+    return {
+        "name": "Publish",
+        "actions": [
+            _action(
+                "Publish",
+                "Deploy",
+                "S3",
+                configuration={
+                    "BucketName": bucket,
+                    "ObjectKey": release_key(service),
+                    "Extract": "false",
+                },
+                inputs=["ReleaseArtifact"],
+            )
+        ],
+    }
+
+
+def release_key(service: str) -> str:
+    return f"releases/{service}/release.zip"
+
+
+def _declaration(
+    service: str, stage: str, role_arn: str, stages: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "name": f"{service}-{stage}-pipeline",
+        "roleArn": role_arn,
+        "pipelineType": "V2",
+        "executionMode": "QUEUED",
+        "artifactStore": {"type": "S3", "location": f"{service}-{stage}-artifacts"},
+        "stages": stages,
     }
 
 
@@ -111,104 +224,114 @@ def pipeline_declaration(
     *,
     role_arn: str = ROLE_ARN,
     approval: bool = False,
-    repository: str = "acme/shop",
+    repository: str | None = None,
     branch: str = "main",
     targets: Iterable[Mapping[str, Any]] | None = None,
+    verify: Sequence[str] = (),
+    publish_to: str | None = None,
 ) -> dict[str, Any]:
-    """Source, Build, Test (one action per suite), optional Approval, Deploy (one per target)."""
-    name = f"{service}-{stage}-pipeline"
+    """A GitHub-built pipeline: Source, Build (+ Package), Test, optional Approval, Deploy
+    (one action per target, then `verify-<suite>` actions), and optionally Publish."""
     deploy_targets = list(targets) if targets is not None else [codedeploy_target(service, stage)]
     stages: list[dict[str, Any]] = [
         {
             "name": "Source",
             "actions": [
-                {
-                    "name": "GitHub",
-                    "namespace": "SourceVariables",
-                    "actionTypeId": {
-                        "category": "Source",
-                        "owner": "AWS",
-                        "provider": "CodeStarSourceConnection",
-                        "version": "1",
-                    },
-                    "configuration": {
+                _action(
+                    "GitHub",
+                    "Source",
+                    "CodeStarSourceConnection",
+                    configuration={
                         "ConnectionArn": CONNECTION_ARN,
-                        "FullRepositoryId": repository,
+                        "FullRepositoryId": repository or f"acme/{service}",
                         "BranchName": branch,
                     },
-                    "outputArtifacts": [{"name": "SourceArtifact"}],
-                    "runOrder": 1,
-                }
+                    outputs=["SourceArtifact"],
+                    namespace="SourceVariables",
+                )
             ],
         },
         {
             "name": "Build",
             "actions": [
-                _codebuild("Build", f"{service}-{stage}-build", ["SourceArtifact"], ["Built"])
+                _codebuild(
+                    "Build", f"{service}-{stage}-build", ["SourceArtifact"], ["BuildArtifact"]
+                ),
+                _action(
+                    "Package",
+                    "Compute",
+                    "Commands",
+                    inputs=["BuildArtifact", "SourceArtifact"],
+                    outputs=["ReleaseArtifact"],
+                    run_order=2,
+                    commands=["write-release-manifest"],
+                ),
             ],
         },
         {
             "name": "Test",
             "actions": [
-                _codebuild(suite, f"{service}-{stage}-{suite}", ["Built"])
+                _codebuild(suite, f"{service}-{stage}-{suite}", ["BuildArtifact"])
                 for suite in ("unit", "integration")
             ],
         },
     ]
     if approval:
-        stages.append(
-            {
-                "name": "Approval",
-                "actions": [
-                    {
-                        "name": "Approve",
-                        "actionTypeId": {
-                            "category": "Approval",
-                            "owner": "AWS",
-                            "provider": "Manual",
-                            "version": "1",
-                        },
-                        "runOrder": 1,
-                    }
-                ],
-            }
-        )
-    stages.append(
+        stages.append(_approval_stage(describe=False))
+    stages.append(_deploy_stage(service, stage, deploy_targets, verify))
+    if publish_to:
+        stages.append(_publish_stage(service, publish_to))
+    return _declaration(service, stage, role_arn, stages)
+
+
+def promoted_declaration(
+    service: str,
+    stage: str,
+    *,
+    bucket: str,
+    role_arn: str = ROLE_ARN,
+    approval: bool = True,
+    targets: Iterable[Mapping[str, Any]] | None = None,
+    publish_to: str | None = None,
+) -> dict[str, Any]:
+    """A promoted pipeline: Source is the upstream's release object; no Build, no Test."""
+    deploy_targets = list(targets) if targets is not None else [codedeploy_target(service, stage)]
+    stages: list[dict[str, Any]] = [
         {
-            "name": "Deploy",
+            "name": "Source",
             "actions": [
-                {
-                    "name": target["name"],
-                    "actionTypeId": {
-                        "category": "Deploy",
-                        "owner": "AWS",
-                        "provider": target["provider"],
-                        "version": "1",
+                _action(
+                    "Release",
+                    "Source",
+                    "S3",
+                    configuration={
+                        "S3Bucket": bucket,
+                        "S3ObjectKey": release_key(service),
+                        "PollForSourceChanges": "false",
                     },
-                    "configuration": dict(target["configuration"]),
-                    "inputArtifacts": [{"name": "Built"}],
-                    "runOrder": 1,
-                }
-                for target in deploy_targets
+                    outputs=["ReleaseArtifact"],
+                    namespace="ReleaseSource",
+                )
             ],
         }
-    )
-    return {
-        "name": name,
-        "roleArn": role_arn,
-        "pipelineType": "V2",
-        "executionMode": "QUEUED",
-        "artifactStore": {"type": "S3", "location": f"{service}-{stage}-artifacts"},
-        "stages": stages,
-    }
+    ]
+    if approval:
+        stages.append(_approval_stage(describe=True))
+    stages.append(_deploy_stage(service, stage, deploy_targets, ()))
+    if publish_to:
+        stages.append(_publish_stage(service, publish_to))
+    return _declaration(service, stage, role_arn, stages)
 
 
-def tags(service: str, stage: str) -> dict[str, str]:
-    return {
+def tags(service: str, stage: str, promotes_from: str | None = None) -> dict[str, str]:
+    found = {
         "cicd:service": service,
         "cicd:stage": stage,
         "cicd:managed-by": f"pulumi:gh-aws-delivery/{stage}",
     }
+    if promotes_from:
+        found["cicd:promotes-from"] = promotes_from
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,10 +343,11 @@ def expect_discovery(
     *,
     stage: str | None,
     service: str | None,
-    found: Iterable[tuple[str, str, str]] = (),
+    found: Iterable[tuple[str, str, str] | tuple[str, str, str, str]] = (),
     extra_arns: Iterable[str] = (),
 ) -> None:
-    """Expect one GetResources call with the CLI's filters; answer with (name, service, stage)."""
+    """Expect one GetResources call with the CLI's filters; answer with (name, service, stage)
+    or (name, service, stage, promotes_from) tuples."""
     filters: list[dict[str, Any]] = [
         {"Key": "cicd:stage", "Values": [stage]} if stage else {"Key": "cicd:stage"}
     ]
@@ -231,10 +355,10 @@ def expect_discovery(
         filters.append({"Key": "cicd:service", "Values": [service]})
     mappings = [
         {
-            "ResourceARN": pipeline_arn(name),
-            "Tags": [{"Key": k, "Value": v} for k, v in tags(svc, stg).items()],
+            "ResourceARN": pipeline_arn(item[0]),
+            "Tags": [{"Key": k, "Value": v} for k, v in tags(*item[1:]).items()],
         }
-        for name, svc, stg in found
+        for item in found
     ]
     mappings += [{"ResourceARN": arn, "Tags": []} for arn in extra_arns]
     stubber.add_response(
@@ -254,8 +378,10 @@ def summary(
     minutes_ago: int = 0,
     duration: int = 300,
     rollback_of: int | None = None,
+    version: str | None = None,
 ) -> dict[str, Any]:
-    """One `list_pipeline_executions` summary: execution `n` of commit number `commit`."""
+    """One `list_pipeline_executions` summary: execution `n` of commit number `commit`, or of
+    object version `version` for a promoted pipeline."""
     started = NOW - timedelta(minutes=minutes_ago)
     item: dict[str, Any] = {
         "pipelineExecutionId": execution_id(n),
@@ -273,6 +399,8 @@ def summary(
         item["sourceRevisions"] = [
             {"actionName": "GitHub", "revisionId": sha(commit), "revisionSummary": revision_summary}
         ]
+    if version is not None:
+        item["sourceRevisions"] = [{"actionName": "Release", "revisionId": version}]
     if rollback_of is not None:
         item["executionType"] = "ROLLBACK"
         item["trigger"] = {"triggerType": "ManualRollback", "triggerDetail": "someone"}
@@ -281,7 +409,12 @@ def summary(
 
 
 def execution(
-    n: int, *, status: str = "Succeeded", commit: int | None = None, status_summary: str = ""
+    n: int,
+    *,
+    status: str = "Succeeded",
+    commit: int | None = None,
+    status_summary: str = "",
+    version: str | None = None,
 ) -> dict[str, Any]:
     """A `get_pipeline_execution` response for execution `n`."""
     document: dict[str, Any] = {
@@ -302,6 +435,8 @@ def execution(
                 "revisionSummary": json.dumps({"CommitMessage": f"Change {commit}"}),
             }
         ]
+    if version is not None:
+        document["artifactRevisions"] = [{"name": "ReleaseArtifact", "revisionId": version}]
     return {"pipelineExecution": document}
 
 
@@ -358,9 +493,103 @@ APPROVAL_TOKEN = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
 
 
 # ---------------------------------------------------------------------------------------------
+# Published releases: real zips with real manifests, in a versioned bucket in moto's S3.
+
+RELEASE_BUCKET = "acme-staging-releases"
+
+
+def manifest(
+    n: int, *, service: str = "web", message: str | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """The manifest staging's Package action writes for commit number `n`."""
+    document: dict[str, Any] = {
+        "schema": 1,
+        "service": service,
+        "commit": sha(n),
+        "message": message or f"Change {n}",
+        "repository": f"acme/{service}",
+        "branch": "main",
+        "stage": "staging",
+        "pipeline": f"{service}-staging-pipeline",
+        "pipeline_execution_id": execution_id(1000 + n),
+        "build_id": f"{service}-staging-build:{execution_id(2000 + n)}",
+        "created": "2025-05-01T10:00:00Z",
+    }
+    document.update(overrides)
+    return document
+
+
+def release_zip(
+    document: Mapping[str, Any] | bytes | None,
+    *,
+    payload_bytes: int = 2_000_000,
+    manifest_first: bool = False,
+) -> bytes:
+    """A release bundle: an incompressible payload (stored, so its size is real) and the
+    manifest (`None` leaves it out; bytes are written as they are)."""
+    buffer = io.BytesIO()
+    payload = random.Random(payload_bytes).randbytes(payload_bytes)
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+
+        def write_manifest() -> None:
+            if document is None:
+                return
+            text = document if isinstance(document, bytes) else json.dumps(document).encode()
+            archive.writestr("release-manifest.json", text, compress_type=zipfile.ZIP_DEFLATED)
+
+        if manifest_first:
+            write_manifest()
+        archive.writestr("appspec.yml", "version: 0.0\nos: linux\n")
+        archive.writestr("app/bundle.bin", payload)
+        if not manifest_first:
+            write_manifest()
+    return buffer.getvalue()
+
+
+class ReleaseBucket:
+    """The upstream's versioned release bucket; `gets` records every GetObject the CLI makes."""
+
+    def __init__(self, s3: BaseClient, name: str = RELEASE_BUCKET) -> None:
+        self.s3, self.name = s3, name
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        self.gets: list[dict[str, Any]] = []
+        s3.meta.events.register("before-parameter-build.s3.GetObject", self._before_get)
+        s3.meta.events.register("after-call.s3.GetObject", self._after_get)
+
+    def _before_get(self, params: dict[str, Any], **_: Any) -> None:
+        self.gets.append({"Range": params.get("Range"), "VersionId": params.get("VersionId")})
+
+    def _after_get(self, parsed: dict[str, Any], **_: Any) -> None:
+        self.gets[-1]["bytes"] = parsed.get("ContentLength")
+
+    def publish(
+        self,
+        commit: int,
+        *,
+        service: str = "web",
+        message: str | None = None,
+        body: bytes | None = None,
+        **zip_options: Any,
+    ) -> str:
+        """Publish commit number `commit` as a new version (call oldest first); its version id."""
+        data = (
+            body
+            if body is not None
+            else release_zip(manifest(commit, service=service, message=message), **zip_options)
+        )
+        response = self.s3.put_object(Bucket=self.name, Key=release_key(service), Body=data)
+        return str(response["VersionId"])
+
+    def size(self, version_id: str, service: str = "web") -> int:
+        head = self.s3.head_object(Bucket=self.name, Key=release_key(service), VersionId=version_id)
+        return int(head["ContentLength"])
+
+
+# ---------------------------------------------------------------------------------------------
 # Stubbed and moto-backed clients.
 
-SERVICES = ("codepipeline", "codedeploy", "codeconnections", "resourcegroupstaggingapi")
+SERVICES = ("codepipeline", "codedeploy", "codeconnections", "resourcegroupstaggingapi", "s3")
 
 
 class StubbedAws:
@@ -415,6 +644,22 @@ class StubbedAws:
         )
         return str(declaration["name"])
 
+    def expect_promoted_pipeline(
+        self, service: str = "web", stage: str = "prod", **options: Any
+    ) -> str:
+        declaration = promoted_declaration(
+            service, stage, bucket=options.pop("bucket", RELEASE_BUCKET), **options
+        )
+        self.codepipeline.add_response(
+            "get_pipeline",
+            {
+                "pipeline": declaration,
+                "metadata": {"pipelineArn": pipeline_arn(declaration["name"])},
+            },
+            {"name": declaration["name"]},
+        )
+        return str(declaration["name"])
+
     def expect_state(self, name: str, *stages: dict[str, Any]) -> None:
         self.codepipeline.add_response(
             "get_pipeline_state", pipeline_state(name, *stages), {"name": name}
@@ -465,7 +710,10 @@ class MotoWorld:
         )
         self.codepipeline: BaseClient = self.session.client("codepipeline")
         self.codedeploy: BaseClient = self.session.client("codedeploy")
-        self.stubs = StubbedAws({"codepipeline": self.codepipeline, "codedeploy": self.codedeploy})
+        self.s3: BaseClient = self.session.client("s3")
+        self.stubs = StubbedAws(
+            {"codepipeline": self.codepipeline, "codedeploy": self.codedeploy, "s3": self.s3}
+        )
         self.revisions: dict[str, list[dict[str, str]]] = {}
         self.triggers: dict[str, str] = {}
         self.started: list[dict[str, Any]] = []
@@ -511,7 +759,10 @@ class MotoWorld:
         def document_with_revisions(self: PipelineExecution) -> dict[str, Any]:
             document = original_document(self)
             document["artifactRevisions"] = [
-                {"name": "SourceArtifact", **{k: v for k, v in r.items() if k != "actionName"}}
+                {
+                    "name": "ReleaseArtifact" if r["actionName"] == "Release" else "SourceArtifact",
+                    **{k: v for k, v in r.items() if k != "actionName"},
+                }
                 for r in world.revisions.get(self.pipeline_execution_id, [])
             ]
             return document
@@ -528,6 +779,27 @@ class MotoWorld:
         )
         return str(declaration["name"])
 
+    def create_promoted_pipeline(
+        self,
+        service: str = "web",
+        stage: str = "prod",
+        *,
+        promotes_from: str | None = "staging",
+        bucket: str = RELEASE_BUCKET,
+        **options: Any,
+    ) -> str:
+        declaration = promoted_declaration(
+            service, stage, bucket=bucket, role_arn=self.role_arn, **options
+        )
+        self.codepipeline.create_pipeline(
+            pipeline=declaration,
+            tags=[{"key": k, "value": v} for k, v in tags(service, stage, promotes_from).items()],
+        )
+        return str(declaration["name"])
+
+    def release_bucket(self, name: str = RELEASE_BUCKET) -> ReleaseBucket:
+        return ReleaseBucket(self.s3, name)
+
     def create_deployment_group(self, application: str, group: str) -> None:
         self.codedeploy.create_application(applicationName=application, computePlatform="Server")
         self.codedeploy.create_deployment_group(
@@ -540,14 +812,16 @@ class MotoWorld:
         self,
         pipeline: str,
         *,
-        commit: int,
+        commit: int | None = None,
+        version: str | None = None,
         status: str = "Succeeded",
         message: str | None = None,
         trigger: str = "WebhookV2",
         minutes_ago: int = 60,
         duration: int = 330,
     ) -> str:
-        """Add a past execution to `pipeline`'s history (call oldest first, as AWS ran them)."""
+        """Add a past execution to `pipeline`'s history (call oldest first, as AWS ran them):
+        of commit number `commit` (GitHub-built) or of object version `version` (promoted)."""
         pipeline_model = codepipeline_backends[ACCOUNT][REGION].pipelines[pipeline]
         # moto's BaseModel metaclass hides the constructor's return type from type checkers.
         past = cast(
@@ -558,12 +832,17 @@ class MotoWorld:
         past.start_time = started
         past.last_update_time = started + timedelta(seconds=duration)
         past.status = status
-        summary_text = json.dumps(
-            {"ProviderType": "GitHub", "CommitMessage": message or f"Change {commit}"}
-        )
-        self.revisions[past.pipeline_execution_id] = [
-            {"actionName": "GitHub", "revisionId": sha(commit), "revisionSummary": summary_text}
-        ]
+        if version is not None:
+            self.revisions[past.pipeline_execution_id] = [
+                {"actionName": "Release", "revisionId": version}
+            ]
+        elif commit is not None:
+            summary_text = json.dumps(
+                {"ProviderType": "GitHub", "CommitMessage": message or f"Change {commit}"}
+            )
+            self.revisions[past.pipeline_execution_id] = [
+                {"actionName": "GitHub", "revisionId": sha(commit), "revisionSummary": summary_text}
+            ]
         self.triggers[past.pipeline_execution_id] = trigger
         pipeline_model.executions[past.pipeline_execution_id] = past
         return past.pipeline_execution_id

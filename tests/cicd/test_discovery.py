@@ -161,10 +161,10 @@ def test_a_stage_without_pipelines_is_not_found_with_the_expected_name(
 def test_an_unknown_stage_is_a_usage_error_listing_the_stages(cli: CliRunner) -> None:
     result = cli("releases", "--stage", "qa")
 
-    assert result.code == 2
-    assert (
-        "argument --stage: invalid choice: 'qa' (choose from 'dev', 'staging', 'prod')"
-        in result.err
+    assert (result.code, result.err) == (
+        2,
+        "cicd: releases: argument -e/--stage: invalid choice: 'qa' (choose from 'dev', "
+        "'staging', 'prod')\nhint: `cicd releases --help` lists the options\n",
     )
 
 

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import EndpointConnectionError, NoRegionError
+from botocore.client import BaseClient
+from botocore.exceptions import (
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
 
 from cicd import aws as cicd_aws
 from cicd.cli import main
+from cicd.errors import ExitCode
+from cicd.permissions import COMMAND_PERMISSIONS
 from tests.cicd.aws_fakes import (
     NOW,
+    REGION,
     CliRunner,
     MotoWorld,
     StubbedAws,
@@ -351,3 +361,126 @@ def test_an_unreachable_endpoint_is_reported_without_a_traceback(cli: CliRunner)
         '"https://codepipeline.eu-west-1.amazonaws.com/"\n'
         "hint: check the network, proxy settings and --region\n"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers that are not AWS's, and a walk over every command's failure paths.
+
+
+def _answer_with(status: int, body: bytes) -> Any:
+    def connect(region: str | None, profile: str | None) -> cicd_aws.Clients:
+        clients = cicd_aws.connect(region, profile)
+        clients.codepipeline.meta.events.register_first(
+            "before-send.codepipeline.GetPipeline",
+            lambda **_: AWSResponse("https://codepipeline", status, {}, _Body(body)),
+        )
+        return clients
+
+    return connect
+
+
+PROXY_PAGE = (
+    b"<html>\n<head><title>403 Forbidden</title></head>\n<body>\n<center><h1>403 Forbidden"
+    b"</h1></center>\n<hr><center>corporate proxy</center>\n</body>\n</html>\n"
+)
+
+
+def test_an_html_page_instead_of_an_aws_answer_is_one_line_with_the_http_status(
+    cli: CliRunner,
+) -> None:
+    result = cli("releases", "--pipeline", PIPELINE, connect=_answer_with(403, PROXY_PAGE))
+
+    assert (result.code, result.err) == (
+        4,
+        "cicd: GetPipeline got HTTP 403 without an AWS error in the answer: 403 Forbidden\n"
+        "hint: something between you and AWS answered (a proxy, firewall or VPN?); check "
+        "HTTPS_PROXY, the network and --region\n",
+    )
+
+
+def test_a_body_without_an_error_document_is_one_line_too(cli: CliRunner) -> None:
+    body = b"upstream connect error\nor disconnect/reset before headers\n" * 20
+
+    result = cli("releases", "--pipeline", PIPELINE, connect=_answer_with(400, body))
+
+    first, hint = result.err.splitlines()
+    assert first.startswith(
+        "cicd: GetPipeline got HTTP 400 without an AWS error in the answer: upstream connect "
+        "error or disconnect/reset before headers upstream"
+    )
+    assert len(first) < 300 and first.endswith("…")
+    assert hint.startswith("hint: something between you and AWS answered")
+
+
+def test_a_multi_line_aws_message_is_printed_on_one_line(aws: StubbedAws, cli: CliRunner) -> None:
+    aws.codepipeline.add_client_error(
+        "get_pipeline",
+        service_error_code="ValidationException",
+        service_message="first line\n  second line\n",
+    )
+
+    result = cli("releases", "--pipeline", PIPELINE, clients=aws.clients())
+
+    assert result.err == (
+        "cicd: AWS error during GetPipeline: ValidationException: first line second line\n"
+    )
+
+
+class _Failing:
+    """A client whose every call fails with `error`."""
+
+    def __init__(self, error: BaseException) -> None:
+        self._error = error
+        self.meta = SimpleNamespace(region_name=REGION)
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(*_: Any, **__: Any) -> Any:
+            raise self._error
+
+        return fail
+
+
+FAILURES: dict[str, BaseException] = {
+    "access denied": ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "not\nallowed"}}, "GetPipeline"
+    ),
+    "throttled": ClientError({"Error": {"Code": "ThrottlingException"}}, "GetPipeline"),
+    "proxy page": ClientError(
+        {
+            "Error": {"Code": "502", "Message": PROXY_PAGE.decode()},
+            "ResponseMetadata": {"HTTPStatusCode": 502},
+        },
+        "GetPipeline",
+    ),
+    "no credentials": NoCredentialsError(),
+    "unreachable": EndpointConnectionError(endpoint_url="https://codepipeline.example"),
+    "a bug": KeyError("pipeline"),
+    "ctrl-c": KeyboardInterrupt(),
+}
+
+COMMAND_LINES: dict[str, list[str]] = {
+    "status": ["status"],
+    "releases": ["releases", "-s", "web", "-e", "dev"],
+    "release": ["release", "--pipeline", PIPELINE, "--wait"],
+    "promote": ["promote", "-s", "web", "--from", "staging", "--to", "prod"],
+    "approve": ["approve", "--pipeline", PIPELINE],
+    "reject": ["reject", "--pipeline", PIPELINE, "--reason", "no"],
+    "rollback": ["rollback", "--pipeline", PIPELINE, "--yes"],
+}
+
+
+@pytest.mark.parametrize("failure", list(FAILURES))
+def test_every_command_reports_every_kind_of_failure_in_at_most_two_lines(
+    cli: CliRunner, failure: str
+) -> None:
+    assert set(COMMAND_LINES) == set(COMMAND_PERMISSIONS)
+    documented = {int(code) for code in ExitCode}
+    clients = cicd_aws.Clients(lambda service: cast(BaseClient, _Failing(FAILURES[failure])))
+    for command, argv in COMMAND_LINES.items():
+        result = cli(*argv, clients=clients)
+
+        assert "Traceback" not in result.err, (command, result.err)
+        lines = result.err.splitlines()
+        assert 1 <= len(lines) <= 2 and lines[0].startswith("cicd: "), (command, result.err)
+        assert len(lines) == 1 or lines[1].startswith("hint: "), (command, result.err)
+        assert result.code in documented - {0}, (command, result.code)

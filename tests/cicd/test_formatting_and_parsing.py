@@ -11,12 +11,14 @@ from cicd.formatting import commit_message, format_duration, table, truncate
 from cicd.layout import parse_layout
 from cicd.releases import Release, resolve_commit, resolve_execution
 from tests.cicd.aws_fakes import (
+    RELEASE_BUCKET,
     CliRunner,
     StubbedAws,
     execution_id,
     expect_discovery,
     lambda_target,
     pipeline_declaration,
+    promoted_declaration,
     sha,
 )
 
@@ -65,7 +67,8 @@ def test_layout_reads_the_connection_and_every_deploy_target() -> None:
     layout = parse_layout(declaration)
 
     assert layout.stages == ("Source", "Build", "Test", "Approval", "Deploy")
-    assert (layout.source.repository, layout.source.branch) == ("acme/shop", "main")
+    assert layout.github is not None
+    assert (layout.github.repository, layout.github.branch) == ("acme/shop", "main")
     assert [t.describe() for t in layout.deploy_targets] == [
         "CodeDeploy shop-prod-app/shop-prod-web",
         "Lambda shop-prod-api:live",
@@ -73,14 +76,65 @@ def test_layout_reads_the_connection_and_every_deploy_target() -> None:
     assert [t.action_name for t in layout.codedeploy_targets] == ["web"]
 
 
-def test_a_pipeline_without_a_codeconnections_source_is_not_one_of_ours() -> None:
+def test_a_pipeline_with_neither_source_kind_is_not_one_of_ours() -> None:
     declaration = pipeline_declaration("shop", "dev")
-    declaration["stages"][0]["actions"][0]["actionTypeId"]["provider"] = "S3"
+    declaration["stages"][0]["actions"][0]["actionTypeId"]["provider"] = "CodeCommit"
 
     with pytest.raises(
-        NotFound, match="pipeline shop-dev-pipeline has no CodeStarSourceConnection"
+        NotFound,
+        match="pipeline shop-dev-pipeline has neither a CodeStarSourceConnection \\(GitHub\\) "
+        "nor an S3 release action in a Source stage",
     ):
         parse_layout(declaration)
+
+
+def test_an_s3_source_without_bucket_and_key_is_not_a_release_source() -> None:
+    declaration = promoted_declaration("web", "prod", bucket=RELEASE_BUCKET)
+    declaration["stages"][0]["actions"][0]["configuration"] = {}
+
+    with pytest.raises(NotFound, match="pipeline web-prod-pipeline has neither"):
+        parse_layout(declaration)
+
+
+def test_layout_of_a_promoted_pipeline_reads_the_release_location_and_only_deploy_targets() -> None:
+    declaration = promoted_declaration("web", "prod", bucket=RELEASE_BUCKET)
+    declaration["stages"][-1]["actions"].append(
+        {
+            "name": "verify-smoke",
+            "actionTypeId": {
+                "category": "Test",
+                "owner": "AWS",
+                "provider": "CodeBuild",
+                "version": "1",
+            },
+            "configuration": {"ProjectName": "web-prod-verify-smoke"},
+            "runOrder": 2,
+        }
+    )
+
+    layout = parse_layout(declaration)
+
+    assert layout.stages == ("Source", "Approval", "Deploy")
+    assert layout.github is None and layout.promoted is not None
+    assert layout.promoted.action_name == "Release"
+    assert layout.promoted.location.url() == f"s3://{RELEASE_BUCKET}/releases/web/release.zip"
+    assert [t.describe() for t in layout.deploy_targets] == ["CodeDeploy web-prod-app/web-prod-web"]
+    assert layout.verifications == ("verify-smoke",)
+
+
+def test_layout_of_a_publishing_pipeline_names_where_it_publishes_and_its_verifications() -> None:
+    declaration = pipeline_declaration(
+        "web", "staging", verify=["smoke"], publish_to=RELEASE_BUCKET
+    )
+
+    layout = parse_layout(declaration)
+
+    assert layout.github is not None and layout.promoted is None
+    assert layout.stages == ("Source", "Build", "Test", "Deploy", "Publish")
+    assert [t.action_name for t in layout.deploy_targets] == ["web"]
+    assert layout.verifications == ("verify-smoke",)
+    assert layout.publishes_to is not None
+    assert layout.publishes_to.url() == f"s3://{RELEASE_BUCKET}/releases/web/release.zip"
 
 
 def test_an_abbreviated_sha_matching_two_released_commits_is_ambiguous() -> None:

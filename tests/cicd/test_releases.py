@@ -59,6 +59,8 @@ def test_releases_limit_and_json_give_full_ids_and_commits(
             "lastUpdateTime": "2025-05-01T11:51:30+00:00",
             "durationSeconds": 90,
             "rollbackTarget": None,
+            "versionId": None,
+            "manifestProblem": None,
         }
     ]
 

@@ -97,12 +97,13 @@ def test_status_shows_each_stage_with_its_commit_and_the_running_deployment(
 
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert lines[:3] == [
+    assert lines[:4] == [
         f"=== {PIPELINE} (service shop, stage dev)",
         "Source: acme/shop@main",
         f"GitHub connection: AVAILABLE  ({CONNECTION_ARN})",
+        f'Live: commit {sha(3)[:7]} "Change 3" (execution {execution_id(3)[:8]})',
     ]
-    rows = {line.split()[0]: line.split() for line in lines[4:9]}
+    rows = {line.split()[0]: line.split() for line in lines[5:10]}
     assert rows["STAGE"][:4] == ["STAGE", "STATUS", "COMMIT", "EXECUTION"]
     assert rows["Source"][:4] == ["Source", "Succeeded", sha(4)[:7], execution_id(4)[:8]]
     assert rows["Test"][:4] == ["Test", "InProgress", sha(4)[:7], execution_id(4)[:8]]
