@@ -480,3 +480,25 @@ def test_the_stack_files_promote_in_one_direction_and_each_upstream_publishes_fo
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def test_the_cli_and_the_components_agree_on_every_promotion_name() -> None:
+    """cicd may not import the components: this test is what keeps the two sides in step."""
+    from cicd import contract
+    from components import naming, pipeline, release_channel
+
+    assert contract.TAG_PROMOTES_FROM == naming.TAG_PROMOTES_FROM
+    assert (contract.RELEASE_SOURCE_ACTION, contract.VERIFY_PREFIX) == (
+        pipeline.RELEASE_ACTION,
+        pipeline.VERIFY_PREFIX,
+    )
+    assert (contract.PUBLISH_STAGE, contract.PUBLISH_ACTION) == (
+        pipeline.PUBLISH_STAGE,
+        pipeline.PUBLISH_ACTION,
+    )
+    assert (contract.SOURCE_STAGE, contract.DEPLOY_STAGE, contract.APPROVAL_ACTION) == (
+        pipeline.SOURCE_STAGE,
+        pipeline.DEPLOY_STAGE,
+        pipeline.APPROVAL_ACTION,
+    )
+    assert contract.MANIFEST_NAME == release_channel.MANIFEST_FILE
