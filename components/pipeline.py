@@ -316,6 +316,14 @@ class DeliveryPipeline(pulumi.ComponentResource):
                 f"DeliveryPipeline {name!r}: bake_minutes={bake} watches alarms, but "
                 "alarm_names is not given; pass the alarms or set bake_minutes to 0"
             )
+        if args.get("execution_mode") == "PARALLEL" and (
+            deploy.get("rollback_on_failure", True) or bake
+        ):
+            # https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html
+            raise ValueError(
+                f"DeliveryPipeline {name!r}: PARALLEL pipelines have no stage rollback; set "
+                "deploy.rollback_on_failure to False and bake_minutes to 0, or use QUEUED"
+            )
 
     @property
     def _promoted(self) -> bool:

@@ -76,9 +76,7 @@ def deploy_args(deploy: DeploySettings) -> DeployArgs:
             target["target_group"] = t.load_balancer.target_group
         if t.blue_green:
             target["blue_green"] = {
-                "green_fleet": "DISCOVER_EXISTING"
-                if t.blue_green.green_fleet == "discover_existing"
-                else "COPY_AUTO_SCALING_GROUP",
+                "green_fleet": "COPY_AUTO_SCALING_GROUP",
                 "terminate_blue_after_minutes": t.blue_green.terminate_blue_after_minutes,
                 "ready_wait_minutes": t.blue_green.ready_wait_minutes,
             }

@@ -24,6 +24,7 @@ from components.build_project import BuildProject, BuildProjectArgs, BuildVariab
 from components.build_project import BuildSettingsArgs as BuildArgs
 from components.connection import GitHubConnection
 from components.deployment import Deployment, DeploymentArgs, MinimumHealthyHostsArgs, TargetArgs
+from components.limits import watched_alarms_problem
 from components.pipeline import (
     APPROVAL_ACTION,
     APPROVAL_STAGE,
@@ -276,8 +277,24 @@ class ServicePipeline(pulumi.ComponentResource):
                 f"ServicePipeline {name!r}: a promoted service deploys what was built and "
                 "tested upstream; remove build and tests"
             )
-        targets = {t["name"]: t for t in args["deploy"]["targets"]}
-        for suite in args["deploy"].get("verify") or []:
+        deploy = args["deploy"]
+        for target in deploy["targets"]:
+            if target.get("blue_green", {}).get("green_fleet") == "DISCOVER_EXISTING":
+                raise ValueError(
+                    f"ServicePipeline {name!r}: target {target['name']!r} uses DISCOVER_EXISTING, "
+                    "which needs the green instances named at each CreateDeployment; "
+                    "CodePipeline's CodeDeploy action names only the application and deployment "
+                    "group. Use COPY_AUTO_SCALING_GROUP"
+                )
+        why = watched_alarms_problem(
+            listed=len(deploy.get("alarm_names") or []),
+            targets_with_defaults=len(deploy.get("default_alarms") or {}),
+            bake=bool(deploy.get("bake_minutes")),
+        )
+        if why is not None:
+            raise ValueError(f"ServicePipeline {name!r}: {why}")
+        targets = {t["name"]: t for t in deploy["targets"]}
+        for suite in deploy.get("verify") or []:
             target = targets.get(suite["target"])
             if target is None:
                 raise ValueError(

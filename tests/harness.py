@@ -43,6 +43,7 @@ class Resource:
     retain_on_delete: bool = False
     read: bool = False
     """True for an existing resource read with `.get(...)`, which Pulumi does not manage."""
+    ignore_changes: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
 
 
@@ -226,6 +227,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 last.parent = request.parent
                 last.protect = bool(request.protect)
                 last.retain_on_delete = bool(request.retainOnDelete)
+                last.ignore_changes = list(request.ignoreChanges)
             return response
 
     def ReadResource(self, request: Any) -> Any:

@@ -432,3 +432,67 @@ def test_promotion_defaults_to_automatic(prod: dict[str, Any]) -> None:
     settings = parse_settings(NS, "prod", prod, github_token="secret")
     assert settings.services[0].automatic_promotion
     assert not settings.services[1].automatic_promotion, "the sample's thumbnailer is manual"
+
+
+# AWS's rules, checked before anything is declared -----------------------------------------------
+
+
+def test_a_bake_watching_more_alarms_than_a_stage_condition_holds_is_an_error(
+    prod: dict[str, Any],
+) -> None:
+    deploy = prod["services"][0]["deploy"]
+    # 2 defaults (one target) + 4 listed = 6 rules, one more than a condition holds.
+    deploy["alarms"] = ["a", "b", "c", "d"]
+    message = errors_of(prod)
+    assert (
+        f"{NS}:services[0].deploy.bake_minutes: the bake watches 6 alarms (4 listed, 2 created as "
+        "defaults for 1 target(s)), one CloudWatchAlarm rule each, but a stage condition holds at "
+        "most 5 rules; watch fewer, or combine several into one CloudWatch composite alarm"
+    ) in message
+    deploy["alarms"] = ["a", "b", "c"]
+    parse_settings(NS, "prod", prod, github_token="secret")
+
+
+def test_more_alarms_than_a_deployment_group_watches_is_an_error(staging: dict[str, Any]) -> None:
+    deploy = staging["services"][1]["deploy"]  # Lambda: the deploy action has the same limit
+    deploy["alarms"] = [f"alarm-{n}" for n in range(9)]
+    message = errors_of(staging, "staging")
+    assert (
+        f"{NS}:services[1].deploy.alarms: the release watches 11 alarms (9 listed, 2 created as "
+        "defaults for 1 target(s)), but a CodeDeploy deployment group (and the Lambda deploy "
+        "action) watch at most 10"
+    ) in message
+    deploy["alarms"] = deploy["alarms"][:8]
+    parse_settings(NS, "staging", staging, github_token="secret")
+
+
+def test_parallel_execution_with_stage_rollback_or_bake_is_an_error(prod: dict[str, Any]) -> None:
+    prod["services"][0]["execution_mode"] = "PARALLEL"
+    message = errors_of(prod)
+    assert (
+        f"{NS}:services[0].deploy.stage_rollback_on_failure: stage rollback is on (the default), "
+        "and AWS offers no stage rollback to a PARALLEL pipeline"
+    ) in message
+    assert (
+        f"{NS}:services[0].deploy.bake_minutes: a bake rolls the stage back when an alarm fires, "
+        "and AWS offers no stage rollback to a PARALLEL pipeline"
+    ) in message
+    prod["services"][0]["deploy"].update(stage_rollback_on_failure=False, bake_minutes=0)
+    parse_settings(NS, "prod", prod, github_token="secret")
+
+
+def test_blue_green_copies_the_group_and_discover_existing_is_refused(
+    staging: dict[str, Any],
+) -> None:
+    target = staging["services"][0]["deploy"]["targets"][0]
+    target["blue_green"] = {}
+    settings = parse_settings(NS, "staging", staging, github_token="secret")
+    green = settings.services[0].deploy.targets[0].blue_green
+    assert green is not None and green.green_fleet == "copy_auto_scaling_group"
+    target["blue_green"] = {"green_fleet": "discover_existing"}
+    message = errors_of(staging, "staging")
+    assert (
+        f"{NS}:services[0].deploy.targets[0].blue_green.green_fleet: discover_existing needs the "
+        "green instances named when each deployment is created, and CodePipeline's CodeDeploy "
+        "action can only name the application and deployment group"
+    ) in message

@@ -308,6 +308,14 @@ def test_production_approval_names_the_commit_and_links_to_it(runs: dict[str, St
     topic = prod.one("aws:sns/topic:Topic", "web-releases-topic")
     assert config["NotificationArn"] == topic.state["arn"]
     assert approve["timeoutInMinutes"] == 480
+    # Announced once: by the action (with the commit), not also by the notification rule.
+    rule = prod.one(
+        "aws:codestarnotifications/notificationRule:NotificationRule", "web-notify-rule"
+    )
+    assert rule.inputs["targets"] == [{"address": topic.state["arn"], "type": "SNS"}]
+    assert not any("approval" in e for e in rule.inputs["eventTypeIds"]), rule.inputs[
+        "eventTypeIds"
+    ]
 
 
 def test_production_watches_alarms_bakes_rolls_back_and_keeps_a_window(

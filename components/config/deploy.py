@@ -24,6 +24,7 @@ from components.config.base import (
     _unique_names,
 )
 from components.config.build import TestSuite
+from components.limits import DEFAULT_ALARMS_PER_TARGET, watched_alarms_problem
 
 
 class TagFilter(_Model):
@@ -50,7 +51,26 @@ class LoadBalancer(_Model):
 class BlueGreen(_Model):
     """Blue/green for Auto Scaling groups: deploy to a green fleet, then shift the ALB to it."""
 
-    green_fleet: Literal["discover_existing", "copy_auto_scaling_group"] = "discover_existing"
+    green_fleet: Literal["copy_auto_scaling_group"] = Field(
+        default="copy_auto_scaling_group",
+        description="CodeDeploy copies the Auto Scaling group for each release",
+    )
+
+    @field_validator("green_fleet", mode="before")
+    @classmethod
+    def _pipeline_can_name_no_instances(cls, value: object) -> object:
+        if value == "discover_existing":
+            # CodePipeline's CodeDeploy action passes only ApplicationName and
+            # DeploymentGroupName: a pipeline run cannot name the green instances, which
+            # DISCOVER_EXISTING needs at CreateDeployment (targetInstances).
+            # https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodeDeploy.html
+            raise ValueError(
+                "discover_existing needs the green instances named when each deployment is "
+                "created, and CodePipeline's CodeDeploy action can only name the application "
+                "and deployment group; use copy_auto_scaling_group (the default), which lets "
+                "CodeDeploy copy the Auto Scaling group"
+            )
+        return value
 
     terminate_blue_after_minutes: int = Field(default=60, ge=0, le=2880)
     ready_wait_minutes: int = Field(
@@ -229,15 +249,28 @@ class DeploySettings(_Model):
                 p.append(Finding(("targets", i, "endpoint"), why, REMOVE))
         return p
 
+    @property
+    def watched_alarms(self) -> int:
+        """How many alarms a release watches: those listed, and those default_alarms creates."""
+        created = DEFAULT_ALARMS_PER_TARGET * len(self.targets) if self.default_alarms else 0
+        return len(self.alarms) + created
+
     def _alarm_problems(self) -> list[Finding]:
         p: list[Finding] = []
-        watched = bool(self.alarms or self.default_alarms)
+        watched = self.watched_alarms
         if self.rollback_on_alarm and not watched:
             why = "needs alarms to watch: list names in alarms or set default_alarms: true"
             p.append(Finding(("rollback_on_alarm",), why))
         if self.bake_minutes and not watched:
             why = "watches alarms: list names in alarms or set default_alarms: true"
             p.append(Finding(("bake_minutes",), why))
+        targets = len(self.targets) if self.default_alarms else 0
+        why = watched_alarms_problem(
+            listed=len(self.alarms), targets_with_defaults=targets, bake=bool(self.bake_minutes)
+        )
+        if why is not None:
+            bake_rules = bool(self.bake_minutes) and "stage condition" in why
+            p.append(Finding(("bake_minutes",) if bake_rules else ("alarms",), why))
         return p
 
     def _verify_problems(self) -> list[Finding]:

@@ -93,6 +93,33 @@ class ServiceSettings(_Model):
             raise Problems(p)
         return self
 
+    @model_validator(mode="after")
+    def _parallel_cannot_roll_back(self) -> Self:
+        # "For pipelines in PARALLEL mode, stage rollback is not available. Similarly, failure
+        # conditions with a rollback result type cannot be added to a PARALLEL mode pipeline."
+        # https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html
+        if self.execution_mode != "PARALLEL":
+            return self
+        p: list[Finding] = []
+        deploy = self.deploy
+        if deploy.stage_rollback_on_failure:
+            why = (
+                "stage rollback is on (the default), and AWS offers no stage rollback to a "
+                "PARALLEL pipeline; set it to false (CodeDeploy's own rollback still applies), or "
+                "use execution_mode QUEUED or SUPERSEDED"
+            )
+            p.append(Finding(("deploy", "stage_rollback_on_failure"), why))
+        if deploy.bake_minutes:
+            why = (
+                "a bake rolls the stage back when an alarm fires, and AWS offers no stage "
+                "rollback to a PARALLEL pipeline; set it to 0, or use execution_mode QUEUED or "
+                "SUPERSEDED"
+            )
+            p.append(Finding(("deploy", "bake_minutes"), why))
+        if p:
+            raise Problems(p)
+        return self
+
     @property
     def promoted(self) -> bool:
         return self.promote_from is not None
