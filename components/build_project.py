@@ -69,6 +69,9 @@ class BuildProjectArgs(BuildSettingsArgs):
     read_pipeline_arn: NotRequired[pulumi.Input[str]]
     """A pipeline whose executions the project may read (the release manifest step reads the
     execution it runs in). Omitted: none."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """Managed policy set as the permissions boundary of every role created here
+    (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
 
 
@@ -224,6 +227,7 @@ class BuildProject(pulumi.ComponentResource):
             assume_role_policy=pulumi.Output.all(account_id, project_arn).apply(
                 lambda a: service_trust_policy("codebuild.amazonaws.com", a[0], a[1])
             ),
+            permissions_boundary=args.get("permissions_boundary"),
             tags=tags,
             opts=child,
         )

@@ -96,6 +96,9 @@ class DeploymentArgs(TypedDict):
     """SNS topic told about failed, stopped and rolled-back deployments. Omitted: no triggers."""
     trigger_topic_kms_key_arn: NotRequired[pulumi.Input[str]]
     """The topic's KMS key, which the service role may then use to publish. Omitted: none."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """Managed policy set as the permissions boundary of every role created here
+    (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
 
 
@@ -191,6 +194,7 @@ class Deployment(pulumi.ComponentResource):
                 lambda a: service_trust_policy("codedeploy.amazonaws.com", a)
             ),
             managed_policy_arns=[MANAGED_POLICY[platform]],
+            permissions_boundary=args.get("permissions_boundary"),
             tags=tags,
             opts=child,
         )

@@ -155,6 +155,9 @@ class DeliveryPipelineArgs(TypedDict):
     """The artifact bucket's KMS key. Omitted: SSE-S3, no key permissions."""
     execution_mode: NotRequired[Literal["QUEUED", "SUPERSEDED", "PARALLEL"]]
     """Omitted: SUPERSEDED (a newer push replaces a waiting one)."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """Managed policy set as the permissions boundary of every role created here
+    (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
 
 
@@ -345,6 +348,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
             assume_role_policy=pulumi.Output.all(self._account_id, expected_arn).apply(
                 lambda a: service_trust_policy("codepipeline.amazonaws.com", a[0], a[1])
             ),
+            permissions_boundary=self._args.get("permissions_boundary"),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self),
         )

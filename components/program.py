@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 
 from components.artifact_store import ArtifactStore
+from components.boundary import PermissionsBoundary
 from components.build_project import BuildVariable
 from components.config import (
     BuildSettings,
@@ -140,6 +141,7 @@ def service_args(
         "execution_mode": settings.execution_mode(service),
         "log_retention_days": settings.environment.log_retention_days,
         "protect": settings.environment.protected,
+        "permissions_boundary": shared.boundary,
     }
     if service.promote_from is not None:
         upstream = shared.upstreams[service.promote_from]
@@ -200,20 +202,26 @@ class Shared:
     channel_key_arn: pulumi.Output[str] | None
     """The release channel's KMS key when config asks for one (known at declaration time)."""
     upstreams: Mapping[str, Upstream]
+    boundary: pulumi.Output[str]
+    """The permissions boundary every role of the stage carries."""
 
 
 def declare_stack(settings: Settings) -> dict[str, Any]:
     """Declare every resource of the stack; return the values to export."""
+    boundary = PermissionsBoundary(
+        "boundary", {"stage": settings.stage, "protect": settings.environment.protected}
+    ).policy_arn
     shared = Shared(
         store=_artifact_store(settings),
         connection=_connection(settings),
-        channel=(channel := _release_channel(settings)),
+        channel=(channel := _release_channel(settings, boundary)),
         channel_key_arn=(
             channel.kms_key_arn.apply(lambda arn: arn or "")
             if channel is not None and settings.releases and settings.releases.kms_key
             else None
         ),
         upstreams={name: _upstream(settings, name) for name in settings.upstreams},
+        boundary=boundary,
     )
     services: dict[str, Any] = {}
     for service in settings.services:
@@ -234,7 +242,7 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
         }
     outputs: dict[str, Any] = {}
     if settings.github is not None:
-        outputs.update(declare_github_side(settings, settings.github))
+        outputs.update(declare_github_side(settings, settings.github, boundary))
     if shared.connection is not None:
         outputs.update(
             connection_arn=shared.connection.arn,
@@ -296,7 +304,7 @@ def _connection(settings: Settings) -> GitHubConnection | None:
     )
 
 
-def _release_channel(settings: Settings) -> ReleaseChannel | None:
+def _release_channel(settings: Settings, boundary: pulumi.Output[str]) -> ReleaseChannel | None:
     """Where this stage publishes what it proved, when other stages promote from it."""
     releases = settings.releases
     if releases is None:
@@ -309,6 +317,7 @@ def _release_channel(settings: Settings) -> ReleaseChannel | None:
         ],
         "keep_days": releases.keep_days,
         "protect": releases.protect,
+        "permissions_boundary": boundary,
     }
     if releases.kms_key == "create":
         args["create_kms_key"] = True
@@ -338,7 +347,9 @@ def _upstream(settings: Settings, name: str) -> Upstream:
     return Upstream(f"upstream-{name}", args)
 
 
-def declare_github_side(settings: Settings, github: GitHubSettings) -> dict[str, Any]:
+def declare_github_side(
+    settings: Settings, github: GitHubSettings, boundary: pulumi.Output[str]
+) -> dict[str, Any]:
     """OIDC roles for GitHub Actions and, when managed, the repository's environment/variables."""
     project = pulumi.get_project()
     oidc_args: GitHubActionsOidcArgs = {
@@ -347,6 +358,7 @@ def declare_github_side(settings: Settings, github: GitHubSettings) -> dict[str,
         "stage": settings.stage,
         "repository": github.repository,
         "managed_services": [s.name for s in settings.services],
+        "permissions_boundary": boundary,
     }
     if github.oidc_provider_arn:
         oidc_args["oidc_provider_arn"] = github.oidc_provider_arn

@@ -220,6 +220,9 @@ class PromotionTriggerArgs(TypedDict):
     """The upstream's release bucket."""
     upstream_account_id: pulumi.Input[str]
     """The account the release events come from (the bucket owner)."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """Managed policy set as the permissions boundary of every role created here
+    (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
 
 
@@ -260,6 +263,7 @@ class PromotionTrigger(pulumi.ComponentResource):
             assume_role_policy=pulumi.Output.all(account_id, rule.arn).apply(
                 lambda a: service_trust_policy("events.amazonaws.com", a[0], a[1])
             ),
+            permissions_boundary=args.get("permissions_boundary"),
             tags=tags,
             opts=child,
         )

@@ -68,6 +68,9 @@ class ReleaseChannelArgs(TypedDict):
     protect: NotRequired[bool]
     """Protect and retain the bucket and key. Omitted: True, because other stages deploy from
     them: destroying this stage must not take their releases with it."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """Managed policy set as the permissions boundary of every role created here
+    (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
 
 
@@ -182,6 +185,7 @@ class ReleaseChannel(pulumi.ComponentResource):
         keep_days = args.get("keep_days", 90)
         protect = args.get("protect", True)
         tags = {**naming.tags, **(args.get("tags") or {})}
+        self._boundary = args.get("permissions_boundary")
         crossing = [c for c in consumers if "account_id" in c]
         if not consumers:
             raise ValueError(f"ReleaseChannel {name!r}: consumers is empty; name at least one")
@@ -299,6 +303,7 @@ class ReleaseChannel(pulumi.ComponentResource):
             assume_role_policy=pulumi.Output.all(self.account_id, rule.arn).apply(
                 lambda a: service_trust_policy("events.amazonaws.com", a[0], a[1])
             ),
+            permissions_boundary=self._boundary,
             tags=dict(tags),
             opts=child,
         )

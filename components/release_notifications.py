@@ -101,6 +101,9 @@ class ReleaseNotificationsArgs(TypedDict):
     protect_topic: NotRequired[bool]
     """Protect the topic (and the key created for it) from deletion and keep them in AWS when
     removed from the program. Default: False."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """Managed policy set as the permissions boundary of every role created here
+    (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
     """Extra tags; the naming context's `cicd:*` tags always win. Default: none."""
 
@@ -388,6 +391,7 @@ class ReleaseNotifications(pulumi.ComponentResource):
                 name=naming.name("chatbot", IAM_ROLE_MAX),
                 description="AWS Chatbot channel role for release notifications; grants nothing",
                 assume_role_policy=json.dumps(chatbot_trust_policy()),
+                permissions_boundary=args.get("permissions_boundary"),
                 tags=tags,
                 opts=child,
             )

@@ -40,7 +40,7 @@ from components.pipeline import (
     pipeline_physical_name,
 )
 from components.pipeline import DeployArgs as PipelineDeployArgs
-from components.promotion import PromotionTrigger
+from components.promotion import PromotionTrigger, PromotionTriggerArgs
 from components.release_alarms import ReleaseAlarms
 from components.release_channel import release_object_key
 from components.release_manifest import DESCRIBE_BUILDSPEC, PACKAGE_BUILDSPEC
@@ -173,6 +173,9 @@ class ServicePipelineArgs(TypedDict):
     """Omitted: 14."""
     protect: NotRequired[bool]
     """Protect stateful resources created here (connection, bucket, topic). Omitted: False."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """Managed policy set as the permissions boundary of every role created here
+    (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
 
 
@@ -385,6 +388,8 @@ class ServicePipeline(pulumi.ComponentResource):
             project_args["invoke_function_arns"] = list(invoke_function_arns)
         if read_pipeline_arn is not None:
             project_args["read_pipeline_arn"] = read_pipeline_arn
+        if "permissions_boundary" in args:
+            project_args["permissions_boundary"] = args["permissions_boundary"]
         return BuildProject(f"{self._name}-{role}", project_args, opts=self._child)
 
     def _builds(
@@ -451,6 +456,8 @@ class ServicePipeline(pulumi.ComponentResource):
         }
         if "slack" in notify:
             topic_args["slack"] = notify["slack"]
+        if "permissions_boundary" in args:
+            topic_args["permissions_boundary"] = args["permissions_boundary"]
         return ReleaseNotifications(f"{self._name}-releases", topic_args, opts=self._child)
 
     def _alarms(self) -> pulumi.Output[list[str]] | None:
@@ -499,6 +506,8 @@ class ServicePipeline(pulumi.ComponentResource):
         if topic is not None:
             deployment_args["trigger_topic_arn"] = topic.topic_arn
             deployment_args["trigger_topic_kms_key_arn"] = topic.kms_key_arn
+        if "permissions_boundary" in args:
+            deployment_args["permissions_boundary"] = args["permissions_boundary"]
         return Deployment(f"{self._name}-deploy", deployment_args, opts=self._child)
 
     def _verifiers(
@@ -604,6 +613,8 @@ class ServicePipeline(pulumi.ComponentResource):
             pipeline_args["approval"] = approval
         if "execution_mode" in args:
             pipeline_args["execution_mode"] = args["execution_mode"]
+        if "permissions_boundary" in args:
+            pipeline_args["permissions_boundary"] = args["permissions_boundary"]
         return DeliveryPipeline(f"{self._name}-pipeline", pipeline_args, opts=self._child)
 
     def _pipeline_deploy(
@@ -694,20 +705,19 @@ class ServicePipeline(pulumi.ComponentResource):
         promoted = self._args.get("promoted_from")
         if promoted is None or not promoted.get("automatic", True):
             return
-        PromotionTrigger(
-            f"{self._name}-promotion",
-            {
-                "service": self._args["service"],
-                "stage": self._args["stage"],
-                "pipeline_name": pipeline.pipeline_name,
-                "pipeline_arn": pipeline.pipeline_arn,
-                "source_action": RELEASE_ACTION,
-                "bucket_name": promoted["bucket_name"],
-                "upstream_account_id": promoted["upstream_account_id"],
-                "tags": self._tags,
-            },
-            opts=self._child,
-        )
+        trigger: PromotionTriggerArgs = {
+            "service": self._args["service"],
+            "stage": self._args["stage"],
+            "pipeline_name": pipeline.pipeline_name,
+            "pipeline_arn": pipeline.pipeline_arn,
+            "source_action": RELEASE_ACTION,
+            "bucket_name": promoted["bucket_name"],
+            "upstream_account_id": promoted["upstream_account_id"],
+            "tags": self._tags,
+        }
+        if "permissions_boundary" in self._args:
+            trigger["permissions_boundary"] = self._args["permissions_boundary"]
+        PromotionTrigger(f"{self._name}-promotion", trigger, opts=self._child)
 
 
 @dataclass(frozen=True)

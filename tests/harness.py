@@ -22,7 +22,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
-ACCOUNT = "123456789012"
+ACCOUNT = "111111111111"
+"""The sample stack files' account: the mocks answer as that account, so ARNs agree."""
 REGION = "eu-west-1"
 ORGANIZATION = "organization"
 """What `pulumi.get_organization()` returns with a self-managed backend (`pulumi login --local`)."""

@@ -281,8 +281,15 @@ def test_the_deploy_role_writes_only_by_name_tag_or_account(mocks: Recorder) -> 
         resources = resources if isinstance(resources, list) else [resources]
         sid = statement["Sid"]
         if resources == ["*"]:
-            assert sid == "CreateKeysTaggedForStage", f"{sid}: only key creation may use '*'"
-            assert statement["Condition"] == {"StringEquals": {"aws:RequestTag/cicd:stage": "dev"}}
+            if statement["Effect"] == "Deny":
+                continue  # a denial on everything only narrows
+            # Creations AWS authorizes on no resource: each limited by the stage's request tag.
+            assert sid in {
+                "CreateKeysTaggedForStage",
+                "CreateGitHubConnectionsTaggedForStage",
+                "CreateSlackChannelsTaggedForStage",
+            }, f"{sid}: only creations without a resource type may use '*'"
+            assert statement["Condition"]["StringEquals"]["aws:RequestTag/cicd:stage"] == "dev"
             continue
         for resource in resources:
             assert f":{ACCOUNT}:" in resource or resource.startswith("arn:aws:s3:::"), (
