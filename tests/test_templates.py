@@ -13,6 +13,7 @@ replace (pip, pytest, gunicorn).
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import re
 import shutil
@@ -27,6 +28,8 @@ from typing import Any, cast
 import pytest
 import yaml
 
+from components.release_channel import MANIFEST_FILE
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 SERVER = TEMPLATES / "server"
@@ -36,7 +39,8 @@ GUIDE = ROOT / "docs" / "app-repository.md"
 SERVER_BUILDSPEC = TEMPLATES / "buildspec.yml"
 LAMBDA_BUILDSPEC = TEMPLATES / "lambda" / "buildspec.yml"
 TEST_BUILDSPECS = sorted(TEMPLATES.glob("buildspec-*.yml"))
-BUILDSPECS = [SERVER_BUILDSPEC, LAMBDA_BUILDSPEC, *TEST_BUILDSPECS]
+BUILD_BUILDSPECS = [SERVER_BUILDSPEC, LAMBDA_BUILDSPEC]
+BUILDSPECS = [*BUILD_BUILDSPECS, *TEST_BUILDSPECS]
 SERVER_APPSPEC = SERVER / "appspec.yml"
 LAMBDA_APPSPEC = TEMPLATES / "lambda" / "appspec.yml"
 UNIT_FILES = sorted((SERVER / "deploy").glob("*.service"))
@@ -324,6 +328,25 @@ def test_the_lambda_build_artifact_is_the_package_root_without_an_appspec() -> N
     assert "appspec" not in commands, "the Lambda deploy action reads no appspec; keep it out"
     assert f"--target {artifacts['base-directory']}" in commands, (
         "dependencies must be installed into the artifact's base-directory"
+    )
+
+
+@pytest.mark.parametrize("path", BUILD_BUILDSPECS, ids=_rel)
+def test_no_build_template_depends_on_the_stage_it_was_built_in(path: Path) -> None:
+    # One artifact is deployed to every stage and the build project gets no STAGE variable.
+    # Comments may say so; nothing CodeBuild runs, sets or exports may use it.
+    used = re.findall(r"\bSTAGE\b", json.dumps(_load(path)))
+    assert not used, (
+        f"{_rel(path)}: uses STAGE; a build must not depend on the environment it was built in "
+        "(per-environment values are read at run time)"
+    )
+
+
+def test_the_lambda_build_leaves_the_release_record_to_the_platforms_manifest() -> None:
+    commands = "\n".join(_commands(_load(LAMBDA_BUILDSPEC)))
+    assert "release.json" not in commands, "the Package step's manifest replaces release.json"
+    assert MANIFEST_FILE in LAMBDA_BUILDSPEC.read_text(), (
+        f"lambda/buildspec.yml: say in a comment that {MANIFEST_FILE} is added by the pipeline"
     )
 
 
