@@ -1,10 +1,11 @@
 """Checks on the application-repository templates in `templates/`.
 
 Defines tests that the templates parse; that the buildspecs and AppSpec files keep the contract the
-pipeline relies on (artifact layout, test reports, hook names and limits); that the hook scripts
-are runnable bash in strict mode and agree with the AppSpec and the systemd unit; and that no
-template holds a secret value. The scripts that only talk to systemd and HTTP are run for real,
-against stub `systemctl`/`journalctl` commands and a local HTTP server.
+pipeline relies on (artifact layout, test reports, hook names and limits, no build-time STAGE);
+that the hook scripts are runnable bash in strict mode and agree with the AppSpec and the systemd
+unit; and that no template holds a secret value. The scripts that only talk to systemd and HTTP
+are run for real, against stub `systemctl`/`journalctl` commands and a local HTTP server; so is
+the smoke test, against local servers (healthy, failing, silent, hanging) and a stand-in `aws`.
 
 It does not run CodeBuild or CodeDeploy, and does not check the commands an application team will
 replace (pip, pytest, gunicorn).
@@ -16,18 +17,25 @@ import http.server
 import json
 import os
 import re
+import runpy
 import shutil
 import socket
 import stat
 import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import annotated_types
 import pytest
 import yaml
 
+from components.config.deploy import VerifySuite
 from components.release_channel import MANIFEST_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,9 +46,13 @@ GUIDE = ROOT / "docs" / "app-repository.md"
 
 SERVER_BUILDSPEC = TEMPLATES / "buildspec.yml"
 LAMBDA_BUILDSPEC = TEMPLATES / "lambda" / "buildspec.yml"
-TEST_BUILDSPECS = sorted(TEMPLATES.glob("buildspec-*.yml"))
+SMOKE_BUILDSPEC = TEMPLATES / "buildspec-smoke.yml"
+SMOKE_SCRIPT = TEMPLATES / "smoke" / "smoke.py"
+# Verification suites run on the release after the deploy; test suites run before it.
+VERIFY_BUILDSPECS = [SMOKE_BUILDSPEC]
+TEST_BUILDSPECS = sorted(set(TEMPLATES.glob("buildspec-*.yml")) - set(VERIFY_BUILDSPECS))
 BUILD_BUILDSPECS = [SERVER_BUILDSPEC, LAMBDA_BUILDSPEC]
-BUILDSPECS = [*BUILD_BUILDSPECS, *TEST_BUILDSPECS]
+BUILDSPECS = [*BUILD_BUILDSPECS, *TEST_BUILDSPECS, *VERIFY_BUILDSPECS]
 SERVER_APPSPEC = SERVER / "appspec.yml"
 LAMBDA_APPSPEC = TEMPLATES / "lambda" / "appspec.yml"
 UNIT_FILES = sorted((SERVER / "deploy").glob("*.service"))
@@ -55,6 +67,8 @@ EXPECTED_TEMPLATES = [
     "buildspec.yml",
     "buildspec-unit.yml",
     "buildspec-functional.yml",
+    "buildspec-smoke.yml",
+    "smoke/smoke.py",
     "server/appspec.yml",
     "server/deploy/myapp.service",
     "server/scripts/common.sh",
@@ -188,6 +202,11 @@ def _shell_default(name: str) -> str:
     return match.group(1)
 
 
+def _smoke_globals() -> dict[str, Any]:
+    """smoke.py's module globals (its checks and defaults), without running its main()."""
+    return runpy.run_path(str(SMOKE_SCRIPT), run_name="smoke_template")
+
+
 def _server_hooks() -> list[tuple[str, dict[str, Any]]]:
     hooks = cast(dict[str, list[dict[str, Any]]], _load(SERVER_APPSPEC).get("hooks") or {})
     return [(event, entry) for event, entries in hooks.items() for entry in entries]
@@ -267,8 +286,8 @@ def test_every_buildspec_runtime_version_is_a_quoted_string(path: Path) -> None:
             )
 
 
-@pytest.mark.parametrize("path", BUILDSPECS, ids=_rel)
-def test_every_buildspec_caches_explicit_paths(path: Path) -> None:
+@pytest.mark.parametrize("path", [*BUILD_BUILDSPECS, *TEST_BUILDSPECS], ids=_rel)
+def test_every_buildspec_that_installs_packages_caches_explicit_paths(path: Path) -> None:
     cache = cast(dict[str, Any], _load(path).get("cache") or {})
     paths = cast(list[str], cache.get("paths") or [])
     assert paths, f"{_rel(path)}: no cache.paths (used by S3 and LOCAL custom caches)"
@@ -350,8 +369,8 @@ def test_the_lambda_build_leaves_the_release_record_to_the_platforms_manifest() 
     )
 
 
-@pytest.mark.parametrize("path", TEST_BUILDSPECS, ids=_rel)
-def test_every_test_buildspec_reports_junit_results_where_pytest_writes_them(path: Path) -> None:
+@pytest.mark.parametrize("path", [*TEST_BUILDSPECS, *VERIFY_BUILDSPECS], ids=_rel)
+def test_every_test_buildspec_reports_junit_results_where_its_tests_write_them(path: Path) -> None:
     spec = _load(path)
     reports = cast(dict[str, dict[str, Any]], spec.get("reports") or {})
     assert reports, f"{_rel(path)}: no reports section"
@@ -371,6 +390,27 @@ def test_the_functional_tests_run_against_the_build_artifact() -> None:
     assert "CODEBUILD_SRC_DIR_BuildArtifact" in commands
     assert re.search(r'-z "\$\{CODEBUILD_SRC_DIR_BuildArtifact:-\}"', commands), (
         "the functional buildspec must fail with a message when the secondary input is missing"
+    )
+
+
+def test_the_smoke_suite_runs_its_script_from_the_release_and_installs_nothing() -> None:
+    commands = "\n".join(_commands(_load(SMOKE_BUILDSPEC)))
+    script = SMOKE_SCRIPT.relative_to(TEMPLATES).as_posix()
+    # The verification project's only input is the release: paths are relative to its root.
+    assert re.search(rf"^python3? {re.escape(script)}\b", commands, re.M), commands
+    assert "pip install" not in commands, "the smoke test uses the standard library only"
+    assert "CODEBUILD_SRC_DIR_" not in commands, "a verification suite has no secondary input"
+
+
+def test_the_smoke_budget_ends_well_before_the_shortest_verification_timeout() -> None:
+    smoke = _smoke_globals()
+    timeout = VerifySuite.model_fields["timeout_minutes"]
+    minimum = next(m.ge for m in timeout.metadata if isinstance(m, annotated_types.Ge))
+    shortest = 60 * cast(int, minimum)
+    worst = smoke["BUDGET_SECONDS"] + smoke["REQUEST_TIMEOUT_SECONDS"]
+    assert worst * 2 <= shortest, (
+        f"smoke.py may run {worst}s; a verification project may time out after {shortest}s, "
+        "and CodeBuild's timeout leaves no report"
     )
 
 
@@ -718,3 +758,281 @@ def test_application_start_fails_with_a_pointer_when_the_unit_is_missing(tmp_pat
     result, _ = _run_hook(tmp_path, "application_start.sh", STUB_INSTALLED="0")
     assert result.returncode != 0
     assert "appspec.yml" in result.stderr
+
+
+# --- the smoke test, run against a local server and a stand-in `aws` ---------------------------
+
+
+@dataclass
+class _FakeApp:
+    url: str
+    requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def fake_app() -> Iterator[Callable[..., _FakeApp]]:
+    """Starts local servers answering {path: status}; or never answering, with hang=True."""
+    servers: list[http.server.ThreadingHTTPServer] = []
+    release = threading.Event()
+
+    def start(routes: dict[str, int], hang: bool = False) -> _FakeApp:
+        app = _FakeApp("")
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                app.requests.append(self.path)
+                if hang:
+                    release.wait(30)
+                    return
+                status = routes.get(self.path, 404)
+                body = b"" if status < 500 else b"upstream exploded"
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "/login")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        app.url = f"http://127.0.0.1:{server.server_address[1]}"
+        return app
+
+    yield start
+    release.set()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+_SMOKE_FAST = {"SMOKE_RETRY_SECONDS": "0.2", "SMOKE_REQUEST_TIMEOUT_SECONDS": "2"}
+_TARGET = {"SERVICE": "web", "STAGE": "staging", "VERIFY_TARGET": "web"}
+
+
+@dataclass
+class _SmokeRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    report: ET.Element | None
+
+
+def _run_smoke(tmp_path: Path, env: dict[str, str], bin_dir: Path | None = None) -> _SmokeRun:
+    """smoke.py in a clean environment (no proxies), as CodeBuild starts it; report included."""
+    path = f"{bin_dir}:{os.environ['PATH']}" if bin_dir else os.environ["PATH"]
+    junit = tmp_path / "reports" / "junit.xml"
+    start = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, str(SMOKE_SCRIPT), f"--junitxml={junit}"],
+        env={"PATH": path, "HOME": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    seconds = time.monotonic() - start
+    report = ET.parse(junit).getroot() if junit.exists() else None
+    return _SmokeRun(result.returncode, result.stdout, result.stderr, seconds, report)
+
+
+def test_smoke_passes_against_a_healthy_endpoint_and_says_what_it_checked(
+    tmp_path: Path, fake_app: Callable[..., _FakeApp]
+) -> None:
+    app = fake_app({"/health": 200, "/": 200})
+    run = _run_smoke(tmp_path, {"ENDPOINT_URL": app.url, **_TARGET, **_SMOKE_FAST})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert app.requests == ["/health", "/"], "one real request per check"
+    assert f"PASS GET {app.url}/health: HTTP 200" in run.stdout, run.stdout
+    assert f"PASS GET {app.url}/: HTTP 200" in run.stdout, run.stdout
+    assert "service web, stage staging, target web" in run.stdout
+    assert run.report is not None
+    assert (run.report.get("tests"), run.report.get("failures")) == ("2", "0")
+
+
+def test_smoke_judges_a_redirecting_root_without_following_it(
+    tmp_path: Path, fake_app: Callable[..., _FakeApp]
+) -> None:
+    app = fake_app({"/health": 200, "/": 302})
+    run = _run_smoke(tmp_path, {"ENDPOINT_URL": f"{app.url}/", **_SMOKE_FAST})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert app.requests == ["/health", "/"], "the redirect to /login must not be followed"
+
+
+def test_smoke_fails_when_the_endpoint_answers_500_after_retrying_within_its_budget(
+    tmp_path: Path, fake_app: Callable[..., _FakeApp]
+) -> None:
+    app = fake_app({"/health": 500, "/": 200})
+    run = _run_smoke(
+        tmp_path, {"ENDPOINT_URL": app.url, "SMOKE_BUDGET_SECONDS": "1.5", **_SMOKE_FAST}
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert app.requests.count("/health") > 1, "a 5xx may be transient: it is retried"
+    assert f"FAIL GET {app.url}/health: HTTP 500 'upstream exploded'" in run.stdout, run.stdout
+    assert run.report is not None and run.report.get("failures") == "1"
+    assert run.seconds < 1.5 + 10
+
+
+def test_smoke_fails_at_once_on_a_status_that_retrying_cannot_fix(
+    tmp_path: Path, fake_app: Callable[..., _FakeApp]
+) -> None:
+    app = fake_app({"/": 200})
+    run = _run_smoke(
+        tmp_path, {"ENDPOINT_URL": app.url, "SMOKE_BUDGET_SECONDS": "60", **_SMOKE_FAST}
+    )
+    assert run.returncode == 1
+    assert app.requests.count("/health") == 1, "a 404 is an answer, not a blip"
+    assert "HTTP 404; expected 200" in run.stdout, run.stdout
+    assert run.seconds < 30, "it must not wait out its budget"
+
+
+def test_smoke_fails_within_its_budget_when_nothing_listens(tmp_path: Path) -> None:
+    base = _closed_port_url().removesuffix("/health")
+    run = _run_smoke(tmp_path, {"ENDPOINT_URL": base, "SMOKE_BUDGET_SECONDS": "2", **_SMOKE_FAST})
+    assert run.returncode == 1
+    assert f"FAIL GET {base}/health: no answer" in run.stdout, run.stdout
+    assert run.seconds < 2 + 10, f"took {run.seconds:.1f}s"
+
+
+def test_smoke_gives_up_on_an_endpoint_that_never_answers_within_its_budget(
+    tmp_path: Path, fake_app: Callable[..., _FakeApp]
+) -> None:
+    app = fake_app({}, hang=True)
+    run = _run_smoke(
+        tmp_path,
+        {
+            "ENDPOINT_URL": app.url,
+            "SMOKE_BUDGET_SECONDS": "2",
+            "SMOKE_REQUEST_TIMEOUT_SECONDS": "30",
+            "SMOKE_RETRY_SECONDS": "0.2",
+        },
+    )
+    assert run.returncode == 1
+    assert f"FAIL GET {app.url}/health: no answer: timed out" in run.stdout, run.stdout
+    assert f"GET {app.url}/:" in run.stdout, "a check the budget left no time for is reported"
+    assert run.seconds < 2 + 10, "a request's timeout is cut to what is left of the budget"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"ENDPOINT_URL": "http://x", "FUNCTION_NAME": "f", "FUNCTION_ALIAS": "live"}],
+    ids=["no target", "two targets"],
+)
+def test_smoke_refuses_to_guess_its_target(tmp_path: Path, env: dict[str, str]) -> None:
+    run = _run_smoke(tmp_path, env)
+    assert run.returncode == 2
+    assert "ENDPOINT_URL" in run.stderr and "FUNCTION_NAME and FUNCTION_ALIAS" in run.stderr
+
+
+_AWS_LAMBDA_STUB = """#!/usr/bin/env bash
+# Stand-in for `aws lambda invoke`: logs its arguments and the event, answers per STUB_LAMBDA.
+printf '%s\\n' "$*" >> "$STUB_LOG"
+for arg in "$@"; do
+  case "$arg" in fileb://*) cat "${arg#fileb://}" >> "$STUB_LOG"; echo >> "$STUB_LOG" ;; esac
+done
+out="${!#}"
+case "$STUB_LAMBDA" in
+  ok)
+    echo '{"statusCode": 200, "body": "ok"}' > "$out"
+    echo '{"StatusCode": 200, "ExecutedVersion": "7"}' ;;
+  function-error)
+    echo '{"errorMessage": "KeyError: bucket", "errorType": "KeyError"}' > "$out"
+    echo '{"StatusCode": 200, "FunctionError": "Unhandled", "ExecutedVersion": "7"}' ;;
+  handler-502)
+    echo '{"statusCode": 502, "body": "bad gateway"}' > "$out"
+    echo '{"StatusCode": 200, "ExecutedVersion": "7"}' ;;
+  not-found)
+    echo "An error occurred (ResourceNotFoundException) when calling the Invoke operation" >&2
+    exit 254 ;;
+esac
+"""
+_LAMBDA_TARGET = {"FUNCTION_NAME": "thumbnailer-staging", "FUNCTION_ALIAS": "live"}
+
+
+def _fake_aws(tmp_path: Path, body: str) -> tuple[Path, Path]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    aws = bin_dir / "aws"
+    aws.write_text(body)
+    aws.chmod(0o755)
+    log = tmp_path / "aws-calls.log"
+    log.touch()
+    return bin_dir, log
+
+
+def test_smoke_invokes_the_lambda_alias_with_the_aws_cli_and_passes_on_200(
+    tmp_path: Path,
+) -> None:
+    bin_dir, log = _fake_aws(tmp_path, _AWS_LAMBDA_STUB)
+    env = {"STUB_LOG": str(log), "STUB_LAMBDA": "ok", **_LAMBDA_TARGET, **_SMOKE_FAST}
+    run = _run_smoke(tmp_path, env, bin_dir)
+    assert run.returncode == 0, run.stdout + run.stderr
+    calls = log.read_text().splitlines()
+    assert calls[0].startswith(
+        "lambda invoke --function-name thumbnailer-staging --qualifier live --payload fileb://"
+    ), calls
+    assert json.loads(calls[1]) == _smoke_globals()["LAMBDA_EVENT"], (
+        "the event reaches the function"
+    )
+    assert "PASS invoke thumbnailer-staging:live: StatusCode 200, version 7" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("function-error", "FunctionError Unhandled (version 7): "),
+        ("handler-502", "the handler answered statusCode 502"),
+        ("not-found", "aws exited 254: An error occurred (ResourceNotFoundException)"),
+    ],
+)
+def test_smoke_fails_when_the_lambda_invocation_does_not_succeed(
+    tmp_path: Path, mode: str, reason: str
+) -> None:
+    bin_dir, log = _fake_aws(tmp_path, _AWS_LAMBDA_STUB)
+    env = {"STUB_LOG": str(log), "STUB_LAMBDA": mode, **_LAMBDA_TARGET, **_SMOKE_FAST}
+    run = _run_smoke(tmp_path, env, bin_dir)
+    assert run.returncode == 1
+    assert f"FAIL invoke thumbnailer-staging:live: {reason}" in run.stdout, run.stdout
+    if mode == "function-error":
+        assert "KeyError: bucket" in run.stdout, "the function's error is shown"
+    assert run.report is not None and run.report.get("failures") == "1"
+
+
+def test_the_smoke_buildspec_run_in_a_release_verifies_it_and_writes_its_report(
+    tmp_path: Path, fake_app: Callable[..., _FakeApp]
+) -> None:
+    # The verification project's working directory is the unpacked release artifact.
+    release = tmp_path / "release"
+    (release / "smoke").mkdir(parents=True)
+    shutil.copy(SMOKE_SCRIPT, release / "smoke")
+    shutil.copy(SMOKE_BUILDSPEC, release)
+    manifest = {"schema": 1, "commit": "9f86d081884c7d659a2f", "repository": "acme/web"}
+    (release / MANIFEST_FILE).write_text(json.dumps({**manifest, "message": "Fix\nbody"}))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    app = fake_app({"/health": 200, "/": 200})
+    spec = _load(SMOKE_BUILDSPEC)
+    result = subprocess.run(
+        ["bash", "-c", "set -e\n" + "\n".join(_commands(spec))],
+        cwd=release,
+        env={
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "HOME": str(tmp_path),
+            "ENDPOINT_URL": app.url,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "release: acme/web@9f86d081884c 'Fix'" in result.stdout, result.stdout
+    for group in cast(dict[str, dict[str, Any]], spec["reports"]).values():
+        for name in group["files"]:
+            report = release / group["base-directory"] / name
+            assert report.is_file(), f"report group reads {report}, which the run did not write"
