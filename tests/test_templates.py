@@ -52,6 +52,11 @@ SMOKE_SCRIPT = TEMPLATES / "smoke" / "smoke.py"
 VERIFY_BUILDSPECS = [SMOKE_BUILDSPEC]
 TEST_BUILDSPECS = sorted(set(TEMPLATES.glob("buildspec-*.yml")) - set(VERIFY_BUILDSPECS))
 BUILD_BUILDSPECS = [SERVER_BUILDSPEC, LAMBDA_BUILDSPEC]
+# What each verification buildspec needs beside it in the release artifact.
+VERIFY_KITS = {"buildspec-smoke.yml": ["smoke/smoke.py"]}
+# Files the pipeline's Package step adds at the root of the build's artifact.
+PACKAGE_ADDS = [MANIFEST_FILE]
+SAMPLE_STACKS = sorted(ROOT.glob("Pulumi.*.yaml"))
 BUILDSPECS = [*BUILD_BUILDSPECS, *TEST_BUILDSPECS, *VERIFY_BUILDSPECS]
 SERVER_APPSPEC = SERVER / "appspec.yml"
 LAMBDA_APPSPEC = TEMPLATES / "lambda" / "appspec.yml"
@@ -207,6 +212,18 @@ def _smoke_globals() -> dict[str, Any]:
     return runpy.run_path(str(SMOKE_SCRIPT), run_name="smoke_template")
 
 
+def _sample_verify_suites() -> list[tuple[str, str, str]]:
+    """(stack file, suite, buildspec) for every deploy.verify suite in the sample stacks."""
+    found: list[tuple[str, str, str]] = []
+    for path in SAMPLE_STACKS:
+        config = cast(dict[str, Any], yaml.safe_load(path.read_text())["config"])
+        for service in config.get("gh-aws-delivery:services") or []:
+            for suite in (service.get("deploy") or {}).get("verify") or []:
+                buildspec = suite.get("buildspec", f"buildspec-{suite['name']}.yml")
+                found.append((path.name, f"{service['name']}/{suite['name']}", buildspec))
+    return found
+
+
 def _server_hooks() -> list[tuple[str, dict[str, Any]]]:
     hooks = cast(dict[str, list[dict[str, Any]]], _load(SERVER_APPSPEC).get("hooks") or {})
     return [(event, entry) for event, entries in hooks.items() for entry in entries]
@@ -328,8 +345,9 @@ def test_the_server_build_artifact_holds_appspec_and_scripts_at_its_root() -> No
     assert artifacts.get("discard-paths") in (None, False, "no"), "discard-paths flattens scripts/"
 
 
-def test_the_server_build_artifact_carries_everything_the_appspec_references() -> None:
-    globs = cast(list[str], _load(SERVER_BUILDSPEC)["artifacts"]["files"])
+def test_the_server_release_carries_everything_the_appspec_references() -> None:
+    # The release CodeDeploy gets is the build's artifact plus what the Package step adds.
+    globs = [*cast(list[str], _load(SERVER_BUILDSPEC)["artifacts"]["files"]), *PACKAGE_ADDS]
     appspec = _load(SERVER_APPSPEC)
     sources = [cast(str, f["source"]) for f in appspec["files"]]
     locations = [cast(str, entry["location"]) for _, entry in _server_hooks()]
@@ -337,6 +355,70 @@ def test_the_server_build_artifact_carries_everything_the_appspec_references() -
     assert not missing, (
         f"appspec.yml names {missing}, which buildspec.yml leaves out of the artifact"
     )
+
+
+def test_the_server_appspec_installs_the_release_manifest_where_the_unit_points_the_app() -> None:
+    entries = [f for f in _load(SERVER_APPSPEC)["files"] if f["source"] == MANIFEST_FILE]
+    assert len(entries) == 1, f"appspec.yml must install {MANIFEST_FILE} (from the artifact root)"
+    installed = f"{entries[0]['destination']}/{MANIFEST_FILE}"
+    release_dir = next(
+        f["destination"] for f in _load(SERVER_APPSPEC)["files"] if f["source"] == "release"
+    )
+    assert entries[0]["destination"] == release_dir, (
+        "beside the app, in the directory BeforeInstall empties, so no stale manifest survives"
+    )
+    assert f"Environment=RELEASE_MANIFEST={installed}" in UNIT_FILES[0].read_text()
+
+
+@pytest.mark.parametrize("buildspec", sorted(VERIFY_KITS))
+def test_the_server_build_artifact_carries_the_verification_kit(buildspec: str) -> None:
+    globs = cast(list[str], _load(SERVER_BUILDSPEC)["artifacts"]["files"])
+    missing = [p for p in [buildspec, *VERIFY_KITS[buildspec]] if not _in_artifact(p, globs)]
+    assert not missing, f"buildspec.yml leaves {missing} out of the release; verification needs it"
+    installed = [str(f["source"]) for f in _load(SERVER_APPSPEC)["files"]]
+    assert not any(p.split("/")[0] in installed for p in VERIFY_KITS[buildspec]), (
+        "the kit is for the verification project, not for the instances"
+    )
+
+
+@pytest.mark.parametrize("buildspec", sorted(VERIFY_KITS))
+def test_the_lambda_build_copies_the_verification_kit_into_the_package_root(
+    tmp_path: Path, buildspec: str
+) -> None:
+    # Run the build's kit commands for real in a stand-in repository.
+    spec = _load(LAMBDA_BUILDSPEC)
+    package = cast(str, spec["artifacts"]["base-directory"])
+    kit = [c for c in _commands(spec) if buildspec in c]
+    assert kit, f"lambda/buildspec.yml never copies {buildspec} into {package}/"
+    for name in [buildspec, *VERIFY_KITS[buildspec]]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("kit\n")
+    (tmp_path / package).mkdir()
+    result = subprocess.run(
+        ["bash", "-c", "set -e\n" + "\n".join(kit)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    missing = [
+        n for n in [buildspec, *VERIFY_KITS[buildspec]] if not (tmp_path / package / n).is_file()
+    ]
+    assert not missing, f"{missing} are not at the package root, where verification reads them"
+
+
+@pytest.mark.parametrize(
+    ("stack", "suite", "buildspec"), _sample_verify_suites(), ids=lambda v: str(v)
+)
+def test_every_verification_suite_of_the_sample_stacks_has_a_kit_template(
+    stack: str, suite: str, buildspec: str
+) -> None:
+    assert buildspec in VERIFY_KITS, (
+        f"{stack}: deploy.verify suite {suite!r} runs {buildspec}, which no template provides"
+    )
+    assert (TEMPLATES / buildspec).is_file()
 
 
 def test_the_lambda_build_artifact_is_the_package_root_without_an_appspec() -> None:
@@ -429,8 +511,11 @@ def test_the_server_appspec_installs_files_to_absolute_paths_and_sets_permission
     for entry in appspec["files"]:
         assert str(entry["destination"]).startswith("/"), entry
         source = str(entry["source"])
-        # release/ is produced by the build; everything else is copied from the repository.
-        assert source == "release" or (SERVER / source).exists(), f"no template for {source}"
+        # release/ is produced by the build, the manifest by the pipeline; everything else is
+        # copied from the repository.
+        assert source in {"release", *PACKAGE_ADDS} or (SERVER / source).exists(), (
+            f"no template for {source}"
+        )
     permissions = cast(list[dict[str, Any]], appspec["permissions"])
     assert permissions
     for rule in permissions:
