@@ -253,6 +253,21 @@ def test_the_app_repository_guide_names_every_template_file(name: str) -> None:
     assert folder in guide, f"docs/app-repository.md does not say where {name} is ({folder})"
 
 
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors for the headings of a Markdown page."""
+    headings = re.findall(r"^#{1,6} (.+)$", markdown, re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize("page", [GUIDE, TEMPLATES / "README.md"], ids=_rel)
+def test_links_into_the_guide_name_sections_that_exist(page: Path) -> None:
+    own = "" if page == GUIDE else "../docs/app-repository.md"
+    links = re.findall(rf"\]\({re.escape(own)}#([\w-]+)\)", page.read_text())
+    assert links or page == GUIDE, f"{_rel(page)} links to no section of the guide"
+    missing = set(links) - _anchors(GUIDE.read_text())
+    assert not missing, f"{_rel(page)} links to #{missing}, which docs/app-repository.md lacks"
+
+
 # --- YAML and buildspecs ----------------------------------------------------------------------
 
 
