@@ -61,21 +61,21 @@ aws ssm get-parameters-by-path --path "${parameter_path}" --recursive --with-dec
 # Double quotes with \ " $ ` escaped: read the same way by systemd's EnvironmentFile= and by bash
 # (set -a; source), with no expansion of what a value holds.
 names="$(
-  python3 - "${parameter_path}" "${work}/parameters.json" "${work}/config.env" "${ENVIRONMENT_FILE}" <<'PY'
+  python3 - "${parameter_path}" "${work}" "${ENVIRONMENT_FILE}" <<'PY'
 import json
 import re
 import sys
 
-path, source, target, environment_file = sys.argv[1:]
+path, work, environment_file = sys.argv[1:]
 root = path.rstrip("/") + "/"
-with open(source) as f:
+with open(f"{work}/parameters.json") as f:
     parameters = json.load(f).get("Parameters") or []
 if not parameters:
     sys.exit(f"no parameters under {root}: create them there, or correct PARAMETER_PATH in "
              f"{environment_file}")
 lines, seen, problems = [], {}, []
 for parameter in sorted(parameters, key=lambda p: p["Name"]):
-    relative = parameter["Name"][len(root):] if parameter["Name"].startswith(root) else parameter["Name"]
+    relative = parameter["Name"][len(root):]
     name = re.sub(r"[^A-Za-z0-9]", "_", relative).upper()
     if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name):
         problems.append(f"{parameter['Name']} gives {name!r}, which is not a variable name")
@@ -86,7 +86,7 @@ for parameter in sorted(parameters, key=lambda p: p["Name"]):
     lines.append(f'{name}="{value}"\n')
 if problems:
     sys.exit("; ".join(problems))
-with open(target, "w") as f:
+with open(f"{work}/config.env", "w") as f:
     f.writelines(lines)
 print(" ".join(seen))
 PY
