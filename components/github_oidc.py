@@ -319,7 +319,11 @@ def deploy_policy(
                 "iam:TagPolicy",
                 "iam:UntagPolicy",
             ],
-            "Resource": by_name(f"arn:{p}:iam::{acct}:policy/{{base}}-*"),
+            # Exactly the managed policies the stack makes: each service's approver policy and
+            # the stage's boundary (whose edits `_self_protection` denies). Approver policies are
+            # attached to people, never to this role, which may not attach one to itself.
+            "Resource": by_name(f"arn:{p}:iam::{acct}:policy/{{base}}-approvers")
+            + by_name(f"arn:{p}:iam::{acct}:policy/{{base}}-boundary"),
         },
         {
             # Notification rules and Chatbot run as AWS-named service-linked roles.
@@ -376,15 +380,9 @@ def deploy_policy(
             "Resource": by_name(f"arn:{p}:events:*:{acct}:rule/{{base}}-*"),
         },
         {
-            # Admitting an upstream account's release events adds one statement to the default
-            # bus's policy (PutPermission); only the default bus, never a bus's other grants.
-            "Sid": "DefaultBusPermissions",
+            "Sid": "DefaultBus",
             "Effect": "Allow",
-            "Action": [
-                "events:PutPermission",
-                "events:RemovePermission",
-                "events:DescribeEventBus",
-            ],
+            "Action": "events:DescribeEventBus",
             "Resource": f"arn:{p}:events:*:{acct}:event-bus/default",
         },
         {
@@ -473,6 +471,9 @@ def deploy_policy(
 
 
 ROLE_READS_AND_UPDATES = (
+    # DeleteRole cannot grant anything; whether its request carries iam:PermissionsBoundary is not
+    # agreed between AWS's reference and the IAM linter, so it is not conditioned on it.
+    "iam:DeleteRole",
     "iam:GetRole",
     "iam:GetRolePolicy",
     "iam:ListAttachedRolePolicies",
@@ -503,7 +504,7 @@ def _role_statements(role_arns: list[str], boundary_arn: str | None) -> list[Sta
     cannot be, and are harmless to a bounded role (reading, tagging, describing, and a trust
     change, which still leaves whoever assumes the role inside the boundary).
     """
-    conditioned = [*BOUNDARY_CONDITIONED_ROLE_ACTIONS, "iam:DeleteRole"]
+    conditioned = list(BOUNDARY_CONDITIONED_ROLE_ACTIONS)
     if boundary_arn is None:
         return [
             {
@@ -531,7 +532,8 @@ def _role_statements(role_arns: list[str], boundary_arn: str | None) -> list[Sta
 
 
 def _create_statements(stage: str) -> list[Statement]:
-    """Creations AWS authorizes on no resource (`"Resource": "*"`), limited by the stage tag.
+    """Actions AWS authorizes on no resource (`"Resource": "*"`): creations limited by the stage
+    tag, and the few removals that have no resource type at all.
 
     The Service Authorization Reference lists no resource type for these actions, only request
     tag conditions: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodeconnections.html
@@ -549,9 +551,30 @@ def _create_statements(stage: str) -> list[Statement]:
         {
             "Sid": "CreateSlackChannelsTaggedForStage",
             "Effect": "Allow",
-            "Action": "chatbot:CreateSlackChannelConfiguration",
+            "Action": ["chatbot:CreateSlackChannelConfiguration", "chatbot:TagResource"],
             "Resource": "*",
             "Condition": {"StringEquals": tagged},
+        },
+        {
+            # Admitting an upstream account's release events adds one statement to the default
+            # bus's policy; PutPermission names no resource, so it cannot be scoped to the bus.
+            "Sid": "EventBusPermissions",
+            "Effect": "Allow",
+            "Action": ["events:PutPermission", "events:RemovePermission"],
+            "Resource": "*",
+        },
+        {
+            # Removing a subscription or a notification rule's target: actions with no resource
+            # type, needed when a subscriber or a rule is deleted.
+            "Sid": "SubscriptionsAndTargetsWithoutArns",
+            "Effect": "Allow",
+            "Action": [
+                "codestar-notifications:DeleteTarget",
+                "codestar-notifications:ListTargets",
+                "sns:SetSubscriptionAttributes",
+                "sns:Unsubscribe",
+            ],
+            "Resource": "*",
         },
     ]
 

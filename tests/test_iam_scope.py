@@ -19,6 +19,8 @@ FORCED_WILDCARD_RESOURCES = {
     "CreateKeysTaggedForStage": "kms:CreateKey has no ARN yet; limited by the request's stage tag",
     "CreateGitHubConnectionsTaggedForStage": "CreateConnection has no resource type; stage tag",
     "CreateSlackChannelsTaggedForStage": "CreateSlackChannelConfiguration has no resource type",
+    "EventBusPermissions": "events:PutPermission has no resource type",
+    "SubscriptionsAndTargetsWithoutArns": "sns:Unsubscribe and DeleteTarget have no resource type",
 }
 # A permissions boundary grants nothing: its Allow is a ceiling (test_boundary.py checks it).
 BOUNDARY_POLICY = "boundary-policy"
