@@ -70,6 +70,23 @@ exit codes:
 """
 
 
+# One line per command in `cicd --help`; each command's own --help has the full description.
+SHORT_HELP = {
+    "status": "what runs where: every service x environment, or one service stage by stage",
+    "releases": "recent releases of one pipeline, newest first (like heroku releases)",
+    "release": "start a release of the branch head or of one commit",
+    "promote": "deploy in one environment what another proved",
+    "approve": "approve the release that waits for approval",
+    "reject": "reject the release that waits for approval",
+    "rollback": "roll the Deploy stage back to the previous release",
+    "info": "one release whole: actions, tests, trigger, approver, links",
+    "follow": "follow a running release until it ends or waits for someone",
+    "logs": "a release's build, command and deployment logs",
+    "open": "the console URL of a pipeline or release (opened on a terminal)",
+    "metrics": "delivery metrics: frequency, lead time, failure rate, time to restore",
+}
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with usage errors in the CLI's own two-line form instead of the usage block."""
 
@@ -228,7 +245,7 @@ def build_parser() -> _Parser:
     ) -> _Parser:
         cmd = sub.add_parser(
             name,
-            help=summary.split(". ")[0].split(" (like")[0],
+            help=SHORT_HELP[name],
             description=textwrap.fill(summary, width=88),
             epilog="examples:\n" + epilog,
             parents=[*parents, output, aws_options],

@@ -227,3 +227,10 @@ def test_every_documented_cicd_command_parses_and_uses_the_sample_stacks_names()
         for option in ("pipeline", "to_pipeline", "from_pipeline"):
             name = getattr(args, option, None)
             assert name in SAMPLE_PIPELINES | {None}, f"{where}: `{command}` names {name}"
+
+
+def test_every_command_has_a_one_line_summary_in_the_main_help(cli: CliRunner) -> None:
+    from cicd.cli import SHORT_HELP
+
+    assert set(SHORT_HELP) == set(COMMAND_PERMISSIONS)
+    assert all(len(text) <= 75 for text in SHORT_HELP.values())
