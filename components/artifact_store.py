@@ -1,9 +1,9 @@
 """The pipeline's artifact store: a private, encrypted, versioned S3 bucket.
 
 Defines `ArtifactStore`. Artifacts are source zips and build outputs, often containing code and
-configuration, so the bucket blocks all public access, enforces bucket-owner ownership (no ACLs),
-refuses non-TLS requests, encrypts at rest (SSE-S3 by default, or a given KMS key), and expires
-old artifacts so storage does not grow forever. It does not grant access: roles that read or
+configuration, so the bucket has every control of `components.bucket.private_bucket` (no public
+access, no ACLs, TLS only, encrypted, versioned) and expires old artifacts so storage does not
+grow forever. It does not grant access: roles that read or
 write artifacts get `artifact_access_statements`.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import policy_document
+from components.bucket import BucketSpec, private_bucket
 from components.naming import S3_BUCKET_MAX, NamingContext
 
 TYPE = "delivery:cicd:ArtifactStore"
@@ -26,7 +26,7 @@ class ArtifactStoreArgs(TypedDict):
     """Naming: the service, or the project name for a bucket shared by all services."""
     stage: str
     """Naming: the stage, e.g. dev."""
-    kms_key_arn: NotRequired[pulumi.Input[str | None]]
+    kms_key_arn: NotRequired[pulumi.Input[str] | None]
     """Encrypt with this KMS key. Omitted: SSE-S3 (AES256), which needs no key policy."""
     expire_days: NotRequired[int]
     """Delete artifacts this many days after upload. Omitted: 30."""
@@ -38,23 +38,6 @@ class ArtifactStoreArgs(TypedDict):
     """Omitted: False. True: the bucket is protected and retained on delete (production)."""
     tags: NotRequired[Mapping[str, str]]
     """Extra tags. Omitted: only the naming tags."""
-
-
-def tls_only_policy(bucket_arn: str) -> str:
-    """Bucket policy denying every request that does not use TLS."""
-    return policy_document(
-        [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                # A Deny on every principal and action is the documented way to require TLS.
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ]
-    )
 
 
 def artifact_access_statements(
@@ -111,85 +94,24 @@ class ArtifactStore(pulumi.ComponentResource):
         force_destroy = args.get("force_destroy", False)
         protect = args.get("protect", False)
         tags = {**naming.tags, **(args.get("tags") or {})}
-        if protect and force_destroy:
-            raise ValueError(
-                f"ArtifactStore {name!r}: protect=True with force_destroy=True would let a "
-                "protected bucket be emptied on destroy; set force_destroy=False"
-            )
-        child = pulumi.ResourceOptions(parent=self)
-
         # Bucket names are global across all AWS accounts: account and region make them unique.
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
         bucket_name = pulumi.Output.all(identity.account_id, region.region).apply(
             lambda ar: naming.name(f"artifacts-{ar[0]}-{ar[1]}", S3_BUCKET_MAX)
         )
-        bucket = aws.s3.Bucket(
-            f"{name}-bucket",
-            bucket=bucket_name,
-            force_destroy=force_destroy,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect),
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": (
-                        {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key_arn}
-                        if kms_key_arn
-                        else {"sse_algorithm": "AES256"}
-                    ),
-                    # S3 Bucket Keys cut KMS request costs; harmless with SSE-S3.
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "id": "expire-artifacts",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "expiration": {"days": expire_days},
-                    "noncurrent_version_expiration": {"noncurrent_days": noncurrent_days},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-                }
-            ],
-            # Lifecycle rules on a bucket need versioning settled first, or AWS may reject them.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=bucket.id,
-            policy=bucket.arn.apply(tls_only_policy),
-            # A bucket policy put before the public access block can be refused as "public".
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+        bucket = private_bucket(
+            name,
+            BucketSpec(
+                name=bucket_name,
+                kms_key_arn=kms_key_arn,
+                expire_days=expire_days,
+                noncurrent_expire_days=noncurrent_days,
+                force_destroy=force_destroy,
+                protect=protect,
+                tags=tags,
+            ),
+            parent=self,
         )
 
         self.bucket_name = bucket.bucket

@@ -38,7 +38,7 @@ class BuildSettingsArgs(TypedDict):
     image: NotRequired[str]
     """Omitted: aws/codebuild/amazonlinux-x86_64-standard:5.0."""
     environment: NotRequired[Sequence[BuildVariable]]
-    """Omitted: only SERVICE and STAGE, which every project gets."""
+    """Omitted: only SERVICE and STAGE, which every project gets (see `stage_variable`)."""
     cache: NotRequired[Literal["none", "local", "s3"]]
     """Omitted: local (Docker layers, source and custom paths on the build host)."""
     timeout_minutes: NotRequired[int]
@@ -59,6 +59,19 @@ class BuildProjectArgs(BuildSettingsArgs):
     """The artifact bucket's KMS key, if any. Omitted: artifacts use SSE-S3."""
     log_retention_days: NotRequired[int]
     """Omitted: 14."""
+    stage_variable: NotRequired[bool]
+    """Give the project a STAGE variable. Omitted: True. A build that any other stage may deploy
+    passes False: one artifact serves every stage, so it must not depend on the one it was built
+    in."""
+    invoke_function_arns: NotRequired[Sequence[pulumi.Input[str]]]
+    """Lambda function (alias) ARNs the project may invoke, for verification suites that send
+    test traffic to a function. Omitted: none."""
+    read_pipeline_arn: NotRequired[pulumi.Input[str]]
+    """A pipeline whose executions the project may read (the release manifest step reads the
+    execution it runs in). Omitted: none."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """Managed policy set as the permissions boundary of every role created here
+    (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
 
 
@@ -89,6 +102,8 @@ def role_policy(
     kms_key_arn: str | None,
     variables: Sequence[BuildVariable],
     s3_cache: bool,
+    invoke_function_arns: Sequence[str] = (),
+    read_pipeline_arn: str | None = None,
 ) -> str:
     """The project's permissions: its logs, its reports, artifacts, and referenced secrets."""
     statements: list[dict[str, Any]] = [
@@ -133,6 +148,27 @@ def role_policy(
         )
         if arns:
             statements.append({"Sid": sid, "Effect": "Allow", "Action": [action], "Resource": arns})
+    if invoke_function_arns:
+        statements.append(
+            {
+                "Sid": "InvokeVerifiedFunctions",
+                "Effect": "Allow",
+                "Action": ["lambda:InvokeFunction"],
+                "Resource": sorted(invoke_function_arns),
+            }
+        )
+    if read_pipeline_arn:
+        statements.append(
+            {
+                "Sid": "ReadPipelineExecutions",
+                "Effect": "Allow",
+                "Action": [
+                    "codepipeline:GetPipelineExecution",
+                    "codepipeline:ListActionExecutions",
+                ],
+                "Resource": read_pipeline_arn,
+            }
+        )
     return policy_document(statements)
 
 
@@ -155,7 +191,11 @@ class BuildProject(pulumi.ComponentResource):
         image = args.get("image", "aws/codebuild/amazonlinux-x86_64-standard:5.0")
         variables: list[BuildVariable] = [
             {"name": "SERVICE", "type": "PLAINTEXT", "value": args["service"]},
-            {"name": "STAGE", "type": "PLAINTEXT", "value": args["stage"]},
+            *(
+                [{"name": "STAGE", "type": "PLAINTEXT", "value": args["stage"]}]
+                if args.get("stage_variable", True)
+                else []
+            ),
             *args.get("environment", []),
         ]
         cache = args.get("cache", "local")
@@ -187,6 +227,7 @@ class BuildProject(pulumi.ComponentResource):
             assume_role_policy=pulumi.Output.all(account_id, project_arn).apply(
                 lambda a: service_trust_policy("codebuild.amazonaws.com", a[0], a[1])
             ),
+            permissions_boundary=args.get("permissions_boundary"),
             tags=tags,
             opts=child,
         )
@@ -194,7 +235,13 @@ class BuildProject(pulumi.ComponentResource):
             f"{name}-policy",
             role=role.id,
             policy=pulumi.Output.all(
-                region, account_id, log_group.arn, args["artifact_bucket_arn"], kms_key_arn
+                region,
+                account_id,
+                log_group.arn,
+                args["artifact_bucket_arn"],
+                kms_key_arn,
+                list(args.get("invoke_function_arns") or []),
+                args.get("read_pipeline_arn"),
             ).apply(
                 lambda a: role_policy(
                     region=a[0],
@@ -205,6 +252,8 @@ class BuildProject(pulumi.ComponentResource):
                     kms_key_arn=a[4],
                     variables=variables,
                     s3_cache=cache == "s3",
+                    invoke_function_arns=a[5],
+                    read_pipeline_arn=a[6],
                 )
             ),
             opts=child,

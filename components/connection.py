@@ -40,17 +40,29 @@ def console_url(region: str) -> str:
     return f"https://console.aws.amazon.com/codesuite/settings/connections?region={region}"
 
 
+def connection_service(connection_arn: str) -> str:
+    """`codeconnections` or `codestar-connections`: the service prefix in the connection's ARN."""
+    service = connection_arn.split(":")[2] if connection_arn.count(":") >= 5 else ""
+    if service not in ("codeconnections", "codestar-connections"):
+        raise ValueError(
+            f"{connection_arn!r} is not a connection ARN (arn:aws:codeconnections:<region>:"
+            "<account>:connection/<id>, or the older codestar-connections form)"
+        )
+    return service
+
+
 def use_connection_statement(connection_arn: str) -> dict[str, Any]:
     """IAM statement letting a role use the connection, and only that one.
 
-    Both action prefixes are needed: the service was renamed from CodeStar Connections to
-    CodeConnections and, depending on the ARN's service prefix and the caller, AWS authorizes
-    either name.
+    The action's prefix must be the one in the connection's ARN: CodeStar Connections was renamed
+    CodeConnections, and IAM authorizes `codeconnections:UseConnection` for a codeconnections ARN
+    and `codestar-connections:UseConnection` for a connection created under the old name:
+    https://docs.aws.amazon.com/dtconsole/latest/userguide/rename.html
     """
     return {
         "Sid": "UseGitHubConnection",
         "Effect": "Allow",
-        "Action": ["codeconnections:UseConnection", "codestar-connections:UseConnection"],
+        "Action": f"{connection_service(connection_arn)}:UseConnection",
         "Resource": connection_arn,
     }
 

@@ -37,9 +37,11 @@ class TagFilter(TypedDict):
 
 class BlueGreenArgs(TypedDict):
     green_fleet: NotRequired[Literal["DISCOVER_EXISTING", "COPY_AUTO_SCALING_GROUP"]]
-    """Where the new (green) instances come from. Omitted: DISCOVER_EXISTING, i.e. instances you
-    already run and manage in code (e.g. a second ASG in Pulumi). COPY_AUTO_SCALING_GROUP lets
-    CodeDeploy clone the ASG, but that clone lives outside Pulumi's state (see README)."""
+    """Where the new (green) instances come from. Omitted: COPY_AUTO_SCALING_GROUP, CodeDeploy
+    copies the group for each release (the copy, and the group name CodeDeploy then records on
+    the deployment group, live outside Pulumi's state). DISCOVER_EXISTING only works for
+    deployments created outside CodePipeline, which name the green instances themselves
+    (`ServicePipeline` refuses it)."""
     terminate_blue_after_minutes: NotRequired[int]
     """Keep the old (blue) fleet this long after success, for a fast manual switch back.
     Omitted: 60."""
@@ -59,6 +61,9 @@ class TargetArgs(TypedDict):
     blue/green. Omitted: no load balancer handling."""
     blue_green: NotRequired[BlueGreenArgs]
     """Server: deploy to a copy of the ASG and shift traffic. Omitted: in-place."""
+    endpoint: NotRequired[str]
+    """Server: the base URL verification suites send test traffic to (CodeDeploy ignores it).
+    Omitted: the target cannot be verified."""
     function_name: NotRequired[str]
     """Lambda: the function to shift traffic for."""
     alias: NotRequired[str]
@@ -91,6 +96,9 @@ class DeploymentArgs(TypedDict):
     """SNS topic told about failed, stopped and rolled-back deployments. Omitted: no triggers."""
     trigger_topic_kms_key_arn: NotRequired[pulumi.Input[str]]
     """The topic's KMS key, which the service role may then use to publish. Omitted: none."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """Managed policy set as the permissions boundary of every role created here
+    (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
 
 
@@ -186,6 +194,7 @@ class Deployment(pulumi.ComponentResource):
                 lambda a: service_trust_policy("codedeploy.amazonaws.com", a)
             ),
             managed_policy_arns=[MANAGED_POLICY[platform]],
+            permissions_boundary=args.get("permissions_boundary"),
             tags=tags,
             opts=child,
         )
@@ -264,7 +273,12 @@ class Deployment(pulumi.ComponentResource):
                 alarm_configuration=alarm_configuration,
                 trigger_configurations=triggers,
                 tags=tags,
-                opts=child,
+                # After a blue/green release the green copy is the deployment group's Auto
+                # Scaling group: AWS changes it, so Pulumi must not put the old one back.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    ignore_changes=["autoscalingGroups"] if "blue_green" in target else None,
+                ),
             )
             names[target["name"]] = group.deployment_group_name
             arns[target["name"]] = group.arn
@@ -342,7 +356,7 @@ def _placement(target: TargetArgs, platform: str) -> _Placement:
         load_balancer_info=lb_info,
         blue_green={
             "green_fleet_provisioning_option": {
-                "action": blue_green.get("green_fleet", "DISCOVER_EXISTING")
+                "action": blue_green.get("green_fleet", "COPY_AUTO_SCALING_GROUP")
             },
             "deployment_ready_option": (
                 {"action_on_timeout": "STOP_DEPLOYMENT", "wait_time_in_minutes": ready_wait}

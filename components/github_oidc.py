@@ -25,6 +25,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.boundary import BOUNDARY_CONDITIONED_ROLE_ACTIONS, BOUNDARY_POLICY_EDITS
 from components.naming import IAM_ROLE_MAX, NamingContext
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -69,6 +70,10 @@ class GitHubActionsOidcArgs(TypedDict):
     granted (the Pulumi Cloud backend needs none)."""
     state_kms_key_arn: NotRequired[pulumi.Input[str]]
     """ARN of the KMS key of an `awskms://` secrets provider. Default: no KMS access for state."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """The stage's permissions boundary (`components.boundary`): set on both roles, required on
+    every role the deploy role creates or changes, and closed to the deploy role's own edits.
+    Default: none, and then nothing stops the deploy role from granting itself more."""
     tags: NotRequired[Mapping[str, str]]
     """Extra tags, merged over the naming context's tags. Default: only the naming tags."""
 
@@ -220,6 +225,8 @@ def deploy_policy(
     oidc_provider_arn: str | None = None,
     state_bucket_arn: str | None = None,
     state_kms_key_arn: str | None = None,
+    boundary_arn: str | None = None,
+    own_role_arn: str | None = None,
 ) -> PolicyDocument:
     """What the deploy role may change, beyond reading everything (`ReadOnlyAccess`).
 
@@ -228,10 +235,11 @@ def deploy_policy(
     Resources whose ARNs carry no name are scoped to this account, or by the `cicd:stage` tag
     where AWS evaluates tag conditions.
 
-    A role that may write IAM roles can grant itself more: what keeps this one in check is who
-    may assume it (only the protected GitHub environment) and the names it may touch. A permissions
-    boundary required on every role the project creates would close that gap; it needs every
-    component to set one, so it is left for later.
+    A role that may write IAM roles could grant itself more. With `boundary_arn` it cannot: it
+    may create or change only roles that carry that boundary (which caps them and carries the
+    same denials), never remove a boundary or edit the boundary policy, and never change
+    `own_role_arn` (itself) or its policies. Without a boundary, only who may assume it (the
+    protected GitHub environment) and the names it may touch keep it in check.
     """
     p, acct = partition, account
 
@@ -279,29 +287,7 @@ def deploy_policy(
             "Action": "s3:*",
             "Resource": by_name(f"arn:{p}:s3:::{{base}}-*") + by_name(f"arn:{p}:s3:::{{base}}-*/*"),
         },
-        {
-            "Sid": "RolesByName",
-            "Effect": "Allow",
-            "Action": [
-                "iam:CreateRole",
-                "iam:DeleteRole",
-                "iam:GetRole",
-                "iam:UpdateRole",
-                "iam:UpdateRoleDescription",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:TagRole",
-                "iam:UntagRole",
-                "iam:PutRolePolicy",
-                "iam:GetRolePolicy",
-                "iam:DeleteRolePolicy",
-                "iam:ListRolePolicies",
-                "iam:AttachRolePolicy",
-                "iam:DetachRolePolicy",
-                "iam:ListAttachedRolePolicies",
-                "iam:ListInstanceProfilesForRole",
-            ],
-            "Resource": by_name(f"arn:{p}:iam::{acct}:role/{{base}}-*"),
-        },
+        *_role_statements(by_name(f"arn:{p}:iam::{acct}:role/{{base}}-*"), boundary_arn),
         {
             "Sid": "PassRolesToTheServicesThatUseThem",
             "Effect": "Allow",
@@ -314,6 +300,7 @@ def deploy_policy(
                         "codebuild.amazonaws.com",
                         "codedeploy.amazonaws.com",
                         "chatbot.amazonaws.com",
+                        "events.amazonaws.com",
                     ]
                 }
             },
@@ -368,6 +355,37 @@ def deploy_policy(
                 "cloudwatch:UntagResource",
             ],
             "Resource": by_name(f"arn:{p}:cloudwatch:*:{acct}:alarm:{{base}}-*"),
+        },
+        {
+            # Promotion triggers and release forwarding (see components.promotion).
+            "Sid": "EventRulesByName",
+            "Effect": "Allow",
+            "Action": [
+                "events:PutRule",
+                "events:DeleteRule",
+                "events:DescribeRule",
+                "events:EnableRule",
+                "events:DisableRule",
+                "events:PutTargets",
+                "events:RemoveTargets",
+                "events:ListTargetsByRule",
+                "events:TagResource",
+                "events:UntagResource",
+                "events:ListTagsForResource",
+            ],
+            "Resource": by_name(f"arn:{p}:events:*:{acct}:rule/{{base}}-*"),
+        },
+        {
+            # Admitting an upstream account's release events adds one statement to the default
+            # bus's policy (PutPermission); only the default bus, never a bus's other grants.
+            "Sid": "DefaultBusPermissions",
+            "Effect": "Allow",
+            "Action": [
+                "events:PutPermission",
+                "events:RemovePermission",
+                "events:DescribeEventBus",
+            ],
+            "Resource": f"arn:{p}:events:*:{acct}:event-bus/default",
         },
         {
             "Sid": "TopicsByName",
@@ -431,6 +449,9 @@ def deploy_policy(
             "Resource": by_name(f"arn:{p}:chatbot::{acct}:chat-configuration/*/{{base}}-*"),
         },
     ]
+    statements += _create_statements(stage)
+    if boundary_arn:
+        statements += _self_protection(boundary_arn, own_role_arn)
     if oidc_provider_arn:
         statements.append(
             {
@@ -449,6 +470,118 @@ def deploy_policy(
         )
     statements += state_backend_statements(state_bucket_arn, state_kms_key_arn, write=True)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+ROLE_READS_AND_UPDATES = (
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+    "iam:ListRolePolicies",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+)
+OWN_ROLE_WRITES = (
+    *BOUNDARY_CONDITIONED_ROLE_ACTIONS,
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+)
+
+
+def _role_statements(role_arns: list[str], boundary_arn: str | None) -> list[Statement]:
+    """Managing the project's roles: with a boundary, only roles that carry it.
+
+    The actions whose request carries `iam:PermissionsBoundary` are conditioned on it; the others
+    cannot be, and are harmless to a bounded role (reading, tagging, describing, and a trust
+    change, which still leaves whoever assumes the role inside the boundary).
+    """
+    conditioned = [*BOUNDARY_CONDITIONED_ROLE_ACTIONS, "iam:DeleteRole"]
+    if boundary_arn is None:
+        return [
+            {
+                "Sid": "RolesByName",
+                "Effect": "Allow",
+                "Action": sorted({*conditioned, *ROLE_READS_AND_UPDATES}),
+                "Resource": role_arns,
+            }
+        ]
+    return [
+        {
+            "Sid": "BoundedRolesByName",
+            "Effect": "Allow",
+            "Action": sorted(conditioned),
+            "Resource": role_arns,
+            "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary_arn}},
+        },
+        {
+            "Sid": "RolesByName",
+            "Effect": "Allow",
+            "Action": list(ROLE_READS_AND_UPDATES),
+            "Resource": role_arns,
+        },
+    ]
+
+
+def _create_statements(stage: str) -> list[Statement]:
+    """Creations AWS authorizes on no resource (`"Resource": "*"`), limited by the stage tag.
+
+    The Service Authorization Reference lists no resource type for these actions, only request
+    tag conditions: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodeconnections.html
+    and .../list_chatbot.html. The components tag what they create with `cicd:stage`.
+    """
+    tagged = {"aws:RequestTag/cicd:stage": stage}
+    return [
+        {
+            "Sid": "CreateGitHubConnectionsTaggedForStage",
+            "Effect": "Allow",
+            "Action": "codeconnections:CreateConnection",
+            "Resource": "*",
+            "Condition": {"StringEquals": {**tagged, "codeconnections:ProviderType": "GitHub"}},
+        },
+        {
+            "Sid": "CreateSlackChannelsTaggedForStage",
+            "Effect": "Allow",
+            "Action": "chatbot:CreateSlackChannelConfiguration",
+            "Resource": "*",
+            "Condition": {"StringEquals": tagged},
+        },
+    ]
+
+
+def _self_protection(boundary_arn: str, own_role_arn: str | None) -> list[Statement]:
+    """Explicit denials: a Deny wins over any Allow, here or in a policy added later."""
+    statements: list[Statement] = [
+        {
+            "Sid": "NoBoundaryPolicyEdit",
+            "Effect": "Deny",
+            "Action": [*BOUNDARY_POLICY_EDITS, "iam:TagPolicy", "iam:UntagPolicy"],
+            "Resource": boundary_arn,
+        },
+        {
+            "Sid": "NoBoundaryRemoval",
+            "Effect": "Deny",
+            "Action": "iam:DeleteRolePermissionsBoundary",
+            "Resource": "*",
+        },
+    ]
+    if own_role_arn:
+        statements.append(
+            {
+                "Sid": "NoChangesToOwnRole",
+                "Effect": "Deny",
+                "Action": sorted(set(OWN_ROLE_WRITES)),
+                "Resource": own_role_arn,
+            }
+        )
+    return statements
 
 
 # --- The component ------------------------------------------------------------------------------
@@ -495,6 +628,7 @@ class GitHubActionsOidc(pulumi.ComponentResource):
             parse_oidc_provider_arn(existing_provider_arn)
         state_bucket_arn = args.get("state_bucket_arn")
         state_kms_key_arn = args.get("state_kms_key_arn")
+        boundary_arn = args.get("permissions_boundary")
         tags = {**naming.tags, **dict(args.get("tags") or {})}
         # Each managed service's names, and the names of what all services of the stage share.
         managed = [naming.service, *(args.get("managed_services") or [])]
@@ -532,6 +666,7 @@ class GitHubActionsOidc(pulumi.ComponentResource):
                     github_trust_policy(arn, preview_subject(repository), "GitHubPullRequests")
                 )
             ),
+            permissions_boundary=boundary_arn,
             tags=tags,
             opts=child,
         )
@@ -544,6 +679,7 @@ class GitHubActionsOidc(pulumi.ComponentResource):
                     github_trust_policy(arn, deploy_subject(repository, stage), "GitHubEnvironment")
                 )
             ),
+            permissions_boundary=boundary_arn,
             tags=tags,
             opts=child,
         )
@@ -575,7 +711,7 @@ class GitHubActionsOidc(pulumi.ComponentResource):
             )
 
         def deploy_document(values: list[Any]) -> str:
-            arn, bucket_arn, kms_key_arn = values
+            arn, bucket_arn, kms_key_arn, boundary, own_arn = values
             partition, account, _ = parse_oidc_provider_arn(arn)
             return json.dumps(
                 deploy_policy(
@@ -586,6 +722,8 @@ class GitHubActionsOidc(pulumi.ComponentResource):
                     oidc_provider_arn=arn if create_provider else None,
                     state_bucket_arn=bucket_arn,
                     state_kms_key_arn=kms_key_arn,
+                    boundary_arn=boundary,
+                    own_role_arn=own_arn,
                 )
             )
 
@@ -593,9 +731,9 @@ class GitHubActionsOidc(pulumi.ComponentResource):
             f"{name}-deploy-permissions",
             role=deploy_role.name,
             # The provider's ARN names the account and partition: no invoke needed.
-            policy=pulumi.Output.all(provider_arn, state_bucket_arn, state_kms_key_arn).apply(
-                deploy_document
-            ),
+            policy=pulumi.Output.all(
+                provider_arn, state_bucket_arn, state_kms_key_arn, boundary_arn, deploy_role.arn
+            ).apply(deploy_document),
             opts=child,
         )
 

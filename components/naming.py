@@ -19,6 +19,8 @@ import pulumi
 TAG_SERVICE = "cicd:service"
 TAG_STAGE = "cicd:stage"
 TAG_MANAGED_BY = "cicd:managed-by"
+TAG_PROMOTES_FROM = "cicd:promotes-from"
+"""On a promoted pipeline: the stage whose releases it deploys (`cicd promote` checks it)."""
 
 # Most names here (CodeBuild projects, CodeDeploy groups, pipelines, log groups' last segment)
 # allow 100+ characters, but IAM role names stop at 64 and S3 buckets at 63: the naming helper

@@ -1,13 +1,16 @@
 """The CodePipeline (V2) that ties a service's chain together.
 
-Defines `DeliveryPipeline`: Source (GitHub via CodeConnections) -> Build -> Test (one parallel
-action per suite) -> optional manual Approval -> Deploy (CodeDeploy for the Server platform; the V2
-Lambda deploy action for Lambda). A V2 trigger starts it on pushes to the stage's branch. The
-Deploy stage can roll itself back on failure, watch alarms for a bake time after success, and
-only open inside a deployment window. The pipeline role may touch only the resources it drives.
+Defines `DeliveryPipeline`. Built from GitHub: Source (CodeConnections) -> Build (the build, then
+`Package`, which adds the release manifest) -> Test (one parallel action per suite) -> optional
+Approval -> Deploy -> optional Publish. Promoted from another stage: Source (that stage's release
+in S3) -> optional Approval (after `Describe` reads the manifest, so approvers see the commit) ->
+Deploy -> optional Publish. Deploy runs the deploy actions, then the verification suites against
+them; it can roll itself back on failure, watch alarms for a bake time after success, and only
+open inside a deployment window. Publish writes the release, after all of that succeeded, to the
+location the stages downstream promote from. The pipeline role may touch only what it drives.
 
-It does not create what it drives: build projects, deployment groups and topics are inputs.
-The stage and action names below are a contract with the `cicd` release tool.
+It does not create what it drives: build projects, deployment groups, topics and release
+locations are inputs. The stage and action names below are a contract with the `cicd` tool.
 """
 
 from __future__ import annotations
@@ -15,25 +18,34 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from components.artifact_store import artifact_access_statements
-from components.connection import use_connection_statement
-from components.iam import policy_document, service_trust_policy
-from components.naming import IAM_ROLE_MAX, NamingContext
+from components.iam import service_trust_policy
+from components.naming import IAM_ROLE_MAX, TAG_PROMOTES_FROM, NamingContext
+from components.pipeline_role import role_policy
+from components.release_manifest import execution_id_variable
 
 TYPE = "delivery:cicd:DeliveryPipeline"
 
 SOURCE_STAGE, SOURCE_ACTION, SOURCE_NAMESPACE = "Source", "GitHub", "SourceVariables"
-BUILD_STAGE, TEST_STAGE, APPROVAL_STAGE, DEPLOY_STAGE = "Build", "Test", "Approval", "Deploy"
-APPROVAL_ACTION = "Approve"
-SOURCE_ARTIFACT, BUILD_ARTIFACT = "SourceArtifact", "BuildArtifact"
+RELEASE_ACTION, RELEASE_SOURCE_NAMESPACE = "Release", "ReleaseSource"
+BUILD_STAGE, BUILD_ACTION, PACKAGE_ACTION = "Build", "Build", "Package"
+TEST_STAGE, APPROVAL_STAGE, DEPLOY_STAGE, PUBLISH_STAGE = "Test", "Approval", "Deploy", "Publish"
+APPROVAL_ACTION, DESCRIBE_ACTION, RELEASE_NAMESPACE = "Approve", "Describe", "ReleaseVariables"
+PUBLISH_ACTION, VERIFY_PREFIX = "Publish", "verify-"
+SOURCE_ARTIFACT, BUILD_ARTIFACT, RELEASE_ARTIFACT = (
+    "SourceArtifact",
+    "BuildArtifact",
+    "ReleaseArtifact",
+)
 
 
 class SourceArgs(TypedDict):
+    """Build from GitHub."""
+
     connection_arn: pulumi.Input[str]
     repository: str
     """GitHub `owner/repo`."""
@@ -42,9 +54,31 @@ class SourceArgs(TypedDict):
     """Only pushes touching these globs start the pipeline. Omitted: every push to the branch."""
 
 
+class ReleaseSourceArgs(TypedDict):
+    """Deploy the releases another stage published (see `components.release_channel`)."""
+
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    object_key: str
+    kms_key_arn: NotRequired[pulumi.Input[str | None]]
+    """The key releases are encrypted with. Omitted: SSE-S3."""
+    upstream_stage: str
+    """The stage promoted from; tags the pipeline `cicd:promotes-from`."""
+
+
+class PublishArgs(TypedDict):
+    """Publish each release this pipeline proved, for the stages that promote from this one."""
+
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    object_key: str
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """Encrypt the release with this key. Omitted: the bucket's default encryption."""
+
+
 class ProjectRef(TypedDict):
     name: str
-    """Stable key: the action name (`Build`, or the suite name for tests)."""
+    """Stable key: the action name (`Build`, the suite name for tests, `verify-<name>`)."""
     project_name: pulumi.Input[str]
     project_arn: pulumi.Input[str]
 
@@ -82,6 +116,9 @@ class DeployArgs(TypedDict):
     """Lambda: a CodeDeployDefault.Lambda* name. Omitted: all at once."""
     alarm_names: NotRequired[pulumi.Input[Sequence[str]]]
     """Alarms for the Lambda action and the bake condition. Omitted: none."""
+    verify: NotRequired[Sequence[ProjectRef]]
+    """CodeBuild projects that test the deployed release, after the deploy actions, in the same
+    stage: a failure fails the stage (and rolls it back). Omitted: no verification."""
     rollback_on_failure: NotRequired[bool]
     """Roll the stage back to the last successful execution when it fails. Omitted: True."""
     bake_minutes: NotRequired[int]
@@ -93,20 +130,40 @@ class DeployArgs(TypedDict):
 class DeliveryPipelineArgs(TypedDict):
     service: str
     stage: str
-    source: SourceArgs
     artifact_bucket_name: pulumi.Input[str]
     artifact_bucket_arn: pulumi.Input[str]
-    build: ProjectRef
     deploy: DeployArgs
+    source: NotRequired[SourceArgs]
+    """Build from GitHub. Exactly one of `source` and `release_source`."""
+    release_source: NotRequired[ReleaseSourceArgs]
+    """Deploy another stage's releases: no Build and no Test stage."""
+    build: NotRequired[ProjectRef]
+    """The build project; required with `source`, refused with `release_source`."""
+    package: NotRequired[ProjectRef]
+    """The project that adds the release manifest to the build's output
+    (`components.release_manifest.PACKAGE_BUILDSPEC`); required with `source`."""
+    describe: NotRequired[ProjectRef]
+    """The project that reads a promoted release's manifest for the approval message
+    (`DESCRIBE_BUILDSPEC`); required with `release_source` and `approval`."""
     tests: NotRequired[Sequence[ProjectRef]]
-    """Omitted or empty: no Test stage."""
+    """Omitted or empty: no Test stage. Refused with `release_source`."""
     approval: NotRequired[ApprovalArgs]
-    """Omitted: no Approval stage; releases go straight from Test to Deploy."""
+    """Omitted: no Approval stage; releases go straight to Deploy."""
+    publish: NotRequired[PublishArgs]
+    """Omitted: no Publish stage; nothing downstream promotes from this pipeline."""
     kms_key_arn: NotRequired[pulumi.Input[str] | None]
     """The artifact bucket's KMS key. Omitted: SSE-S3, no key permissions."""
     execution_mode: NotRequired[Literal["QUEUED", "SUPERSEDED", "PARALLEL"]]
     """Omitted: SUPERSEDED (a newer push replaces a waiting one)."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """Managed policy set as the permissions boundary of every role created here
+    (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+
+
+def pipeline_physical_name(service: str, stage: str) -> str:
+    """The pipeline's name, known before it exists (its steps' roles are scoped to it)."""
+    return NamingContext.current(service, stage).name("pipeline", 100)
 
 
 def lambda_deploy_strategy(codedeploy_name: str) -> str:
@@ -119,6 +176,37 @@ def rule_name(prefix: str, alarm_name: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9.@_-]", "-", alarm_name)
     digest = hashlib.sha256(alarm_name.encode()).hexdigest()[:6]
     return f"{prefix}-{slug[:80]}-{digest}"
+
+
+# Stages --------------------------------------------------------------------------------------
+
+
+def _action(
+    name: str,
+    category: str,
+    provider: str,
+    configuration: Mapping[str, pulumi.Input[str]] | None = None,
+    *,
+    inputs: Sequence[str] = (),
+    outputs: Sequence[str] = (),
+    run_order: int = 1,
+) -> aws.codepipeline.PipelineStageActionArgsDict:
+    action: aws.codepipeline.PipelineStageActionArgsDict = {
+        "name": name,
+        "category": category,
+        "owner": "AWS",
+        "provider": provider,
+        "version": "1",
+        # Actions with the same run_order run in parallel, and all must pass.
+        "run_order": run_order,
+    }
+    if configuration is not None:
+        action["configuration"] = configuration
+    if inputs:
+        action["input_artifacts"] = list(inputs)
+    if outputs:
+        action["output_artifacts"] = list(outputs)
+    return action
 
 
 def _bake_rules(
@@ -140,155 +228,8 @@ def _bake_rules(
     ]
 
 
-def role_policy(
-    *,
-    region: str,
-    account_id: str,
-    connection_arn: str,
-    bucket_arn: str,
-    kms_key_arn: str | None,
-    project_arns: Sequence[str],
-    application_arn: str | None,
-    deployment_group_arns: Sequence[str],
-    deployment_config_name: str | None,
-    function_names: Sequence[str],
-    alarm_names: Sequence[str],
-    pipeline_name: str = "",
-    topic_arn: str | None,
-    topic_kms_key_arn: str | None = None,
-) -> str:
-    """Exactly what the pipeline's actions need, on exactly the resources it drives."""
-    statements: list[dict[str, Any]] = [
-        use_connection_statement(connection_arn),
-        *artifact_access_statements(bucket_arn, kms_key_arn),
-        {
-            "Sid": "RunBuildsAndTests",
-            "Effect": "Allow",
-            "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds", "codebuild:StopBuild"],
-            "Resource": sorted(project_arns),
-        },
-    ]
-    if application_arn and deployment_group_arns:
-        config_arn = (
-            f"arn:aws:codedeploy:{region}:{account_id}:deploymentconfig:{deployment_config_name}"
-        )
-        statements += [
-            {
-                "Sid": "DeployToGroups",
-                "Effect": "Allow",
-                "Action": ["codedeploy:CreateDeployment", "codedeploy:GetDeployment"],
-                "Resource": sorted(deployment_group_arns),
-            },
-            {
-                "Sid": "RegisterRevisions",
-                "Effect": "Allow",
-                "Action": [
-                    "codedeploy:GetApplication",
-                    "codedeploy:GetApplicationRevision",
-                    "codedeploy:RegisterApplicationRevision",
-                ],
-                "Resource": application_arn,
-            },
-            {
-                "Sid": "ReadDeploymentConfig",
-                "Effect": "Allow",
-                "Action": ["codedeploy:GetDeploymentConfig"],
-                "Resource": config_arn,
-            },
-        ]
-    if function_names:
-        functions = [f"arn:aws:lambda:{region}:{account_id}:function:{n}" for n in function_names]
-        statements.append(
-            {
-                "Sid": "DeployLambdaVersions",
-                "Effect": "Allow",
-                # The V2 Lambda deploy action publishes a version and shifts the alias to it.
-                "Action": [
-                    "lambda:GetAlias",
-                    "lambda:GetFunction",
-                    "lambda:GetFunctionConfiguration",
-                    "lambda:GetProvisionedConcurrencyConfig",
-                    "lambda:PublishVersion",
-                    "lambda:UpdateAlias",
-                    "lambda:UpdateFunctionCode",
-                ],
-                "Resource": sorted(functions + [f"{f}:*" for f in functions]),
-            }
-        )
-        # The Lambda deploy action writes its progress to the pipeline's own log group.
-        log_group = (
-            f"arn:aws:logs:{region}:{account_id}:log-group:/aws/codepipeline/{pipeline_name}"
-        )
-        statements.append(
-            {
-                "Sid": "LambdaDeployActionLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": [log_group, f"{log_group}:*"],
-            }
-        )
-    if alarm_names:
-        statements.append(
-            {
-                "Sid": "WatchReleaseAlarms",
-                "Effect": "Allow",
-                "Action": ["cloudwatch:DescribeAlarms"],
-                "Resource": sorted(
-                    f"arn:aws:cloudwatch:{region}:{account_id}:alarm:{n}" for n in alarm_names
-                ),
-            }
-        )
-    if topic_arn:
-        statements.append(
-            {
-                "Sid": "AnnounceApprovals",
-                "Effect": "Allow",
-                "Action": ["sns:Publish"],
-                "Resource": topic_arn,
-            }
-        )
-    if topic_arn and topic_kms_key_arn:
-        # Same-account identity grants suffice: the key policy delegates to IAM, so the topic
-        # and key policies need not name this role (which would make a creation cycle).
-        statements.append(
-            {
-                "Sid": "EncryptApprovalNotices",
-                "Effect": "Allow",
-                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                "Resource": topic_kms_key_arn,
-            }
-        )
-    return policy_document(statements)
-
-
-def _action(
-    name: str,
-    category: str,
-    provider: str,
-    configuration: Mapping[str, pulumi.Input[str]],
-    *,
-    inputs: Sequence[str] = (),
-    outputs: Sequence[str] = (),
-) -> aws.codepipeline.PipelineStageActionArgsDict:
-    action: aws.codepipeline.PipelineStageActionArgsDict = {
-        "name": name,
-        "category": category,
-        "owner": "AWS",
-        "provider": provider,
-        "version": "1",
-        "configuration": configuration,
-        # Same run_order everywhere: actions in one stage run in parallel and all must pass.
-        "run_order": 1,
-    }
-    if inputs:
-        action["input_artifacts"] = list(inputs)
-    if outputs:
-        action["output_artifacts"] = list(outputs)
-    return action
-
-
 class DeliveryPipeline(pulumi.ComponentResource):
-    """A V2 pipeline: source -> build -> test -> (approval) -> deploy, with its own role."""
+    """A V2 pipeline from GitHub or from an upstream stage's release, with its own role."""
 
     pipeline_name: pulumi.Output[str]
     pipeline_arn: pulumi.Output[str]
@@ -300,188 +241,33 @@ class DeliveryPipeline(pulumi.ComponentResource):
         self, name: str, args: DeliveryPipelineArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(TYPE, name, None, opts)
-        naming = NamingContext.current(args["service"], args["stage"])
-        pipeline_name = naming.name("pipeline", 100)
-        source = args["source"]
-        file_paths = list(source.get("file_paths") or [])
-        tests = list(args.get("tests") or [])
-        approval = args.get("approval")
-        deploy = args["deploy"]
-        server_targets = list(deploy.get("server_targets") or [])
-        lambda_targets = list(deploy.get("lambda_targets") or [])
-        alarm_names = pulumi.Output.from_input(deploy.get("alarm_names") or []).apply(list)
-        bake_minutes = deploy.get("bake_minutes", 0)
-        execution_mode = args.get("execution_mode", "SUPERSEDED")
-        kms_key_arn = args.get("kms_key_arn")
-        tags = {**naming.tags, **(args.get("tags") or {})}
-        if deploy["platform"] == "server" and not server_targets:
-            raise ValueError(f"DeliveryPipeline {name!r}: platform server needs server_targets")
-        if deploy["platform"] == "lambda" and not lambda_targets:
-            raise ValueError(f"DeliveryPipeline {name!r}: platform lambda needs lambda_targets")
-        if bake_minutes and not deploy.get("alarm_names"):
-            raise ValueError(
-                f"DeliveryPipeline {name!r}: bake_minutes={bake_minutes} watches alarms, but "
-                "alarm_names is not given; pass the alarms or set bake_minutes to 0"
-            )
-
+        self._name, self._args = name, args
+        self._naming = NamingContext.current(args["service"], args["stage"])
+        self._physical_name = pipeline_physical_name(args["service"], args["stage"])
+        self._validate()
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        region = aws.get_region_output(opts=invoke).region
-        expected_arn = pulumi.Output.format(
-            "arn:aws:codepipeline:{0}:{1}:{2}", region, account_id, pipeline_name
-        )
-        topic_arn = approval.get("topic_arn") if approval else None
-        topic_kms_key_arn = approval.get("topic_kms_key_arn") if approval else None
-
-        role = aws.iam.Role(
-            f"{name}-role",
-            name=naming.name("codepipeline", IAM_ROLE_MAX),
-            description=f"CodePipeline {pipeline_name}",
-            assume_role_policy=pulumi.Output.all(account_id, expected_arn).apply(
-                lambda a: service_trust_policy("codepipeline.amazonaws.com", a[0], a[1])
-            ),
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=role.id,
-            policy=pulumi.Output.all(
-                region=region,
-                account_id=account_id,
-                connection_arn=source["connection_arn"],
-                bucket_arn=args["artifact_bucket_arn"],
-                kms_key_arn=kms_key_arn,
-                project_arns=[args["build"]["project_arn"], *[t["project_arn"] for t in tests]],
-                application_arn=deploy.get("application_arn"),
-                deployment_group_arns=[t["deployment_group_arn"] for t in server_targets],
-                deployment_config_name=deploy.get("deployment_config_name"),
-                alarm_names=alarm_names,
-                topic_arn=topic_arn,
-                topic_kms_key_arn=topic_kms_key_arn,
-            ).apply(
-                lambda a: role_policy(
-                    function_names=sorted({t["function_name"] for t in lambda_targets}),
-                    pipeline_name=pipeline_name,
-                    **a,
-                )
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+        self._account_id = aws.get_caller_identity_output(opts=invoke).account_id
+        self._region = aws.get_region_output(opts=invoke).region
+        self._alarm_names = pulumi.Output.from_input(args["deploy"].get("alarm_names") or []).apply(
+            list
         )
 
-        stages: list[aws.codepipeline.PipelineStageArgsDict] = [
-            {
-                "name": SOURCE_STAGE,
-                "actions": [
-                    {
-                        **_action(
-                            SOURCE_ACTION,
-                            "Source",
-                            "CodeStarSourceConnection",
-                            {
-                                "ConnectionArn": source["connection_arn"],
-                                "FullRepositoryId": source["repository"],
-                                "BranchName": source["branch"],
-                                "OutputArtifactFormat": "CODE_ZIP",
-                            },
-                            outputs=[SOURCE_ARTIFACT],
-                        ),
-                        "namespace": SOURCE_NAMESPACE,
-                    }
-                ],
-            },
-            {
-                "name": BUILD_STAGE,
-                "actions": [
-                    _action(
-                        args["build"]["name"],
-                        "Build",
-                        "CodeBuild",
-                        {"ProjectName": args["build"]["project_name"]},
-                        inputs=[SOURCE_ARTIFACT],
-                        outputs=[BUILD_ARTIFACT],
-                    )
-                ],
-            },
+        role, policy = self._role()
+        stages = [
+            self._source_stage(),
+            *self._build_stages(),
+            *self._approval_stage(),
+            self._deploy_stage(),
+            *self._publish_stage(),
         ]
-        if tests:
-            stages.append(
-                {
-                    "name": TEST_STAGE,
-                    "actions": [
-                        _action(
-                            t["name"],
-                            "Test",
-                            "CodeBuild",
-                            {"ProjectName": t["project_name"], "PrimarySource": SOURCE_ARTIFACT},
-                            inputs=[SOURCE_ARTIFACT, BUILD_ARTIFACT],
-                        )
-                        for t in tests
-                    ],
-                }
-            )
-        if approval is not None:
-            configuration: dict[str, pulumi.Input[str]] = {
-                # Approvers see exactly which commit they let through, and can open it.
-                "CustomData": (
-                    f"Release {args['service']} to {args['stage']}: commit "
-                    f"#{{{SOURCE_NAMESPACE}.CommitId}} - #{{{SOURCE_NAMESPACE}.CommitMessage}}"
-                ),
-                "ExternalEntityLink": (
-                    f"https://github.com/{source['repository']}/commit/"
-                    f"#{{{SOURCE_NAMESPACE}.CommitId}}"
-                ),
-            }
-            if topic_arn is not None:
-                configuration["NotificationArn"] = topic_arn
-            stages.append(
-                {
-                    "name": APPROVAL_STAGE,
-                    "actions": [
-                        {
-                            **_action(APPROVAL_ACTION, "Approval", "Manual", configuration),
-                            "timeout_in_minutes": approval.get("timeout_minutes", 1440),
-                        }
-                    ],
-                }
-            )
-        stages.append(self._deploy_stage(deploy, server_targets, lambda_targets, alarm_names))
+        pipeline = self._pipeline(role, policy, stages)
 
-        push: aws.codepipeline.PipelineTriggerGitConfigurationPushArgsDict = {
-            "branches": {"includes": [source["branch"]]}
-        }
-        if file_paths:
-            push["file_paths"] = {"includes": file_paths}
-        triggers: list[aws.codepipeline.PipelineTriggerArgsDict] = [
-            {
-                "provider_type": "CodeStarSourceConnection",
-                "git_configuration": {"source_action_name": SOURCE_ACTION, "pushes": [push]},
-            }
-        ]
-        store: aws.codepipeline.PipelineArtifactStoreArgsDict = {
-            "type": "S3",
-            "location": args["artifact_bucket_name"],
-        }
-        if kms_key_arn is not None:
-            store["encryption_key"] = {"id": kms_key_arn, "type": "KMS"}
-        pipeline = aws.codepipeline.Pipeline(
-            f"{name}-pipeline",
-            name=pipeline_name,
-            pipeline_type="V2",
-            execution_mode=execution_mode,
-            role_arn=role.arn,
-            artifact_stores=[store],
-            stages=stages,
-            triggers=triggers,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
-        )
-
+        approval = args.get("approval")
         self.pipeline_name = pipeline.name
         self.pipeline_arn = pipeline.arn
         self.console_url = pulumi.Output.format(
             "https://{0}.console.aws.amazon.com/codesuite/codepipeline/pipelines/{1}/view?region={0}",
-            region,
+            self._region,
             pipeline.name,
         )
         self.role_arn = role.arn
@@ -500,15 +286,267 @@ class DeliveryPipeline(pulumi.ComponentResource):
             }
         )
 
-    @staticmethod
-    def _deploy_stage(
-        deploy: DeployArgs,
-        server_targets: Sequence[ServerTargetRef],
-        lambda_targets: Sequence[LambdaTargetRef],
-        alarm_names: pulumi.Output[list[str]],
-    ) -> aws.codepipeline.PipelineStageArgsDict:
+    # Checks and names ------------------------------------------------------------------------
+
+    def _validate(self) -> None:
+        args, name = self._args, self._name
+        deploy = args["deploy"]
+        github, release = "source" in args, "release_source" in args
+        if github == release:
+            raise ValueError(
+                f"DeliveryPipeline {name!r}: give source (build from GitHub) or release_source "
+                "(deploy another stage's releases), exactly one"
+            )
+        if github and ("build" not in args or "package" not in args):
+            raise ValueError(f"DeliveryPipeline {name!r}: a GitHub source needs build and package")
+        if release and "approval" in args and "describe" not in args:
+            raise ValueError(
+                f"DeliveryPipeline {name!r}: an approval of a promoted release needs describe, "
+                "which reads the commit the approvers are shown"
+            )
+        if release and ("build" in args or args.get("tests")):
+            raise ValueError(
+                f"DeliveryPipeline {name!r}: a release source deploys what was built and tested "
+                "upstream; remove build and tests"
+            )
+        if deploy["platform"] == "server" and not deploy.get("server_targets"):
+            raise ValueError(f"DeliveryPipeline {name!r}: platform server needs server_targets")
+        if deploy["platform"] == "lambda" and not deploy.get("lambda_targets"):
+            raise ValueError(f"DeliveryPipeline {name!r}: platform lambda needs lambda_targets")
+        bake = deploy.get("bake_minutes", 0)
+        if bake and not deploy.get("alarm_names"):
+            raise ValueError(
+                f"DeliveryPipeline {name!r}: bake_minutes={bake} watches alarms, but "
+                "alarm_names is not given; pass the alarms or set bake_minutes to 0"
+            )
+        if args.get("execution_mode") == "PARALLEL" and (
+            deploy.get("rollback_on_failure", True) or bake
+        ):
+            # https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html
+            raise ValueError(
+                f"DeliveryPipeline {name!r}: PARALLEL pipelines have no stage rollback; set "
+                "deploy.rollback_on_failure to False and bake_minutes to 0, or use QUEUED"
+            )
+
+    @property
+    def _promoted(self) -> bool:
+        return "release_source" in self._args
+
+    # Role ------------------------------------------------------------------------------------
+
+    def _role(self) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        args, name, naming = self._args, self._name, self._naming
+        deploy = args["deploy"]
+        tags = self._tags()
+        expected_arn = pulumi.Output.format(
+            "arn:aws:codepipeline:{0}:{1}:{2}", self._region, self._account_id, self._physical_name
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=naming.name("codepipeline", IAM_ROLE_MAX),
+            description=f"CodePipeline {self._physical_name}",
+            assume_role_policy=pulumi.Output.all(self._account_id, expected_arn).apply(
+                lambda a: service_trust_policy("codepipeline.amazonaws.com", a[0], a[1])
+            ),
+            permissions_boundary=self._args.get("permissions_boundary"),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        approval = args.get("approval") or {}
+        projects = [
+            *[
+                p["project_arn"]
+                for p in (args.get(k) for k in ("build", "package", "describe"))
+                if p
+            ],
+            *[t["project_arn"] for t in args.get("tests") or []],
+            *[v["project_arn"] for v in deploy.get("verify") or []],
+        ]
+        server_targets = list(deploy.get("server_targets") or [])
+        lambda_targets = list(deploy.get("lambda_targets") or [])
+        source = args.get("source")
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=pulumi.Output.all(
+                region=self._region,
+                account_id=self._account_id,
+                bucket_arn=args["artifact_bucket_arn"],
+                kms_key_arn=args.get("kms_key_arn"),
+                project_arns=projects,
+                connection_arn=source["connection_arn"] if source else None,
+                release_source=args.get("release_source"),
+                publish=args.get("publish"),
+                application_arn=deploy.get("application_arn"),
+                deployment_group_arns=[t["deployment_group_arn"] for t in server_targets],
+                deployment_config_name=deploy.get("deployment_config_name"),
+                alarm_names=self._alarm_names,
+                topic_arn=approval.get("topic_arn"),
+                topic_kms_key_arn=approval.get("topic_kms_key_arn"),
+            ).apply(
+                lambda a: role_policy(
+                    pipeline_name=self._physical_name,
+                    service=args["service"],
+                    function_names=sorted({t["function_name"] for t in lambda_targets}),
+                    **a,
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return role, policy
+
+    def _tags(self) -> dict[str, str]:
+        tags = {**self._naming.tags, **(self._args.get("tags") or {})}
+        release = self._args.get("release_source")
+        if release:
+            # `cicd promote` checks --from against this (a contract with cicd/contract.py).
+            tags[TAG_PROMOTES_FROM] = release["upstream_stage"]
+        return tags
+
+    # Stages ----------------------------------------------------------------------------------
+
+    def _source_stage(self) -> aws.codepipeline.PipelineStageArgsDict:
+        release = self._args.get("release_source")
+        if release is not None:
+            action = _action(
+                RELEASE_ACTION,
+                "Source",
+                "S3",
+                {
+                    "S3Bucket": release["bucket_name"],
+                    "S3ObjectKey": release["object_key"],
+                    # An EventBridge rule starts this pipeline (automatic promotion) or `cicd`
+                    # does; polling would start it twice for one release:
+                    # https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-S3.html
+                    "PollForSourceChanges": "false",
+                },
+                outputs=[RELEASE_ARTIFACT],
+            )
+            return {
+                "name": SOURCE_STAGE,
+                "actions": [{**action, "namespace": RELEASE_SOURCE_NAMESPACE}],
+            }
+        source = self._args.get("source")
+        assert source is not None, "validated in _validate"
+        action = _action(
+            SOURCE_ACTION,
+            "Source",
+            "CodeStarSourceConnection",
+            {
+                "ConnectionArn": source["connection_arn"],
+                "FullRepositoryId": source["repository"],
+                "BranchName": source["branch"],
+                "OutputArtifactFormat": "CODE_ZIP",
+            },
+            outputs=[SOURCE_ARTIFACT],
+        )
+        return {"name": SOURCE_STAGE, "actions": [{**action, "namespace": SOURCE_NAMESPACE}]}
+
+    def _build_stages(self) -> list[aws.codepipeline.PipelineStageArgsDict]:
+        if self._promoted:
+            return []
+        args = self._args
+        project = args.get("build")
+        assert project is not None, "validated in _validate"
+        build = _action(
+            project["name"],
+            "Build",
+            "CodeBuild",
+            {"ProjectName": project["project_name"]},
+            inputs=[SOURCE_ARTIFACT],
+            outputs=[BUILD_ARTIFACT],
+        )
+        packager = args.get("package")
+        assert packager is not None, "validated in _validate"
+        package = _action(
+            PACKAGE_ACTION,
+            "Build",
+            "CodeBuild",
+            {
+                "ProjectName": packager["project_name"],
+                # Documented to resolve pipeline variables, unlike a Commands action's commands.
+                "EnvironmentVariables": execution_id_variable(),
+            },
+            inputs=[BUILD_ARTIFACT],
+            outputs=[RELEASE_ARTIFACT],
+            run_order=2,
+        )
+        stages: list[aws.codepipeline.PipelineStageArgsDict] = [
+            {"name": BUILD_STAGE, "actions": [build, package]}
+        ]
+        tests = list(args.get("tests") or [])
+        if tests:
+            stages.append(
+                {
+                    "name": TEST_STAGE,
+                    "actions": [
+                        _action(
+                            t["name"],
+                            "Test",
+                            "CodeBuild",
+                            {"ProjectName": t["project_name"], "PrimarySource": SOURCE_ARTIFACT},
+                            inputs=[SOURCE_ARTIFACT, BUILD_ARTIFACT],
+                        )
+                        for t in tests
+                    ],
+                }
+            )
+        return stages
+
+    def _approval_stage(self) -> list[aws.codepipeline.PipelineStageArgsDict]:
+        args = self._args
+        approval = args.get("approval")
+        if approval is None:
+            return []
+        service, stage = args["service"], args["stage"]
+        release, source = args.get("release_source"), args.get("source")
         actions: list[aws.codepipeline.PipelineStageActionArgsDict] = []
-        for t in server_targets:
+        if release is not None:
+            # An S3 source knows only an object version; approvers must see the commit, so
+            # `Describe` reads it from the release's manifest first.
+            describer = args.get("describe")
+            assert describer is not None, "validated in _validate"
+            describe = _action(
+                DESCRIBE_ACTION,
+                "Build",
+                "CodeBuild",
+                {"ProjectName": describer["project_name"]},
+                inputs=[RELEASE_ARTIFACT],
+            )
+            actions.append({**describe, "namespace": RELEASE_NAMESPACE})
+            upstream = release["upstream_stage"]
+            ns = RELEASE_NAMESPACE
+            custom = (
+                f"Release {service} to {stage}: commit #{{{ns}.COMMIT_ID}} - "
+                f"#{{{ns}.COMMIT_MESSAGE}} (proved in {upstream})"
+            )
+            link = f"https://github.com/#{{{ns}.REPOSITORY}}/commit/#{{{ns}.COMMIT_ID}}"
+        else:
+            assert source is not None, "validated in _validate"
+            ns = SOURCE_NAMESPACE
+            custom = (
+                f"Release {service} to {stage}: commit #{{{ns}.CommitId}} - #{{{ns}.CommitMessage}}"
+            )
+            link = f"https://github.com/{source['repository']}/commit/#{{{ns}.CommitId}}"
+        # Approvers see exactly which commit they let through, and can open it.
+        configuration: dict[str, pulumi.Input[str]] = {
+            "CustomData": custom,
+            "ExternalEntityLink": link,
+        }
+        if "topic_arn" in approval:
+            configuration["NotificationArn"] = approval["topic_arn"]
+        manual = _action(
+            APPROVAL_ACTION, "Approval", "Manual", configuration, run_order=len(actions) + 1
+        )
+        manual["timeout_in_minutes"] = approval.get("timeout_minutes", 1440)
+        actions.append(manual)
+        return [{"name": APPROVAL_STAGE, "actions": actions}]
+
+    def _deploy_stage(self) -> aws.codepipeline.PipelineStageArgsDict:
+        deploy = self._args["deploy"]
+        alarm_names = self._alarm_names
+        actions: list[aws.codepipeline.PipelineStageActionArgsDict] = []
+        for t in deploy.get("server_targets") or []:
             actions.append(
                 _action(
                     t["name"],
@@ -518,14 +556,13 @@ class DeliveryPipeline(pulumi.ComponentResource):
                         "ApplicationName": t["application_name"],
                         "DeploymentGroupName": t["deployment_group_name"],
                     },
-                    inputs=[BUILD_ARTIFACT],
+                    inputs=[RELEASE_ARTIFACT],
                 )
             )
         strategy = lambda_deploy_strategy(
             deploy.get("lambda_strategy") or "CodeDeployDefault.LambdaAllAtOnce"
         )
-        watches_alarms = bool(deploy.get("alarm_names"))
-        for t in lambda_targets:
+        for t in deploy.get("lambda_targets") or []:
             # CodePipeline's CodeDeploy action only deploys to EC2/on-premises. For Lambda, the
             # V2-only Lambda deploy action publishes a version and shifts the alias with the same
             # canary/linear strategies, watching the same alarms.
@@ -534,14 +571,28 @@ class DeliveryPipeline(pulumi.ComponentResource):
                 "FunctionAlias": t["alias"],
                 "DeployStrategy": strategy,
             }
-            if watches_alarms:
+            if deploy.get("alarm_names"):
                 configuration["Alarms"] = alarm_names.apply(",".join)
             actions.append(
-                _action(t["name"], "Deploy", "Lambda", configuration, inputs=[BUILD_ARTIFACT])
+                _action(t["name"], "Deploy", "Lambda", configuration, inputs=[RELEASE_ARTIFACT])
+            )
+        for v in deploy.get("verify") or []:
+            # After every deploy action of the stage (run order 2), on the release artifact, so
+            # a promoted stage verifies with the very suite that shipped with the release.
+            actions.append(
+                _action(
+                    f"{VERIFY_PREFIX}{v['name']}",
+                    "Test",
+                    "CodeBuild",
+                    {"ProjectName": v["project_name"]},
+                    inputs=[RELEASE_ARTIFACT],
+                    run_order=2,
+                )
             )
         stage: aws.codepipeline.PipelineStageArgsDict = {"name": DEPLOY_STAGE, "actions": actions}
         if deploy.get("rollback_on_failure", True):
-            # Automatic stage rollback redeploys the last execution that succeeded here.
+            # Automatic stage rollback redeploys the last execution that succeeded here; a failed
+            # verification fails the stage, so it puts the previous release back too.
             stage["on_failure"] = {"result": "ROLLBACK"}
         bake = deploy.get("bake_minutes", 0)
         if bake:
@@ -574,3 +625,65 @@ class DeliveryPipeline(pulumi.ComponentResource):
                 }
             }
         return stage
+
+    def _publish_stage(self) -> list[aws.codepipeline.PipelineStageArgsDict]:
+        publish = self._args.get("publish")
+        if publish is None:
+            return []
+        configuration: dict[str, pulumi.Input[str]] = {
+            "BucketName": publish["bucket_name"],
+            "ObjectKey": publish["object_key"],
+            # The release zip as it is: one new object version per release, the very artifact
+            # this stage deployed and verified.
+            "Extract": "false",
+        }
+        if "kms_key_arn" in publish:
+            configuration["KMSEncryptionKeyARN"] = publish["kms_key_arn"]
+        action = _action(PUBLISH_ACTION, "Deploy", "S3", configuration, inputs=[RELEASE_ARTIFACT])
+        # A stage of its own after Deploy: it starts only once Deploy, its verification and its
+        # bake condition have all succeeded.
+        return [{"name": PUBLISH_STAGE, "actions": [action]}]
+
+    # The pipeline ----------------------------------------------------------------------------
+
+    def _pipeline(
+        self,
+        role: aws.iam.Role,
+        policy: aws.iam.RolePolicy,
+        stages: list[aws.codepipeline.PipelineStageArgsDict],
+    ) -> aws.codepipeline.Pipeline:
+        args = self._args
+        store: aws.codepipeline.PipelineArtifactStoreArgsDict = {
+            "type": "S3",
+            "location": args["artifact_bucket_name"],
+        }
+        kms_key_arn = args.get("kms_key_arn")
+        if kms_key_arn is not None:
+            store["encryption_key"] = {"id": kms_key_arn, "type": "KMS"}
+        triggers: list[aws.codepipeline.PipelineTriggerArgsDict] | None = None
+        source = args.get("source")
+        if source is not None:
+            push: aws.codepipeline.PipelineTriggerGitConfigurationPushArgsDict = {
+                "branches": {"includes": [source["branch"]]}
+            }
+            file_paths = list(source.get("file_paths") or [])
+            if file_paths:
+                push["file_paths"] = {"includes": file_paths}
+            triggers = [
+                {
+                    "provider_type": "CodeStarSourceConnection",
+                    "git_configuration": {"source_action_name": SOURCE_ACTION, "pushes": [push]},
+                }
+            ]
+        return aws.codepipeline.Pipeline(
+            f"{self._name}-pipeline",
+            name=self._physical_name,
+            pipeline_type="V2",
+            execution_mode=args.get("execution_mode", "SUPERSEDED"),
+            role_arn=role.arn,
+            artifact_stores=[store],
+            stages=stages,
+            triggers=triggers,
+            tags=self._tags(),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )

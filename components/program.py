@@ -1,17 +1,21 @@
 """The stack program: validated settings in, one ServicePipeline per service, outputs out.
 
 Defines `declare_stack(settings)`, used by `__main__.py`. Resources shared by every service of a
-stage (the GitHub connection and the artifact bucket) are declared once here and passed in, so a
-platform team can serve several services from one stack with one GitHub handshake.
+stage (the GitHub connection, the artifact bucket, the release channel this stage publishes to
+and the upstream stages it promotes from) are declared once here and passed in, so a platform
+team can serve several services from one stack with one GitHub handshake.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
 from components.artifact_store import ArtifactStore
+from components.boundary import PermissionsBoundary
 from components.build_project import BuildVariable
 from components.config import (
     BuildSettings,
@@ -24,14 +28,17 @@ from components.connection import GitHubConnection
 from components.deployment import TargetArgs
 from components.github_oidc import GitHubActionsOidc, GitHubActionsOidcArgs
 from components.github_repository import GitHubRepositorySettings
+from components.promotion import RELEASES_OUTPUT, Upstream, UpstreamArgs
+from components.release_channel import ReleaseChannel, ReleaseChannelArgs
 from components.service_pipeline import (
     AlarmTargetArgs,
     BuildArgs,
     DeployArgs,
     NotifyArgs,
+    ReleaseChannelRef,
     ServicePipeline,
     ServicePipelineArgs,
-    TestSuiteArgs,
+    VerifySuiteArgs,
 )
 
 
@@ -70,12 +77,12 @@ def deploy_args(deploy: DeploySettings) -> DeployArgs:
             target["target_group"] = t.load_balancer.target_group
         if t.blue_green:
             target["blue_green"] = {
-                "green_fleet": "DISCOVER_EXISTING"
-                if t.blue_green.green_fleet == "discover_existing"
-                else "COPY_AUTO_SCALING_GROUP",
+                "green_fleet": "COPY_AUTO_SCALING_GROUP",
                 "terminate_blue_after_minutes": t.blue_green.terminate_blue_after_minutes,
                 "ready_wait_minutes": t.blue_green.ready_wait_minutes,
             }
+        if t.endpoint:
+            target["endpoint"] = t.endpoint
         if t.function_name and t.alias:
             target["function_name"] = t.function_name
             target["alias"] = t.alias
@@ -107,16 +114,72 @@ def deploy_args(deploy: DeploySettings) -> DeployArgs:
         del args["strategy"]
     if deploy.window:
         args["window"] = {"cron": deploy.window.cron, "time_zone": deploy.window.time_zone}
+    verify: list[VerifySuiteArgs] = []
+    for suite in deploy.verify:
+        verified = deploy.verified_target(suite)
+        assert verified is not None, "validated with the config"
+        verify.append({"name": suite.name, "target": verified.name, **build_args(suite)})
+    if verify:
+        args["verify"] = verify
     return args
 
 
 def service_args(
     settings: Settings,
     service: ServiceSettings,
-    connection_arn: pulumi.Input[str],
-    store: ArtifactStore,
+    shared: Shared,
 ) -> ServicePipelineArgs:
-    """The ServicePipeline inputs for one configured service, sharing connection and bucket."""
+    """The ServicePipeline inputs for one configured service, sharing what the stage shares."""
+    args: ServicePipelineArgs = {
+        "service": service.name,
+        "stage": settings.stage,
+        "artifact_bucket_name": shared.store.bucket_name,
+        "artifact_bucket_arn": shared.store.bucket_arn,
+        # The plain config value: the pipeline must know at declaration time whether a key exists.
+        "artifact_kms_key_arn": settings.artifacts.kms_key_arn,
+        "deploy": deploy_args(service.deploy),
+        "execution_mode": settings.execution_mode(service),
+        "log_retention_days": settings.environment.log_retention_days,
+        "protect": settings.environment.protected,
+        "permissions_boundary": shared.boundary,
+    }
+    if service.promote_from is not None:
+        upstream = shared.upstreams[service.promote_from]
+        args["promoted_from"] = {
+            "upstream_stage": service.promote_from,
+            "bucket_name": upstream.bucket_name,
+            "bucket_arn": upstream.bucket_arn,
+            "kms_key_arn": upstream.kms_key_arn,
+            "upstream_account_id": upstream.account_id,
+            "automatic": service.automatic_promotion,
+        }
+    else:
+        assert shared.connection is not None, "validated: GitHub services need a connection"
+        args["repository"] = service.repository or ""
+        args["branch"] = service.branch or ""
+        args["file_paths"] = list(service.file_paths)
+        args["connection_arn"] = shared.connection.arn
+        args["build"] = build_args(service.build)
+        args["tests"] = [{"name": t.name, **build_args(t)} for t in service.tests]
+    if shared.channel is not None:
+        channel: ReleaseChannelRef = {
+            "bucket_name": shared.channel.bucket_name,
+            "bucket_arn": shared.channel.bucket_arn,
+        }
+        if shared.channel_key_arn is not None:
+            channel["kms_key_arn"] = shared.channel_key_arn
+        args["publish_to"] = channel
+    notify = notify_args(service)
+    if notify is not None:
+        args["notify"] = notify
+    if service.approval.enabled:
+        args["approval_timeout_minutes"] = service.approval.timeout_minutes
+    return args
+
+
+def notify_args(service: ServiceSettings) -> NotifyArgs | None:
+    if not service.notifications.has_subscriber:
+        return None
     notify: NotifyArgs = {
         "email": list(service.notifications.emails),
         "https": list(service.notifications.https),
@@ -126,77 +189,52 @@ def service_args(
             "workspace_id": service.notifications.slack.workspace_id,
             "channel_id": service.notifications.slack.channel_id,
         }
-    tests: list[TestSuiteArgs] = [{"name": t.name, **build_args(t)} for t in service.tests]
-    args: ServicePipelineArgs = {
-        "service": service.name,
-        "stage": settings.stage,
-        "repository": service.repository,
-        "branch": service.branch,
-        "file_paths": list(service.file_paths),
-        "connection_arn": connection_arn,
-        "artifact_bucket_name": store.bucket_name,
-        "artifact_bucket_arn": store.bucket_arn,
-        # The plain config value: the pipeline must know at declaration time whether a key exists.
-        "artifact_kms_key_arn": settings.artifacts.kms_key_arn,
-        "build": build_args(service.build),
-        "tests": tests,
-        "deploy": deploy_args(service.deploy),
-        "execution_mode": settings.execution_mode(service),
-        "log_retention_days": settings.environment.log_retention_days,
-        "protect": settings.environment.protected,
-    }
-    if service.notifications.has_subscriber:
-        args["notify"] = notify
-    if service.approval.enabled:
-        args["approval_timeout_minutes"] = service.approval.timeout_minutes
-    return args
+    return notify
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every service of the stage shares: declared once per stack."""
+
+    store: ArtifactStore
+    connection: GitHubConnection | None
+    channel: ReleaseChannel | None
+    channel_key_arn: pulumi.Output[str] | None
+    """The release channel's KMS key when config asks for one (known at declaration time)."""
+    upstreams: Mapping[str, Upstream]
+    boundary: pulumi.Output[str]
+    """The permissions boundary every role of the stage carries."""
 
 
 def declare_stack(settings: Settings) -> dict[str, Any]:
     """Declare every resource of the stack; return the values to export."""
-    project = pulumi.get_project()
-    protect = settings.environment.protected
-    if settings.connection.arn:
-        connection = GitHubConnection(
-            "github",
-            {
-                "service": project,
-                "stage": settings.stage,
-                "existing_connection_arn": settings.connection.arn,
-            },
-        )
-    else:
-        connection = GitHubConnection(
-            "github",
-            {
-                "service": project,
-                "stage": settings.stage,
-                "connection_name": settings.connection.name or "",
-                "protect": protect,
-            },
-        )
-    store = ArtifactStore(
-        "artifacts",
-        {
-            "service": project,
-            "stage": settings.stage,
-            "kms_key_arn": settings.artifacts.kms_key_arn,
-            "expire_days": settings.artifacts.expire_days,
-            "noncurrent_expire_days": settings.artifacts.noncurrent_expire_days,
-            "force_destroy": settings.artifacts.force_destroy,
-            "protect": protect,
-        },
+    boundary = PermissionsBoundary(
+        "boundary", {"stage": settings.stage, "protect": settings.environment.protected}
+    ).policy_arn
+    shared = Shared(
+        store=_artifact_store(settings),
+        connection=_connection(settings),
+        channel=(channel := _release_channel(settings, boundary)),
+        channel_key_arn=(
+            channel.kms_key_arn.apply(lambda arn: arn or "")
+            if channel is not None and settings.releases and settings.releases.kms_key
+            else None
+        ),
+        upstreams={name: _upstream(settings, name) for name in settings.upstreams},
+        boundary=boundary,
     )
     services: dict[str, Any] = {}
     for service in settings.services:
-        chain = ServicePipeline(
-            service.name, service_args(settings, service, connection.arn, store)
-        )
+        chain = ServicePipeline(service.name, service_args(settings, service, shared))
         services[service.name] = {
             "pipeline_name": chain.pipeline_name,
             "pipeline_url": chain.pipeline_url,
+            "source": f"promoted from {service.promote_from}"
+            if service.promote_from
+            else f"{service.repository}@{service.branch}",
             "build_project": chain.build_project_name,
             "test_projects": chain.test_project_names,
+            "verify_projects": chain.verify_project_names,
             "codedeploy_application": chain.application_name,
             "deployment_groups": chain.deployment_group_names,
             "release_topic_arn": chain.topic_arn,
@@ -204,18 +242,114 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
         }
     outputs: dict[str, Any] = {}
     if settings.github is not None:
-        outputs.update(declare_github_side(settings, settings.github))
-    return {
-        **outputs,
-        "connection_arn": connection.arn,
-        "connection_status": connection.status,
-        "connection_console_url": connection.console_url,
-        "artifact_bucket": store.bucket_name,
-        "services": services,
+        outputs.update(declare_github_side(settings, settings.github, boundary))
+    if shared.connection is not None:
+        outputs.update(
+            connection_arn=shared.connection.arn,
+            connection_status=shared.connection.status,
+            connection_console_url=shared.connection.console_url,
+        )
+    if shared.channel is not None and settings.releases is not None:
+        outputs[RELEASES_OUTPUT] = {
+            "stage": settings.stage,
+            "bucket": shared.channel.bucket_name,
+            "bucket_arn": shared.channel.bucket_arn,
+            "kms_key_arn": shared.channel.kms_key_arn,
+            "account": shared.channel.account_id,
+            "region": shared.channel.region,
+            "consumers": [c.stage for c in settings.releases.consumers],
+            "services": [s.name for s in settings.services],
+        }
+    return {**outputs, "artifact_bucket": shared.store.bucket_name, "services": services}
+
+
+def _artifact_store(settings: Settings) -> ArtifactStore:
+    return ArtifactStore(
+        "artifacts",
+        {
+            "service": pulumi.get_project(),
+            "stage": settings.stage,
+            "kms_key_arn": settings.artifacts.kms_key_arn,
+            "expire_days": settings.artifacts.expire_days,
+            "noncurrent_expire_days": settings.artifacts.noncurrent_expire_days,
+            "force_destroy": settings.artifacts.force_destroy,
+            "protect": settings.environment.protected,
+        },
+    )
+
+
+def _connection(settings: Settings) -> GitHubConnection | None:
+    """The stage's GitHub connection, when a service builds from GitHub."""
+    connection = settings.connection
+    if connection is None:
+        return None
+    project = pulumi.get_project()
+    if connection.arn:
+        return GitHubConnection(
+            "github",
+            {
+                "service": project,
+                "stage": settings.stage,
+                "existing_connection_arn": connection.arn,
+            },
+        )
+    return GitHubConnection(
+        "github",
+        {
+            "service": project,
+            "stage": settings.stage,
+            "connection_name": connection.name or "",
+            "protect": settings.environment.protected,
+        },
+    )
+
+
+def _release_channel(settings: Settings, boundary: pulumi.Output[str]) -> ReleaseChannel | None:
+    """Where this stage publishes what it proved, when other stages promote from it."""
+    releases = settings.releases
+    if releases is None:
+        return None
+    args: ReleaseChannelArgs = {
+        "stage": settings.stage,
+        "consumers": [
+            {"stage": c.stage, "account_id": c.account} if c.account else {"stage": c.stage}
+            for c in releases.consumers
+        ],
+        "keep_days": releases.keep_days,
+        "protect": releases.protect,
+        "permissions_boundary": boundary,
     }
+    if releases.kms_key == "create":
+        args["create_kms_key"] = True
+    elif releases.kms_key is not None:
+        args["kms_key_arn"] = releases.kms_key
+    return ReleaseChannel("releases", args)
 
 
-def declare_github_side(settings: Settings, github: GitHubSettings) -> dict[str, Any]:
+def _upstream(settings: Settings, name: str) -> Upstream:
+    """A stage this stack promotes from: its release location, by stack reference or config."""
+    upstream = settings.upstreams[name]
+    args: UpstreamArgs = {
+        "stage": settings.stage,
+        "upstream_stage": name,
+        "services": [s.name for s in settings.services if s.promote_from == name],
+    }
+    if upstream.bucket:
+        args["bucket_name"] = upstream.bucket
+        if upstream.kms_key_arn:
+            args["kms_key_arn"] = upstream.kms_key_arn
+    else:
+        args["stack_name"] = upstream.stack or (
+            f"{pulumi.get_organization()}/{pulumi.get_project()}/{name}"
+        )
+    if upstream.account:
+        args["account_id"] = upstream.account
+    return Upstream(f"upstream-{name}", args)
+
+
+def declare_github_side(
+    settings: Settings, github: GitHubSettings, boundary: pulumi.Output[str]
+) -> dict[str, Any]:
     """OIDC roles for GitHub Actions and, when managed, the repository's environment/variables."""
     project = pulumi.get_project()
     oidc_args: GitHubActionsOidcArgs = {
@@ -224,6 +358,7 @@ def declare_github_side(settings: Settings, github: GitHubSettings) -> dict[str,
         "stage": settings.stage,
         "repository": github.repository,
         "managed_services": [s.name for s in settings.services],
+        "permissions_boundary": boundary,
     }
     if github.oidc_provider_arn:
         oidc_args["oidc_provider_arn"] = github.oidc_provider_arn

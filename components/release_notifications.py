@@ -15,9 +15,9 @@ It does not create the publishers. Who publishes, and as whom:
   ARNs in `publisher_role_arns`. The topic and key policies name them directly, which is enough
   within one account: the roles need no extra identity policy to publish here.
 
-Pending approvals already reach the topic through the rule's `manual-approval-needed` event, so an
-approval action needs no `NotificationArn`. Pointing one at this topic would also be a cycle in
-construction order: this component needs the pipeline's ARN and the pipeline would need the topic's.
+Pending approvals reach the topic once, from the approval action's `NotificationArn` (its message
+carries the action's CustomData, which names the commit, and the review link); the rule leaves out
+the `manual-approval-needed` event, which would announce the same approval a second time.
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ from components.naming import IAM_ROLE_MAX, NamingContext
 CODESTAR_NOTIFICATIONS_PRINCIPAL = "codestar-notifications.amazonaws.com"
 CHATBOT_PRINCIPAL = "chatbot.amazonaws.com"
 
+# Event ids: https://docs.aws.amazon.com/dtconsole/latest/userguide/concepts.html#events-ref-pipeline
+# Not `codepipeline-pipeline-manual-approval-needed`: the approval action itself announces a
+# pending approval (with the commit), and both would reach the same subscribers.
 PIPELINE_EVENT_TYPE_IDS = (
     "codepipeline-pipeline-pipeline-execution-failed",
     "codepipeline-pipeline-pipeline-execution-succeeded",
     "codepipeline-pipeline-pipeline-execution-superseded",
-    "codepipeline-pipeline-manual-approval-needed",
 )
 
 # SNS topic names allow 256 characters, notification rule names 64, Chatbot configuration
@@ -99,6 +101,9 @@ class ReleaseNotificationsArgs(TypedDict):
     protect_topic: NotRequired[bool]
     """Protect the topic (and the key created for it) from deletion and keep them in AWS when
     removed from the program. Default: False."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """Managed policy set as the permissions boundary of every role created here
+    (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
     """Extra tags; the naming context's `cicd:*` tags always win. Default: none."""
 
@@ -173,6 +178,12 @@ def key_policy_document(
             "Resource": "*",
         },
         {
+            # CodeStar Notifications publishes through SNS, which asks KMS on its behalf; AWS's
+            # set-up page for encrypted notification topics grants the service principal these
+            # actions with kms:ViaService for SNS (it documents no aws:SourceAccount for this call,
+            # and a condition on a key the service does not send would drop every notice):
+            # https://docs.aws.amazon.com/dtconsole/latest/userguide/set-up-sns.html
+            # The encryption context names the topic, so the grant serves this topic only.
             "Sid": "CodeStarNotificationsEncryptForTopic",
             "Effect": "Allow",
             "Principal": {"Service": CODESTAR_NOTIFICATIONS_PRINCIPAL},
@@ -180,7 +191,7 @@ def key_policy_document(
             "Resource": "*",
             "Condition": {
                 "StringEquals": {
-                    "aws:SourceAccount": account_id,
+                    "kms:ViaService": f"sns.{region}.{dns_suffix}",
                     SNS_TOPIC_CONTEXT_KEY: topic_arn,
                 }
             },
@@ -380,6 +391,7 @@ class ReleaseNotifications(pulumi.ComponentResource):
                 name=naming.name("chatbot", IAM_ROLE_MAX),
                 description="AWS Chatbot channel role for release notifications; grants nothing",
                 assume_role_policy=json.dumps(chatbot_trust_policy()),
+                permissions_boundary=args.get("permissions_boundary"),
                 tags=tags,
                 opts=child,
             )

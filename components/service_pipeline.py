@@ -1,36 +1,49 @@
 """A complete delivery chain for one service in one stage, from one call.
 
-Defines `ServicePipeline`, which composes the other components: GitHub connection and artifact
-store (created, or shared ones passed in), the build project and one project per test suite, the
-CodeDeploy application and groups (with default alarms when asked), the release topic and its
-subscribers, the V2 pipeline, the pipeline's notification rule, and the approvers' policy.
+Defines `ServicePipeline`, which composes the other components: the GitHub connection and
+artifact store (created, or shared ones passed in), the build project and one project per test
+suite (for a service built from GitHub), the CodeDeploy application and groups (with default
+alarms when asked), one project per verification suite, the release topic and its subscribers,
+the V2 pipeline, its notification rule, the approvers' policy and, for a service promoted from
+another stage, the EventBridge trigger that starts it on each new release.
 It holds no AWS logic of its own: each concern lives in its component.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
 
 import pulumi
+import pulumi_aws as aws
 
 from components.approver_policy import ApproverPolicy
 from components.artifact_store import ArtifactStore
-from components.build_project import BuildProject, BuildProjectArgs
+from components.build_project import BuildProject, BuildProjectArgs, BuildVariable
 from components.build_project import BuildSettingsArgs as BuildArgs
 from components.connection import GitHubConnection
 from components.deployment import Deployment, DeploymentArgs, MinimumHealthyHostsArgs, TargetArgs
+from components.limits import watched_alarms_problem
 from components.pipeline import (
     APPROVAL_ACTION,
     APPROVAL_STAGE,
+    RELEASE_ACTION,
     ApprovalArgs,
     DeliveryPipeline,
     DeliveryPipelineArgs,
     LambdaTargetRef,
+    ProjectRef,
+    PublishArgs,
+    ReleaseSourceArgs,
     ServerTargetRef,
+    pipeline_physical_name,
 )
 from components.pipeline import DeployArgs as PipelineDeployArgs
+from components.promotion import PromotionTrigger, PromotionTriggerArgs
 from components.release_alarms import ReleaseAlarms
+from components.release_channel import release_object_key
+from components.release_manifest import DESCRIBE_BUILDSPEC, PACKAGE_BUILDSPEC
 from components.release_notifications import (
     PipelineNotificationRule,
     ReleaseNotifications,
@@ -44,6 +57,15 @@ TYPE = "delivery:cicd:ServicePipeline"
 class TestSuiteArgs(BuildArgs):
     name: str
     """Stable key: names the project `{service}-{stage}-test-{name}` and the Test action."""
+
+
+class VerifySuiteArgs(BuildArgs):
+    name: str
+    """Stable key: names the project `{service}-{stage}-verify-{name}` and the action
+    `verify-{name}`."""
+    target: str
+    """The deploy target whose endpoint it tests: ENDPOINT_URL (server) or FUNCTION_NAME and
+    FUNCTION_ALIAS (Lambda, which the project may then invoke), with VERIFY_TARGET."""
 
 
 class AlarmTargetArgs(TypedDict):
@@ -76,6 +98,8 @@ class DeployArgs(TypedDict):
     """Watch the alarms this long after Deploy succeeds. Omitted: 0 (no bake)."""
     window: NotRequired[Mapping[str, str]]
     """`{cron, time_zone}` during which Deploy may start. Omitted: any time."""
+    verify: NotRequired[Sequence[VerifySuiteArgs]]
+    """Suites that send test traffic to the deployed release. Omitted: no verification."""
 
 
 class NotifyArgs(TypedDict):
@@ -84,25 +108,58 @@ class NotifyArgs(TypedDict):
     slack: NotRequired[SlackChannelArgs]
 
 
+class PromotedSourceArgs(TypedDict):
+    """Where the upstream stage publishes this service's releases (`components.promotion`)."""
+
+    upstream_stage: str
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    kms_key_arn: NotRequired[pulumi.Input[str | None]]
+    """The key releases are encrypted with. Omitted: SSE-S3."""
+    upstream_account_id: pulumi.Input[str]
+    """The account the release events come from."""
+    automatic: NotRequired[bool]
+    """Start on each new release (an EventBridge rule). Omitted: True. False: only `cicd
+    promote` (or the console) starts the pipeline."""
+
+
+class ReleaseChannelRef(TypedDict):
+    """Where this stage publishes the releases it proved (`components.release_channel`)."""
+
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """Encrypt releases with this key. Omitted: the bucket's default encryption."""
+
+
 class ServicePipelineArgs(TypedDict):
     service: str
     stage: str
-    repository: str
-    """GitHub `owner/repo` of the application."""
-    branch: str
-    """The branch whose pushes release to this stage."""
     deploy: DeployArgs
+    repository: NotRequired[str]
+    """GitHub `owner/repo` of the application. Give it (and `branch`) to build from GitHub, or
+    `promoted_from` instead."""
+    branch: NotRequired[str]
+    """The branch whose pushes release to this stage."""
     file_paths: NotRequired[Sequence[str]]
     """Omitted: every push to the branch triggers a release."""
+    promoted_from: NotRequired[PromotedSourceArgs]
+    """Deploy the releases another stage proved: no Build and no Test. Omitted: build from
+    GitHub."""
+    publish_to: NotRequired[ReleaseChannelRef]
+    """Publish each release this stage proves, after Deploy, verification and bake. Omitted:
+    nothing is published."""
     connection_arn: NotRequired[pulumi.Input[str]]
-    """A shared GitHub connection. Omitted: a new connection is created (needs the handshake)."""
+    """A shared GitHub connection. Omitted: a new connection is created (needs the handshake)
+    when building from GitHub."""
     artifact_bucket_name: NotRequired[pulumi.Input[str]]
     """A shared artifact bucket (give its ARN too). Omitted: a new ArtifactStore is created."""
     artifact_bucket_arn: NotRequired[pulumi.Input[str]]
     artifact_kms_key_arn: NotRequired[pulumi.Input[str] | None]
     """The shared bucket's KMS key ARN (a plain value or Output of a str). Omitted: SSE-S3."""
     build: NotRequired[BuildArgs]
-    """Omitted: `buildspec.yml` on a small Linux image."""
+    """Omitted: `buildspec.yml` on a small Linux image. The build gets no STAGE variable: what
+    it produces may be deployed to any stage."""
     tests: NotRequired[Sequence[TestSuiteArgs]]
     """Omitted: no Test stage."""
     approval_timeout_minutes: NotRequired[int]
@@ -116,132 +173,457 @@ class ServicePipelineArgs(TypedDict):
     """Omitted: 14."""
     protect: NotRequired[bool]
     """Protect stateful resources created here (connection, bucket, topic). Omitted: False."""
+    permissions_boundary: NotRequired[pulumi.Input[str]]
+    """Managed policy set as the permissions boundary of every role created here
+    (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
 
 
 class ServicePipeline(pulumi.ComponentResource):
-    """Connection -> build -> tests -> (approval) -> deploy for one service and stage."""
+    """Source, (build, tests), (approval), deploy, verify, (publish): one service's chain."""
 
     pipeline_name: pulumi.Output[str]
     pipeline_arn: pulumi.Output[str]
     pipeline_url: pulumi.Output[str]
-    connection_arn: pulumi.Output[str]
+    connection_arn: pulumi.Output[str | None]
     artifact_bucket_name: pulumi.Output[str]
-    build_project_name: pulumi.Output[str]
+    build_project_name: pulumi.Output[str | None]
     test_project_names: pulumi.Output[dict[str, str]]
+    verify_project_names: pulumi.Output[dict[str, str]]
     application_name: pulumi.Output[str]
     deployment_group_names: pulumi.Output[dict[str, str]]
     topic_arn: pulumi.Output[str | None]
     approver_policy_arn: pulumi.Output[str | None]
+    release_object_key: pulumi.Output[str | None]
 
     def __init__(
         self, name: str, args: ServicePipelineArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(TYPE, name, None, opts)
-        service, stage = args["service"], args["stage"]
-        deploy = args["deploy"]
-        tests = list(args.get("tests") or [])
-        approval_timeout = args.get("approval_timeout_minutes")
-        notify = args.get("notify") or {}
-        protect = args.get("protect", False)
-        retention = args.get("log_retention_days", 14)
-        tags = dict(args.get("tags") or {})
-        default_alarms = dict(deploy.get("default_alarms") or {})
-        child = pulumi.ResourceOptions(parent=self)
+        self._name, self._args = name, args
+        self._child = pulumi.ResourceOptions(parent=self)
+        self._tags = dict(args.get("tags") or {})
+        self._validate()
+
+        bucket_name, bucket_arn, kms_key_arn = self._artifacts()
+        connection_arn = self._connection()
+        builds = self._builds(bucket_name, bucket_arn, kms_key_arn)
+        topic = self._topic()
+        watched = self._alarms()
+        deployment = self._deployment(topic, watched)
+        verifiers = self._verifiers(bucket_name, bucket_arn, kms_key_arn)
+        pipeline = self._pipeline(
+            connection_arn,
+            (bucket_name, bucket_arn, kms_key_arn),
+            builds,
+            verifiers,
+            deployment,
+            watched,
+            topic,
+        )
+        self._notifications(pipeline, topic)
+        approvers = self._approvers(pipeline)
+        self._trigger(pipeline)
+
+        self.pipeline_name = pipeline.pipeline_name
+        self.pipeline_arn = pipeline.pipeline_arn
+        self.pipeline_url = pipeline.console_url
+        self.connection_arn = pulumi.Output.from_input(connection_arn)
+        self.artifact_bucket_name = pulumi.Output.from_input(bucket_name)
+        self.build_project_name = (
+            builds.build.project_name if builds.build else pulumi.Output.from_input(None)
+        )
+        self.test_project_names = _names(builds.tests)
+        self.verify_project_names = _names(verifiers)
+        self.application_name = deployment.application_name
+        self.deployment_group_names = deployment.deployment_group_names
+        self.topic_arn = topic.topic_arn if topic else pulumi.Output.from_input(None)
+        self.approver_policy_arn = approvers
+        self.release_object_key = pulumi.Output.from_input(
+            release_object_key(args["service"]) if "publish_to" in args else None
+        )
+        self.register_outputs(
+            {
+                "pipeline_name": self.pipeline_name,
+                "pipeline_arn": self.pipeline_arn,
+                "pipeline_url": self.pipeline_url,
+                "connection_arn": self.connection_arn,
+                "artifact_bucket_name": self.artifact_bucket_name,
+                "build_project_name": self.build_project_name,
+                "test_project_names": self.test_project_names,
+                "verify_project_names": self.verify_project_names,
+                "application_name": self.application_name,
+                "deployment_group_names": self.deployment_group_names,
+                "topic_arn": self.topic_arn,
+                "approver_policy_arn": self.approver_policy_arn,
+                "release_object_key": self.release_object_key,
+            }
+        )
+
+    # Checks ----------------------------------------------------------------------------------
+
+    def _validate(self) -> None:
+        args, name = self._args, self._name
         if ("artifact_bucket_name" in args) != ("artifact_bucket_arn" in args):
             raise ValueError(
                 f"ServicePipeline {name!r}: give both artifact_bucket_name and "
                 "artifact_bucket_arn for a shared bucket, or neither to create one"
             )
-
-        connection_arn = args.get("connection_arn")
-        if connection_arn is None:
-            connection_arn = GitHubConnection(
-                f"{name}-connection",
-                {"service": service, "stage": stage, "protect": protect, "tags": tags},
-                opts=child,
-            ).arn
-        if "artifact_bucket_name" in args:
-            bucket_name = args["artifact_bucket_name"]
-            bucket_arn = args.get("artifact_bucket_arn", "")
-            kms_key_arn = args.get("artifact_kms_key_arn")
-        else:
-            store = ArtifactStore(
-                f"{name}-artifacts",
-                {"service": service, "stage": stage, "protect": protect, "tags": tags},
-                opts=child,
+        github = "repository" in args and "branch" in args
+        if github == ("promoted_from" in args):
+            raise ValueError(
+                f"ServicePipeline {name!r}: give repository and branch (build from GitHub) or "
+                "promoted_from (deploy another stage's releases), exactly one"
             )
-            # A store created here uses SSE-S3, so there is no key to pass on.
-            bucket_name, bucket_arn, kms_key_arn = store.bucket_name, store.bucket_arn, None
+        if "promoted_from" in args and ("build" in args or args.get("tests")):
+            raise ValueError(
+                f"ServicePipeline {name!r}: a promoted service deploys what was built and "
+                "tested upstream; remove build and tests"
+            )
+        deploy = args["deploy"]
+        for target in deploy["targets"]:
+            if target.get("blue_green", {}).get("green_fleet") == "DISCOVER_EXISTING":
+                raise ValueError(
+                    f"ServicePipeline {name!r}: target {target['name']!r} uses DISCOVER_EXISTING, "
+                    "which needs the green instances named at each CreateDeployment; "
+                    "CodePipeline's CodeDeploy action names only the application and deployment "
+                    "group. Use COPY_AUTO_SCALING_GROUP"
+                )
+        why = watched_alarms_problem(
+            listed=len(deploy.get("alarm_names") or []),
+            targets_with_defaults=len(deploy.get("default_alarms") or {}),
+            bake=bool(deploy.get("bake_minutes")),
+        )
+        if why is not None:
+            raise ValueError(f"ServicePipeline {name!r}: {why}")
+        targets = {t["name"]: t for t in deploy["targets"]}
+        for suite in deploy.get("verify") or []:
+            target = targets.get(suite["target"])
+            if target is None:
+                raise ValueError(
+                    f"ServicePipeline {name!r}: verify suite {suite['name']!r} names target "
+                    f"{suite['target']!r}; targets: {', '.join(targets)}"
+                )
+            if args["deploy"]["platform"] == "server" and "endpoint" not in target:
+                raise ValueError(
+                    f"ServicePipeline {name!r}: verify suite {suite['name']!r} tests target "
+                    f"{suite['target']!r}, which has no endpoint; give the target's base URL"
+                )
 
-        def project(role: str, settings: BuildArgs) -> BuildProject:
-            project_args: BuildProjectArgs = {
-                "service": service,
-                "stage": stage,
-                "role": role,
-                "artifact_bucket_arn": bucket_arn,
-                "artifact_bucket_name": bucket_name,
-                "kms_key_arn": kms_key_arn,
-                "log_retention_days": retention,
-                "tags": tags,
-            }
-            # `__annotations__`, not `__optional_keys__`: with postponed annotations every
-            # TypedDict key counts as required at run time, so the optional set is empty.
-            for key in BuildArgs.__annotations__:
-                if key in settings:
-                    project_args[key] = settings[key]  # type: ignore[literal-required]
-            return BuildProject(f"{name}-{role}", project_args, opts=child)
+    # Steps -----------------------------------------------------------------------------------
 
-        build = project("build", args.get("build") or {})
-        suites = {t["name"]: project(f"test-{t['name']}", t) for t in tests}
+    def _artifacts(
+        self,
+    ) -> tuple[pulumi.Input[str], pulumi.Input[str], pulumi.Input[str] | None]:
+        args = self._args
+        if "artifact_bucket_name" in args:
+            return (
+                args["artifact_bucket_name"],
+                args.get("artifact_bucket_arn", ""),
+                args.get("artifact_kms_key_arn"),
+            )
+        store = ArtifactStore(
+            f"{self._name}-artifacts",
+            {
+                "service": args["service"],
+                "stage": args["stage"],
+                "protect": args.get("protect", False),
+                "tags": self._tags,
+            },
+            opts=self._child,
+        )
+        # A store created here uses SSE-S3, so there is no key to pass on.
+        return store.bucket_name, store.bucket_arn, None
 
-        topic = None
-        if approval_timeout is not None or notify:
-            topic_args: ReleaseNotificationsArgs = {
-                "service": service,
-                "stage": stage,
-                "email": list(notify.get("email") or []),
-                "https": list(notify.get("https") or []),
-                "protect_topic": protect,
-                "tags": tags,
-            }
-            if "slack" in notify:
-                topic_args["slack"] = notify["slack"]
-            topic = ReleaseNotifications(f"{name}-releases", topic_args, opts=child)
+    def _connection(self) -> pulumi.Input[str] | None:
+        args = self._args
+        if "promoted_from" in args:
+            return None
+        if "connection_arn" in args:
+            return args["connection_arn"]
+        return GitHubConnection(
+            f"{self._name}-connection",
+            {
+                "service": args["service"],
+                "stage": args["stage"],
+                "protect": args.get("protect", False),
+                "tags": self._tags,
+            },
+            opts=self._child,
+        ).arn
 
-        alarm_names: list[pulumi.Input[str] | pulumi.Output[list[str]]] = list(
+    def _project(
+        self,
+        role: str,
+        settings: BuildArgs,
+        artifacts: tuple[pulumi.Input[str], pulumi.Input[str], pulumi.Input[str] | None],
+        *,
+        stage_variable: bool = True,
+        extra_environment: Sequence[BuildVariable] = (),
+        invoke_function_arns: Sequence[pulumi.Input[str]] = (),
+        read_pipeline_arn: pulumi.Input[str] | None = None,
+    ) -> BuildProject:
+        args = self._args
+        bucket_name, bucket_arn, kms_key_arn = artifacts
+        project_args: BuildProjectArgs = {
+            "service": args["service"],
+            "stage": args["stage"],
+            "role": role,
+            "artifact_bucket_arn": bucket_arn,
+            "artifact_bucket_name": bucket_name,
+            "kms_key_arn": kms_key_arn,
+            "log_retention_days": args.get("log_retention_days", 14),
+            "tags": self._tags,
+        }
+        # `__annotations__`, not `__optional_keys__`: with postponed annotations every
+        # TypedDict key counts as required at run time, so the optional set is empty.
+        for key in BuildArgs.__annotations__:
+            if key in settings:
+                project_args[key] = settings[key]  # type: ignore[literal-required]
+        if extra_environment:
+            project_args["environment"] = [*extra_environment, *settings.get("environment", [])]
+        if not stage_variable:
+            project_args["stage_variable"] = False
+        if invoke_function_arns:
+            project_args["invoke_function_arns"] = list(invoke_function_arns)
+        if read_pipeline_arn is not None:
+            project_args["read_pipeline_arn"] = read_pipeline_arn
+        if "permissions_boundary" in args:
+            project_args["permissions_boundary"] = args["permissions_boundary"]
+        return BuildProject(f"{self._name}-{role}", project_args, opts=self._child)
+
+    def _builds(
+        self,
+        bucket_name: pulumi.Input[str],
+        bucket_arn: pulumi.Input[str],
+        kms_key_arn: pulumi.Input[str] | None,
+    ) -> Builds:
+        """The projects a pipeline runs besides verification: build, package, tests, describe."""
+        args = self._args
+        artifacts = (bucket_name, bucket_arn, kms_key_arn)
+        # The release manifest steps: platform-owned buildspecs, small and uncached.
+        step: BuildArgs = {"cache": "none", "timeout_minutes": 10}
+        if "promoted_from" in args:
+            describe = None
+            if "approval_timeout_minutes" in args:
+                describe = self._project(
+                    "describe", {**step, "buildspec": DESCRIBE_BUILDSPEC}, artifacts
+                )
+            return Builds(None, None, {}, describe)
+        # One build is deployed to every stage that promotes it: it gets no STAGE to depend on.
+        build = self._project("build", args.get("build") or {}, artifacts, stage_variable=False)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        name = pipeline_physical_name(args["service"], args["stage"])
+        package = self._project(
+            "package",
+            {
+                **step,
+                "buildspec": PACKAGE_BUILDSPEC,
+                "environment": [
+                    {
+                        "name": "REPOSITORY",
+                        "type": "PLAINTEXT",
+                        "value": args.get("repository", ""),
+                    },
+                    {"name": "BRANCH", "type": "PLAINTEXT", "value": args.get("branch", "")},
+                    {"name": "PIPELINE_NAME", "type": "PLAINTEXT", "value": name},
+                ],
+            },
+            artifacts,
+            read_pipeline_arn=pulumi.Output.format(
+                "arn:aws:codepipeline:{0}:{1}:{2}", region.region, identity.account_id, name
+            ),
+        )
+        suites = {
+            t["name"]: self._project(f"test-{t['name']}", t, artifacts)
+            for t in args.get("tests") or []
+        }
+        return Builds(build, package, suites, None)
+
+    def _topic(self) -> ReleaseNotifications | None:
+        args = self._args
+        notify = args.get("notify") or {}
+        if "approval_timeout_minutes" not in args and not notify:
+            return None
+        topic_args: ReleaseNotificationsArgs = {
+            "service": args["service"],
+            "stage": args["stage"],
+            "email": list(notify.get("email") or []),
+            "https": list(notify.get("https") or []),
+            "protect_topic": args.get("protect", False),
+            "tags": self._tags,
+        }
+        if "slack" in notify:
+            topic_args["slack"] = notify["slack"]
+        if "permissions_boundary" in args:
+            topic_args["permissions_boundary"] = args["permissions_boundary"]
+        return ReleaseNotifications(f"{self._name}-releases", topic_args, opts=self._child)
+
+    def _alarms(self) -> pulumi.Output[list[str]] | None:
+        """Every alarm the release watches: the named ones and the defaults created here."""
+        args = self._args
+        deploy = args["deploy"]
+        names: list[pulumi.Input[str] | pulumi.Output[list[str]]] = list(
             deploy.get("alarm_names") or []
         )
-        for key, measured in default_alarms.items():
+        for key, measured in (deploy.get("default_alarms") or {}).items():
             alarms = ReleaseAlarms(
-                f"{name}-alarms-{key}",
-                {"service": service, "stage": stage, "tags": tags, **measured},
-                opts=child,
+                f"{self._name}-alarms-{key}",
+                {
+                    "service": args["service"],
+                    "stage": args["stage"],
+                    "tags": self._tags,
+                    **measured,
+                },
+                opts=self._child,
             )
-            alarm_names.append(alarms.alarm_names)
-        watched = pulumi.Output.all(*alarm_names).apply(_flatten)
-        watches_alarms = bool(alarm_names)
+            names.append(alarms.alarm_names)
+        if not names:
+            return None
+        return pulumi.Output.all(*names).apply(_flatten)
 
+    def _deployment(
+        self, topic: ReleaseNotifications | None, watched: pulumi.Output[list[str]] | None
+    ) -> Deployment:
+        args = self._args
+        deploy = args["deploy"]
         deployment_args: DeploymentArgs = {
-            "service": service,
-            "stage": stage,
+            "service": args["service"],
+            "stage": args["stage"],
             "platform": deploy["platform"],
             "targets": deploy["targets"],
             "auto_rollback": deploy.get("auto_rollback", True),
-            "rollback_on_alarm": deploy.get("rollback_on_alarm", watches_alarms),
-            "tags": tags,
+            "rollback_on_alarm": deploy.get("rollback_on_alarm", watched is not None),
+            "tags": self._tags,
         }
         if deploy.get("strategy"):
             deployment_args["strategy"] = deploy.get("strategy", "")
         if "minimum_healthy_hosts" in deploy:
             deployment_args["minimum_healthy_hosts"] = deploy["minimum_healthy_hosts"]
-        if watches_alarms:
+        if watched is not None:
             deployment_args["alarm_names"] = watched
         if topic is not None:
             deployment_args["trigger_topic_arn"] = topic.topic_arn
             deployment_args["trigger_topic_kms_key_arn"] = topic.kms_key_arn
-        deployment = Deployment(f"{name}-deploy", deployment_args, opts=child)
+        if "permissions_boundary" in args:
+            deployment_args["permissions_boundary"] = args["permissions_boundary"]
+        return Deployment(f"{self._name}-deploy", deployment_args, opts=self._child)
 
+    def _verifiers(
+        self,
+        bucket_name: pulumi.Input[str],
+        bucket_arn: pulumi.Input[str],
+        kms_key_arn: pulumi.Input[str] | None,
+    ) -> dict[str, BuildProject]:
+        args = self._args
+        deploy = args["deploy"]
+        targets = {t["name"]: t for t in deploy["targets"]}
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        verifiers: dict[str, BuildProject] = {}
+        for suite in deploy.get("verify") or []:
+            target = targets[suite["target"]]
+            endpoint = [_plain("VERIFY_TARGET", target["name"])]
+            invoke: list[pulumi.Input[str]] = []
+            if deploy["platform"] == "server":
+                endpoint.append(_plain("ENDPOINT_URL", target.get("endpoint", "")))
+            else:
+                function, alias = target.get("function_name", ""), target.get("alias", "")
+                endpoint += [_plain("FUNCTION_NAME", function), _plain("FUNCTION_ALIAS", alias)]
+                invoke.append(
+                    pulumi.Output.format(
+                        "arn:aws:lambda:{0}:{1}:function:{2}:{3}",
+                        region.region,
+                        identity.account_id,
+                        function,
+                        alias,
+                    )
+                )
+            verifiers[suite["name"]] = self._project(
+                f"verify-{suite['name']}",
+                suite,
+                (bucket_name, bucket_arn, kms_key_arn),
+                extra_environment=endpoint,
+                invoke_function_arns=invoke,
+            )
+        return verifiers
+
+    def _pipeline(
+        self,
+        connection_arn: pulumi.Input[str] | None,
+        artifacts: tuple[pulumi.Input[str], pulumi.Input[str], pulumi.Input[str] | None],
+        builds: Builds,
+        verifiers: Mapping[str, BuildProject],
+        deployment: Deployment,
+        watched: pulumi.Output[list[str]] | None,
+        topic: ReleaseNotifications | None,
+    ) -> DeliveryPipeline:
+        args = self._args
+        bucket_name, bucket_arn, kms_key_arn = artifacts
+        pipeline_args: DeliveryPipelineArgs = {
+            "service": args["service"],
+            "stage": args["stage"],
+            "artifact_bucket_name": bucket_name,
+            "artifact_bucket_arn": bucket_arn,
+            "kms_key_arn": kms_key_arn,
+            "deploy": self._pipeline_deploy(deployment, verifiers, watched),
+            "tags": self._tags,
+        }
+        promoted = args.get("promoted_from")
+        if promoted is not None:
+            release: ReleaseSourceArgs = {
+                "bucket_name": promoted["bucket_name"],
+                "bucket_arn": promoted["bucket_arn"],
+                "object_key": release_object_key(args["service"]),
+                "upstream_stage": promoted["upstream_stage"],
+            }
+            if "kms_key_arn" in promoted:
+                release["kms_key_arn"] = promoted["kms_key_arn"]
+            pipeline_args["release_source"] = release
+            if builds.describe is not None:
+                pipeline_args["describe"] = _ref("Describe", builds.describe)
+        else:
+            build, package = builds.build, builds.package
+            assert connection_arn is not None and build and package, "validated in _validate"
+            pipeline_args["source"] = {
+                "connection_arn": connection_arn,
+                "repository": args.get("repository", ""),
+                "branch": args.get("branch", ""),
+                "file_paths": list(args.get("file_paths") or []),
+            }
+            pipeline_args["build"] = _ref("Build", build)
+            pipeline_args["package"] = _ref("Package", package)
+            pipeline_args["tests"] = [_ref(key, p) for key, p in builds.tests.items()]
+        channel = args.get("publish_to")
+        if channel is not None:
+            publish: PublishArgs = {
+                "bucket_name": channel["bucket_name"],
+                "bucket_arn": channel["bucket_arn"],
+                "object_key": release_object_key(args["service"]),
+            }
+            if "kms_key_arn" in channel:
+                publish["kms_key_arn"] = channel["kms_key_arn"]
+            pipeline_args["publish"] = publish
+        if "approval_timeout_minutes" in args:
+            approval: ApprovalArgs = {"timeout_minutes": args["approval_timeout_minutes"]}
+            if topic is not None:
+                approval["topic_arn"] = topic.topic_arn
+                approval["topic_kms_key_arn"] = topic.kms_key_arn
+            pipeline_args["approval"] = approval
+        if "execution_mode" in args:
+            pipeline_args["execution_mode"] = args["execution_mode"]
+        if "permissions_boundary" in args:
+            pipeline_args["permissions_boundary"] = args["permissions_boundary"]
+        return DeliveryPipeline(f"{self._name}-pipeline", pipeline_args, opts=self._child)
+
+    def _pipeline_deploy(
+        self,
+        deployment: Deployment,
+        verifiers: Mapping[str, BuildProject],
+        watched: pulumi.Output[list[str]] | None,
+    ) -> PipelineDeployArgs:
+        deploy = self._args["deploy"]
         server_targets: list[ServerTargetRef] = []
         lambda_targets: list[LambdaTargetRef] = []
         for target in deploy["targets"]:
@@ -267,111 +649,97 @@ class ServicePipeline(pulumi.ComponentResource):
                         "alias": target.get("alias", ""),
                     }
                 )
-
         pipeline_deploy: PipelineDeployArgs = {
             "platform": deploy["platform"],
             "server_targets": server_targets,
             "application_arn": deployment.application_arn,
             "deployment_config_name": deployment.deployment_config_name,
             "lambda_targets": lambda_targets,
+            "verify": [_ref(key, p) for key, p in verifiers.items()],
             "rollback_on_failure": deploy.get("rollback_on_failure", True),
             "bake_minutes": deploy.get("bake_minutes", 0),
         }
         if deploy.get("strategy") and deploy["platform"] == "lambda":
             pipeline_deploy["lambda_strategy"] = deploy.get("strategy", "")
-        if watches_alarms:
+        if watched is not None:
             pipeline_deploy["alarm_names"] = watched
         if "window" in deploy:
             pipeline_deploy["window"] = deploy["window"]
-        pipeline_args: DeliveryPipelineArgs = {
-            "service": service,
-            "stage": stage,
-            "source": {
-                "connection_arn": connection_arn,
-                "repository": args["repository"],
-                "branch": args["branch"],
-                "file_paths": list(args.get("file_paths") or []),
-            },
-            "artifact_bucket_name": bucket_name,
-            "artifact_bucket_arn": bucket_arn,
-            "kms_key_arn": kms_key_arn,
-            "build": {
-                "name": "Build",
-                "project_name": build.project_name,
-                "project_arn": build.project_arn,
-            },
-            "tests": [
-                {"name": key, "project_name": p.project_name, "project_arn": p.project_arn}
-                for key, p in suites.items()
-            ],
-            "deploy": pipeline_deploy,
-            "tags": tags,
-        }
-        if approval_timeout is not None:
-            approval: ApprovalArgs = {"timeout_minutes": approval_timeout}
-            if topic is not None:
-                approval["topic_arn"] = topic.topic_arn
-                approval["topic_kms_key_arn"] = topic.kms_key_arn
-            pipeline_args["approval"] = approval
-        if "execution_mode" in args:
-            pipeline_args["execution_mode"] = args["execution_mode"]
-        pipeline = DeliveryPipeline(f"{name}-pipeline", pipeline_args, opts=child)
+        return pipeline_deploy
 
-        approver_policy_arn: pulumi.Output[str | None] = pulumi.Output.from_input(None)
-        if topic is not None:
-            PipelineNotificationRule(
-                f"{name}-notify",
-                {
-                    "service": service,
-                    "stage": stage,
-                    "pipeline_arn": pipeline.pipeline_arn,
-                    "topic_arn": topic.topic_arn,
-                    "tags": tags,
-                },
-                opts=child,
-            )
-        if approval_timeout is not None:
-            approver_policy_arn = ApproverPolicy(
-                f"{name}-approvers",
-                {
-                    "service": service,
-                    "stage": stage,
-                    "pipeline_arn": pipeline.pipeline_arn,
-                    "approval_stage_name": APPROVAL_STAGE,
-                    "approval_action_name": APPROVAL_ACTION,
-                    "tags": tags,
-                },
-                opts=child,
-            ).policy_arn
-
-        self.pipeline_name = pipeline.pipeline_name
-        self.pipeline_arn = pipeline.pipeline_arn
-        self.pipeline_url = pipeline.console_url
-        self.connection_arn = pulumi.Output.from_input(connection_arn)
-        self.artifact_bucket_name = pulumi.Output.from_input(bucket_name)
-        self.build_project_name = build.project_name
-        self.test_project_names = pulumi.Output.all(
-            **{k: p.project_name for k, p in suites.items()}
-        ).apply(dict)
-        self.application_name = deployment.application_name
-        self.deployment_group_names = deployment.deployment_group_names
-        self.topic_arn = topic.topic_arn if topic else pulumi.Output.from_input(None)
-        self.approver_policy_arn = approver_policy_arn
-        self.register_outputs(
+    def _notifications(
+        self, pipeline: DeliveryPipeline, topic: ReleaseNotifications | None
+    ) -> None:
+        if topic is None:
+            return
+        PipelineNotificationRule(
+            f"{self._name}-notify",
             {
-                "pipeline_name": self.pipeline_name,
-                "pipeline_arn": self.pipeline_arn,
-                "pipeline_url": self.pipeline_url,
-                "connection_arn": self.connection_arn,
-                "artifact_bucket_name": self.artifact_bucket_name,
-                "build_project_name": self.build_project_name,
-                "test_project_names": self.test_project_names,
-                "application_name": self.application_name,
-                "deployment_group_names": self.deployment_group_names,
-                "topic_arn": self.topic_arn,
-                "approver_policy_arn": self.approver_policy_arn,
-            }
+                "service": self._args["service"],
+                "stage": self._args["stage"],
+                "pipeline_arn": pipeline.pipeline_arn,
+                "topic_arn": topic.topic_arn,
+                "tags": self._tags,
+            },
+            opts=self._child,
         )
+
+    def _approvers(self, pipeline: DeliveryPipeline) -> pulumi.Output[str | None]:
+        args = self._args
+        if "approval_timeout_minutes" not in args:
+            return pulumi.Output.from_input(None)
+        return ApproverPolicy(
+            f"{self._name}-approvers",
+            {
+                "service": args["service"],
+                "stage": args["stage"],
+                "pipeline_arn": pipeline.pipeline_arn,
+                "approval_stage_name": APPROVAL_STAGE,
+                "approval_action_name": APPROVAL_ACTION,
+                "tags": self._tags,
+            },
+            opts=self._child,
+        ).policy_arn
+
+    def _trigger(self, pipeline: DeliveryPipeline) -> None:
+        promoted = self._args.get("promoted_from")
+        if promoted is None or not promoted.get("automatic", True):
+            return
+        trigger: PromotionTriggerArgs = {
+            "service": self._args["service"],
+            "stage": self._args["stage"],
+            "pipeline_name": pipeline.pipeline_name,
+            "pipeline_arn": pipeline.pipeline_arn,
+            "source_action": RELEASE_ACTION,
+            "bucket_name": promoted["bucket_name"],
+            "upstream_account_id": promoted["upstream_account_id"],
+            "tags": self._tags,
+        }
+        if "permissions_boundary" in self._args:
+            trigger["permissions_boundary"] = self._args["permissions_boundary"]
+        PromotionTrigger(f"{self._name}-promotion", trigger, opts=self._child)
+
+
+@dataclass(frozen=True)
+class Builds:
+    """The CodeBuild projects of a pipeline apart from verification."""
+
+    build: BuildProject | None
+    package: BuildProject | None
+    tests: Mapping[str, BuildProject]
+    describe: BuildProject | None
+
+
+def _plain(name: str, value: str) -> BuildVariable:
+    return {"name": name, "type": "PLAINTEXT", "value": value}
+
+
+def _ref(name: str, project: BuildProject) -> ProjectRef:
+    return {"name": name, "project_name": project.project_name, "project_arn": project.project_arn}
+
+
+def _names(projects: Mapping[str, BuildProject]) -> pulumi.Output[dict[str, str]]:
+    return pulumi.Output.all(**{k: p.project_name for k, p in projects.items()}).apply(dict)
 
 
 def _flatten(values: Sequence[str | Sequence[str]]) -> list[str]:

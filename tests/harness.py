@@ -22,8 +22,11 @@ from pulumi.runtime import mocks as pulumi_mocks
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"]
-ACCOUNT = "123456789012"
+ACCOUNT = "111111111111"
+"""The sample stack files' account: the mocks answer as that account, so ARNs agree."""
 REGION = "eu-west-1"
+ORGANIZATION = "organization"
+"""What `pulumi.get_organization()` returns with a self-managed backend (`pulumi login --local`)."""
 STACK_FILES = sorted(ROOT.glob("Pulumi.*.yaml"))
 
 
@@ -41,6 +44,7 @@ class Resource:
     retain_on_delete: bool = False
     read: bool = False
     """True for an existing resource read with `.get(...)`, which Pulumi does not manage."""
+    ignore_changes: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
 
 
@@ -67,6 +71,7 @@ _ARNS = {
         "arn:aws:codeconnections:{region}:{account}:connection/0f7c1e2a-{name}"
     ),
     "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
+    "aws:cloudwatch/eventRule:EventRule": "arn:aws:events:{region}:{account}:rule/{name}",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
     "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
     "aws:kms/key:Key": "arn:aws:kms:{region}:{account}:key/1234abcd-{name}",
@@ -80,15 +85,32 @@ _NAME_KEYS = {"aws:s3/bucket:Bucket": "bucket", "aws:codedeploy/application:Appl
 
 
 class Recorder(pulumi.runtime.Mocks):
-    """Records every resource and answers invokes the way AWS would for this fixed account."""
+    """Records every resource and answers invokes the way AWS would for this fixed account.
 
-    def __init__(self) -> None:
+    `stack_outputs` answers stack references: fully qualified stack name -> that stack's
+    exports (for example another stack file's run); a reference to any other stack fails.
+    """
+
+    def __init__(self, stack_outputs: dict[str, dict[str, Any]] | None = None) -> None:
         self.resources: list[Resource] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.stack_outputs = dict(stack_outputs or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         inputs = dict(args.inputs)
         state = dict(inputs)
+        if args.typ == "pulumi:pulumi:StackReference":
+            name = str(inputs["name"])
+            if name not in self.stack_outputs:
+                raise LookupError(
+                    f"stack reference to {name!r}: the test gave outputs for "
+                    f"{sorted(self.stack_outputs)}"
+                )
+            state = {"name": name, "outputs": self.stack_outputs[name], "secretOutputNames": []}
+            self.resources.append(
+                Resource(typ=args.typ, name=args.name, inputs=inputs, custom=True, state=state)
+            )
+            return name, state
         if args.custom is None and args.resource_id:
             # A read (`Resource.get`): the id is what the program passed, e.g. an ARN.
             state.setdefault("arn", args.resource_id)
@@ -206,6 +228,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 last.parent = request.parent
                 last.protect = bool(request.protect)
                 last.retain_on_delete = bool(request.retainOnDelete)
+                last.ignore_changes = list(request.ignoreChanges)
             return response
 
     def ReadResource(self, request: Any) -> Any:
@@ -243,7 +266,12 @@ def reset_pulumi(stack: str, recorder: Recorder, preview: bool = False) -> None:
     """Point Pulumi's runtime at fresh mocks and an empty config for `stack`."""
     pulumi.runtime.set_all_config({}, [])
     pulumi.runtime.set_mocks(
-        recorder, project=PROJECT, stack=stack, preview=preview, monitor=RecordingMonitor(recorder)
+        recorder,
+        project=PROJECT,
+        stack=stack,
+        preview=preview,
+        monitor=RecordingMonitor(recorder),
+        organization=ORGANIZATION,
     )
 
 
@@ -262,13 +290,15 @@ def run_program(
     stack: str,
     config: dict[str, str],
     secrets: list[str] | None = None,
+    stack_outputs: dict[str, dict[str, Any]] | None = None,
 ) -> StackRun:
     """Run the real `__main__.py` under mocks with the given flat config; return what it made.
 
     Exports are captured by wrapping `pulumi.export`, because the mock stack resource is finished
-    before the program runs and never registers outputs.
+    before the program runs and never registers outputs. `stack_outputs` answers the program's
+    stack references (see `Recorder`).
     """
-    recorder = Recorder()
+    recorder = Recorder(stack_outputs)
     reset_pulumi(stack, recorder)
     pulumi.runtime.set_all_config(config, secrets or [])
     exports: dict[str, Any] = {}
@@ -292,6 +322,32 @@ def run_program(
 
     run_pulumi(program_resolving)
     return StackRun(recorder=recorder, exports=resolved)
+
+
+def qualified_stack(stack: str) -> str:
+    """The name a stack reference to another stack of this project uses by default."""
+    return f"{ORGANIZATION}/{PROJECT}/{stack}"
+
+
+def run_stacks(stacks: dict[str, Path]) -> dict[str, StackRun]:
+    """Run every stack file, upstream stages first, each seeing the exports of those it
+    references: the order of a team's first `pulumi up`s."""
+    pending = dict(stacks)
+    runs: dict[str, StackRun] = {}
+    while pending:
+        ready = [s for s, p in pending.items() if set(_upstreams_of(p)) <= set(runs)]
+        if not ready:
+            raise AssertionError(f"stack files reference each other in a cycle: {sorted(pending)}")
+        for stack in sorted(ready):
+            flat, secrets = flatten_stack_config(pending.pop(stack))
+            outputs = {qualified_stack(name): runs[name].exports for name in runs}
+            runs[stack] = run_program(stack, flat, secrets, outputs)
+    return runs
+
+
+def _upstreams_of(stack_file: Path) -> list[str]:
+    config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+    return sorted((config.get(f"{PROJECT}:upstreams") or {}).keys())
 
 
 def stack_name(stack_file: Path) -> str:

@@ -325,7 +325,9 @@ def test_minimum_healthy_hosts_creates_a_custom_config_used_by_the_group(mocks: 
     assert group.inputs["deploymentConfigName"] == "d-config-id"
 
 
-def test_blue_green_discovers_the_green_fleet_and_shifts_the_target_group(mocks: Recorder) -> None:
+def test_blue_green_copies_the_auto_scaling_group_and_shifts_the_target_group(
+    mocks: Recorder,
+) -> None:
     run_pulumi(
         lambda: make_deployment(
             targets=[
@@ -345,7 +347,11 @@ def test_blue_green_discovers_the_green_fleet_and_shifts_the_target_group(mocks:
     }
     assert group["loadBalancerInfo"] == {"targetGroupInfos": [{"name": "web-tg"}]}
     config = group["blueGreenDeploymentConfig"]
-    assert config["greenFleetProvisioningOption"] == {"action": "DISCOVER_EXISTING"}
+    # CodePipeline's CodeDeploy action cannot name green instances: CodeDeploy copies the ASG.
+    assert config["greenFleetProvisioningOption"] == {"action": "COPY_AUTO_SCALING_GROUP"}
+    # CodeDeploy records the copy as the group's ASG after each release; Pulumi leaves it.
+    resource = mocks.one("aws:codedeploy/deploymentGroup:DeploymentGroup")
+    assert resource.ignore_changes == ["autoscalingGroups"]
     assert config["terminateBlueInstancesOnDeploymentSuccess"] == {
         "action": "TERMINATE",
         "terminationWaitTimeInMinutes": 30,
@@ -373,3 +379,27 @@ def test_lambda_groups_use_the_lambda_platform_and_its_managed_policy(mocks: Rec
 def test_rollback_on_alarm_without_alarms_is_refused(mocks: Recorder) -> None:
     with pytest.raises(ValueError, match="rollback_on_alarm=True needs alarm_names"):
         run_pulumi(lambda: make_deployment(rollback_on_alarm=True))
+
+
+def test_the_default_alarm_count_the_limits_assume_is_what_release_alarms_creates(
+    mocks: Recorder,
+) -> None:
+    from components.limits import DEFAULT_ALARMS_PER_TARGET
+    from components.release_alarms import ReleaseAlarms
+
+    def program() -> Any:
+        ReleaseAlarms(
+            "alb",
+            {
+                "service": "web",
+                "stage": "qa",
+                "target_group_arn_suffix": "targetgroup/web/1",
+                "load_balancer_arn_suffix": "app/web/2",
+            },
+        )
+        ReleaseAlarms("fn", {"service": "fn", "stage": "qa", "function_name": "f", "alias": "live"})
+
+    run_pulumi(program)
+    alarms = mocks.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    for prefix in ("alb-", "fn-"):
+        assert len([a for a in alarms if a.name.startswith(prefix)]) == DEFAULT_ALARMS_PER_TARGET

@@ -274,14 +274,22 @@ def test_with_a_state_backend_preview_reads_state_and_only_writes_locks(mocks: R
 def test_the_deploy_role_writes_only_by_name_tag_or_account(mocks: Recorder) -> None:
     build(mocks)
     document = inline_policy(mocks, "gha-deploy-permissions")
-    account_wide = {"ConnectionsInAccount", "NotificationRulesInAccount"}
+    # The default event bus is one per account: its policy is the only thing to scope to.
+    account_wide = {"ConnectionsInAccount", "NotificationRulesInAccount", "DefaultBusPermissions"}
     for statement in document["Statement"]:
         resources = statement["Resource"]
         resources = resources if isinstance(resources, list) else [resources]
         sid = statement["Sid"]
         if resources == ["*"]:
-            assert sid == "CreateKeysTaggedForStage", f"{sid}: only key creation may use '*'"
-            assert statement["Condition"] == {"StringEquals": {"aws:RequestTag/cicd:stage": "dev"}}
+            if statement["Effect"] == "Deny":
+                continue  # a denial on everything only narrows
+            # Creations AWS authorizes on no resource: each limited by the stage's request tag.
+            assert sid in {
+                "CreateKeysTaggedForStage",
+                "CreateGitHubConnectionsTaggedForStage",
+                "CreateSlackChannelsTaggedForStage",
+            }, f"{sid}: only creations without a resource type may use '*'"
+            assert statement["Condition"]["StringEquals"]["aws:RequestTag/cicd:stage"] == "dev"
             continue
         for resource in resources:
             assert f":{ACCOUNT}:" in resource or resource.startswith("arn:aws:s3:::"), (

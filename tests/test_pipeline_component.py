@@ -29,6 +29,11 @@ def pipeline_args(**extra: Any) -> dict[str, Any]:
             "project_name": "api-qa-build",
             "project_arn": f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/api-qa-build",
         },
+        "package": {
+            "name": "Package",
+            "project_name": "api-qa-package",
+            "project_arn": f"arn:aws:codebuild:{REGION}:{ACCOUNT}:project/api-qa-package",
+        },
         "deploy": {
             "platform": "server",
             "server_targets": [
@@ -78,6 +83,7 @@ def test_a_minimal_pipeline_has_source_build_deploy_and_a_push_trigger(mocks: Re
 def test_file_paths_filter_the_trigger_and_kms_encrypts_artifacts(mocks: Recorder) -> None:
     key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/k"
     args = pipeline_args(kms_key_arn=key, execution_mode="PARALLEL")
+    args["deploy"]["rollback_on_failure"] = False  # PARALLEL pipelines have no stage rollback
     args["source"]["file_paths"] = ["src/**"]
     run_pulumi(lambda: DeliveryPipeline("p", args).pipeline_arn)  # type: ignore[arg-type]
     pipeline = mocks.one(PIPELINE)
@@ -115,6 +121,11 @@ def test_pipeline_trust_is_limited_to_this_pipeline(mocks: Recorder) -> None:
         trust["Condition"]["ArnLike"]["aws:SourceArn"]
         == f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:api-qa-pipeline"
     )
+
+
+def test_parallel_with_stage_rollback_is_refused(mocks: Recorder) -> None:
+    with pytest.raises(ValueError, match="PARALLEL pipelines have no stage rollback"):
+        run_pipeline(mocks, execution_mode="PARALLEL")
 
 
 def test_bake_without_alarms_is_refused(mocks: Recorder) -> None:
@@ -215,3 +226,33 @@ def test_a_shared_bucket_needs_both_name_and_arn(mocks: Recorder) -> None:
                 },
             )
         )
+
+
+def service(**deploy: Any) -> dict[str, Any]:
+    return {
+        "service": "orders",
+        "stage": "dev",
+        "repository": "acme/orders",
+        "branch": "main",
+        "deploy": {
+            "platform": "server",
+            "targets": [{"name": "orders", "autoscaling_groups": ["orders-asg"]}],
+            **deploy,
+        },
+    }
+
+
+def test_a_service_pipeline_refuses_a_green_fleet_it_cannot_name(mocks: Recorder) -> None:
+    args = service()
+    args["deploy"]["targets"][0]["blue_green"] = {"green_fleet": "DISCOVER_EXISTING"}
+    with pytest.raises(ValueError, match="CodePipeline's CodeDeploy action names only"):
+        run_pulumi(lambda: ServicePipeline("orders", args))  # type: ignore[arg-type]
+
+
+def test_a_service_pipeline_refuses_more_alarms_than_aws_watches(mocks: Recorder) -> None:
+    too_many = service(alarm_names=[f"a{n}" for n in range(11)])
+    with pytest.raises(ValueError, match="watch at most 10"):
+        run_pulumi(lambda: ServicePipeline("orders", too_many))  # type: ignore[arg-type]
+    bake = service(alarm_names=[f"a{n}" for n in range(6)], bake_minutes=5)
+    with pytest.raises(ValueError, match="a stage condition holds at most 5 rules"):
+        run_pulumi(lambda: ServicePipeline("orders", bake))  # type: ignore[arg-type]

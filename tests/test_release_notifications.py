@@ -96,12 +96,14 @@ def test_the_key_policy_lets_the_account_administer_and_exactly_the_publishers_e
     codestar = statements["CodeStarNotificationsEncryptForTopic"]
     assert codestar["Principal"] == {"Service": "codestar-notifications.amazonaws.com"}
     assert codestar["Action"] == ["kms:GenerateDataKey*", "kms:Decrypt"]
+    # The documented condition: through SNS in this region (no aws:SourceAccount, which AWS does
+    # not document for this call and would silently drop every notice if absent).
     assert codestar["Condition"] == {
         "StringEquals": {
-            "aws:SourceAccount": ACCOUNT,
+            "kms:ViaService": f"sns.{REGION}.amazonaws.com",
             "kms:EncryptionContext:aws:sns:topicArn": TOPIC_ARN,
         }
-    }, "CodeStar Notifications may encrypt for this topic only, from this account only"
+    }, "CodeStar Notifications may encrypt through SNS, for this topic only"
     roles = statements["ReleaseRolesEncryptForTopic"]
     assert roles["Principal"] == {"AWS": [PIPELINE_ROLE, DEPLOY_ROLE]}, "publisher roles"
     assert roles["Action"] == ["kms:GenerateDataKey*", "kms:Decrypt"]
@@ -235,7 +237,7 @@ def test_invalid_subscription_endpoints_are_refused(
         run_pulumi(lambda: ReleaseNotifications("releases", args))
 
 
-def test_the_notification_rule_reports_executions_and_approvals_to_the_topic(
+def test_the_notification_rule_reports_executions_but_leaves_approvals_to_the_action(
     mocks: Recorder,
 ) -> None:
     _run(_args())
@@ -250,11 +252,10 @@ def test_the_notification_rule_reports_executions_and_approvals_to_the_topic(
                 "codepipeline-pipeline-pipeline-execution-failed",
                 "codepipeline-pipeline-pipeline-execution-succeeded",
                 "codepipeline-pipeline-pipeline-execution-superseded",
-                "codepipeline-pipeline-manual-approval-needed",
             ]
         )
         == sorted(PIPELINE_EVENT_TYPE_IDS)
-    ), "releases rule event types"
+    ), "releases rule event types: approvals are announced once, by the approval action"
     assert rule.inputs["targets"] == [{"address": TOPIC_ARN, "type": "SNS"}], "releases rule target"
     assert rule.inputs["name"] == "orders-dev-releases", "releases rule name"
 

@@ -19,6 +19,7 @@ from tests.harness import (
     flatten_stack_config,
     iter_stacks,
     run_program,
+    run_stacks,
 )
 
 STACKS = dict(iter_stacks())
@@ -39,6 +40,10 @@ STATEFUL = {
     PIPELINE,
 }
 UNTAGGABLE = {
+    "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:cloudwatch/eventPermission:EventPermission",
+    "aws:kms/alias:Alias",
+    "aws:s3/bucketNotification:BucketNotification",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
     "aws:s3/bucketPolicy:BucketPolicy",
@@ -55,12 +60,8 @@ UNTAGGABLE = {
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, StackRun]:
-    """Each stack evaluated once for the whole module (about a second each)."""
-    out = {}
-    for stack, path in STACKS.items():
-        flat, secrets = flatten_stack_config(path)
-        out[stack] = run_program(stack, flat, secrets)
-    return out
+    """Each stack evaluated once for the whole module (about a second each), upstream first."""
+    return run_stacks(STACKS)
 
 
 def pipelines(run: StackRun) -> dict[str, Resource]:
@@ -88,6 +89,16 @@ def test_there_is_one_stack_file_per_environment() -> None:
     assert set(STACKS) == {"dev", "staging", "prod"}
 
 
+# The stage layout of every sample pipeline: the flow the product exists for. dev builds
+# `develop`; staging builds `main` once, verifies it with test traffic and publishes what it
+# proved; prod builds nothing, and deploys what staging published after an approval.
+LAYOUT = {
+    "dev": ["Source", "Build", "Test", "Deploy"],
+    "staging": ["Source", "Build", "Test", "Deploy", "Publish"],
+    "prod": ["Source", "Approval", "Deploy"],
+}
+
+
 @pytest.mark.parametrize("stack", sorted(STACKS))
 def test_each_stack_declares_a_complete_chain_per_service(
     runs: dict[str, StackRun], stack: str
@@ -97,23 +108,25 @@ def test_each_stack_declares_a_complete_chain_per_service(
     assert set(by_service) == {"web", "thumbnailer"}
     for service, pipeline in by_service.items():
         assert pipeline.inputs["pipelineType"] == "V2"
-        names = stage_names(pipeline)
-        assert names[:3] == ["Source", "Build", "Test"], f"{service}: {names}"
-        assert names[-1] == "Deploy"
+        assert stage_names(pipeline) == LAYOUT[stack], service
         assert run.exports["services"][service]["pipeline_name"] == f"{service}-{stack}-pipeline"
-    assert len(run.recorder.of_type("aws:codeconnections/connection:Connection")) == 1
-    assert len(run.recorder.of_type("aws:s3/bucket:Bucket")) == 1, "one bucket shared by services"
+    connections = run.recorder.of_type("aws:codeconnections/connection:Connection")
+    assert len(connections) == (0 if stack == "prod" else 1), "prod reads no GitHub"
+    artifact_buckets = [
+        b for b in run.recorder.of_type("aws:s3/bucket:Bucket") if "artifacts" in b.name
+    ]
+    assert len(artifact_buckets) == 1, "one artifact bucket shared by services"
     assert run.exports["github_deploy_role_arn"].endswith(f":role/{PROJECT}-{stack}-gha-deploy")
 
 
-@pytest.mark.parametrize("stack", sorted(STACKS))
+@pytest.mark.parametrize("stack", [s for s in sorted(STACKS) if "Build" in LAYOUT[s]])
 def test_pipeline_actions_are_wired_to_the_created_resources(
     runs: dict[str, StackRun], stack: str
 ) -> None:
     run = runs[stack]
     rec = run.recorder
     connection = rec.one("aws:codeconnections/connection:Connection")
-    bucket = rec.one("aws:s3/bucket:Bucket")
+    bucket = rec.one("aws:s3/bucket:Bucket", "artifacts-bucket")
     project_names = {r.inputs["name"] for r in rec.of_type(PROJECT_TYPE)}
     for service, pipeline in pipelines(run).items():
         source = stage(pipeline, "Source")["actions"][0]
@@ -121,9 +134,20 @@ def test_pipeline_actions_are_wired_to_the_created_resources(
         assert source["configuration"]["BranchName"] == ("develop" if stack == "dev" else "main")
         assert source["configuration"]["FullRepositoryId"] == f"acme/{service}"
         assert pipeline.inputs["artifactStores"][0]["location"] == bucket.state["bucket"]
-        build = stage(pipeline, "Build")["actions"][0]
+        build, package = stage(pipeline, "Build")["actions"]
         assert build["configuration"]["ProjectName"] == f"{service}-{stack}-build"
         assert build["configuration"]["ProjectName"] in project_names
+        assert build["outputArtifacts"] == ["BuildArtifact"]
+        # The manifest is added after the build, before anything deploys the artifact.
+        assert (package["name"], package["runOrder"]) == ("Package", 2)
+        assert package["configuration"]["ProjectName"] == f"{service}-{stack}-package"
+        assert package["configuration"]["ProjectName"] in project_names
+        assert (package["inputArtifacts"], package["outputArtifacts"]) == (
+            ["BuildArtifact"],
+            ["ReleaseArtifact"],
+        )
+        for action in stage(pipeline, "Deploy")["actions"]:
+            assert action["inputArtifacts"] == ["ReleaseArtifact"], action["name"]
         for test in stage(pipeline, "Test")["actions"]:
             assert test["configuration"]["ProjectName"] == f"{service}-{stack}-test-{test['name']}"
             assert test["configuration"]["ProjectName"] in project_names
@@ -204,13 +228,21 @@ def test_build_settings_from_config_reach_the_codebuild_projects(runs: dict[str,
     assert functional.inputs["buildTimeout"] == 45
     assert functional.inputs["source"]["buildspec"] == "buildspec-functional.yml"
     build = next(r for r in rec.of_type(PROJECT_TYPE) if r.inputs["name"] == "web-dev-build")
-    variables = {
-        v["name"]: (v["type"], v["value"])
-        for v in build.inputs["environment"]["environmentVariables"]
-    }
-    assert variables["NODE_ENV"] == ("PLAINTEXT", "development")
-    assert variables["API_BASE_URL"] == ("PARAMETER_STORE", "/web/dev/api-base-url")
-    assert variables["NPM_TOKEN"][0] == "SECRETS_MANAGER"
+
+    def variables(project: Resource) -> dict[str, tuple[str, str]]:
+        return {
+            v["name"]: (v["type"], v["value"])
+            for v in project.inputs["environment"]["environmentVariables"]
+        }
+
+    assert variables(build) == {
+        "SERVICE": ("PLAINTEXT", "web"),
+        "NPM_TOKEN": (
+            "SECRETS_MANAGER",
+            "arn:aws:secretsmanager:eu-west-1:111111111111:secret:web/npm-token-AbCdEf",
+        ),
+    }, "a build that any stage may deploy carries no stage and no runtime values"
+    assert variables(functional)["STAGE"] == ("PLAINTEXT", "dev"), "tests run in their stage"
 
 
 def test_trigger_lifecycle_and_subscribers_follow_the_stack_file(runs: dict[str, StackRun]) -> None:
@@ -218,13 +250,16 @@ def test_trigger_lifecycle_and_subscribers_follow_the_stack_file(runs: dict[str,
     assert dev_push["filePaths"] == {
         "includes": ["app/**", "scripts/**", "appspec.yml", "buildspec*.yml"]
     }
-    assert (
-        "filePaths"
-        not in pipelines(runs["prod"])["web"].inputs["triggers"][0]["gitConfiguration"]["pushes"][0]
-    )
+    staging_push = pipelines(runs["staging"])["web"].inputs["triggers"][0]["gitConfiguration"]
+    assert "filePaths" not in staging_push["pushes"][0]
+    assert staging_push["pushes"][0]["branches"] == {"includes": ["main"]}
+    for service, pipeline in pipelines(runs["prod"]).items():
+        assert not pipeline.inputs.get("triggers"), f"{service}: prod is started by releases"
     lifecycle = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
     days = {
-        stack: runs[stack].recorder.one(lifecycle).inputs["rules"][0]["expiration"]["days"]
+        stack: runs[stack]
+        .recorder.one(lifecycle, "artifacts-lifecycle")
+        .inputs["rules"][0]["expiration"]["days"]
         for stack in STACKS
     }
     assert days == {"dev": 14, "staging": 30, "prod": 90}
@@ -242,24 +277,45 @@ def test_trigger_lifecycle_and_subscribers_follow_the_stack_file(runs: dict[str,
 
 
 def test_production_approval_names_the_commit_and_links_to_it(runs: dict[str, StackRun]) -> None:
-    approve = stage(pipelines(runs["prod"])["web"], "Approval")["actions"][0]
-    assert (approve["category"], approve["provider"], approve["name"]) == (
+    prod = runs["prod"].recorder
+    describe, approve = stage(pipelines(runs["prod"])["web"], "Approval")["actions"]
+    # The release's manifest is read first: an S3 source alone knows no commit.
+    assert (describe["name"], describe["provider"], describe["runOrder"]) == (
+        "Describe",
+        "CodeBuild",
+        1,
+    )
+    assert describe["namespace"] == "ReleaseVariables"
+    assert describe["inputArtifacts"] == ["ReleaseArtifact"]
+    describer = prod.one(PROJECT_TYPE, "web-describe-project")
+    assert describe["configuration"]["ProjectName"] == describer.inputs["name"]
+    assert "exported-variables" in describer.inputs["source"]["buildspec"]
+    assert (approve["category"], approve["provider"], approve["name"], approve["runOrder"]) == (
         "Approval",
         "Manual",
         "Approve",
+        2,
     )
     config = approve["configuration"]
-    assert "#{SourceVariables.CommitId}" in config["CustomData"]
-    assert "#{SourceVariables.CommitMessage}" in config["CustomData"]
+    assert config["CustomData"] == (
+        "Release web to prod: commit #{ReleaseVariables.COMMIT_ID} - "
+        "#{ReleaseVariables.COMMIT_MESSAGE} (proved in staging)"
+    )
     assert (
         config["ExternalEntityLink"]
-        == "https://github.com/acme/web/commit/#{SourceVariables.CommitId}"
+        == "https://github.com/#{ReleaseVariables.REPOSITORY}/commit/#{ReleaseVariables.COMMIT_ID}"
     )
-    topic = runs["prod"].recorder.one("aws:sns/topic:Topic", "web-releases-topic")
+    topic = prod.one("aws:sns/topic:Topic", "web-releases-topic")
     assert config["NotificationArn"] == topic.state["arn"]
     assert approve["timeoutInMinutes"] == 480
-    source = stage(pipelines(runs["prod"])["web"], "Source")["actions"][0]
-    assert source["namespace"] == "SourceVariables"
+    # Announced once: by the action (with the commit), not also by the notification rule.
+    rule = prod.one(
+        "aws:codestarnotifications/notificationRule:NotificationRule", "web-notify-rule"
+    )
+    assert rule.inputs["targets"] == [{"address": topic.state["arn"], "type": "SNS"}]
+    assert not any("approval" in e for e in rule.inputs["eventTypeIds"]), rule.inputs[
+        "eventTypeIds"
+    ]
 
 
 def test_production_watches_alarms_bakes_rolls_back_and_keeps_a_window(
@@ -348,9 +404,12 @@ def test_only_production_protects_and_retains_its_stateful_resources(
         assert topic.protect and topic.retain_on_delete, topic.name
     for key in prod.of_type("aws:kms/key:Key"):
         assert key.protect and key.retain_on_delete, key.name
-    assert prod.one("aws:codeconnections/connection:Connection").read, (
-        "prod adopts the shared connection"
+    assert runs["staging"].recorder.one("aws:codeconnections/connection:Connection").read, (
+        "staging adopts the shared connection"
     )
+    # Prod deploys from staging's releases: destroying staging must not take them along.
+    releases = runs["staging"].recorder.one("aws:s3/bucket:Bucket", "releases-bucket")
+    assert (releases.protect, releases.retain_on_delete) == (True, True)
     dev = runs["dev"].recorder
     assert not any(r.protect for r in dev.resources), [r.name for r in dev.resources if r.protect]
     assert dev.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
@@ -416,10 +475,13 @@ def test_a_stack_with_config_mistakes_declares_nothing_and_lists_them_all(tmp_pa
     with pytest.raises(ConfigError) as caught:
         run_program("prod", flat, secrets)
     message = str(caught.value)
-    assert "3 problem(s)" in message
+    assert "4 problem(s)" in message
     assert f"{PROJECT}:artifact: unknown key" in message
     assert "services[0].deploy.strategy" in message
     assert "services[1].build.environment.SIGNING_KEY: looks like a secret" in message
+    # prod's services are promoted: a build there would mean nothing, so it is refused too.
+    assert f"{PROJECT}:services[1].build: a service promoted from staging deploys" in message
+    assert f"fix: pulumi config rm --path '{PROJECT}:services[1].build'" in message
 
 
 def test_outputs_give_people_what_they_need_after_pulumi_up(runs: dict[str, StackRun]) -> None:

@@ -1,10 +1,11 @@
 """Checks on the application-repository templates in `templates/`.
 
 Defines tests that the templates parse; that the buildspecs and AppSpec files keep the contract the
-pipeline relies on (artifact layout, test reports, hook names and limits); that the hook scripts
-are runnable bash in strict mode and agree with the AppSpec and the systemd unit; and that no
-template holds a secret value. The scripts that only talk to systemd and HTTP are run for real,
-against stub `systemctl`/`journalctl` commands and a local HTTP server.
+pipeline relies on (artifact layout, test reports, hook names and limits, no build-time STAGE);
+that the hook scripts are runnable bash in strict mode and agree with the AppSpec and the systemd
+unit; and that no template holds a secret value. The scripts that only talk to systemd and HTTP
+are run for real, against stub `systemctl`/`journalctl` commands and a local HTTP server; so is
+the smoke test, against local servers (healthy, failing, silent, hanging) and a stand-in `aws`.
 
 It does not run CodeBuild or CodeDeploy, and does not check the commands an application team will
 replace (pip, pytest, gunicorn).
@@ -13,19 +14,30 @@ replace (pip, pytest, gunicorn).
 from __future__ import annotations
 
 import http.server
+import json
 import os
+import pwd
 import re
+import runpy
 import shutil
 import socket
 import stat
 import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import annotated_types
 import pytest
 import yaml
+
+from components.config.deploy import VerifySuite
+from components.release_channel import MANIFEST_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -35,8 +47,18 @@ GUIDE = ROOT / "docs" / "app-repository.md"
 
 SERVER_BUILDSPEC = TEMPLATES / "buildspec.yml"
 LAMBDA_BUILDSPEC = TEMPLATES / "lambda" / "buildspec.yml"
-TEST_BUILDSPECS = sorted(TEMPLATES.glob("buildspec-*.yml"))
-BUILDSPECS = [SERVER_BUILDSPEC, LAMBDA_BUILDSPEC, *TEST_BUILDSPECS]
+SMOKE_BUILDSPEC = TEMPLATES / "buildspec-smoke.yml"
+SMOKE_SCRIPT = TEMPLATES / "smoke" / "smoke.py"
+# Verification suites run on the release after the deploy; test suites run before it.
+VERIFY_BUILDSPECS = [SMOKE_BUILDSPEC]
+TEST_BUILDSPECS = sorted(set(TEMPLATES.glob("buildspec-*.yml")) - set(VERIFY_BUILDSPECS))
+BUILD_BUILDSPECS = [SERVER_BUILDSPEC, LAMBDA_BUILDSPEC]
+# What each verification buildspec needs beside it in the release artifact.
+VERIFY_KITS = {"buildspec-smoke.yml": ["smoke/smoke.py"]}
+# Files the pipeline's Package step adds at the root of the build's artifact.
+PACKAGE_ADDS = [MANIFEST_FILE]
+SAMPLE_STACKS = sorted(ROOT.glob("Pulumi.*.yaml"))
+BUILDSPECS = [*BUILD_BUILDSPECS, *TEST_BUILDSPECS, *VERIFY_BUILDSPECS]
 SERVER_APPSPEC = SERVER / "appspec.yml"
 LAMBDA_APPSPEC = TEMPLATES / "lambda" / "appspec.yml"
 UNIT_FILES = sorted((SERVER / "deploy").glob("*.service"))
@@ -51,6 +73,8 @@ EXPECTED_TEMPLATES = [
     "buildspec.yml",
     "buildspec-unit.yml",
     "buildspec-functional.yml",
+    "buildspec-smoke.yml",
+    "smoke/smoke.py",
     "server/appspec.yml",
     "server/deploy/myapp.service",
     "server/scripts/common.sh",
@@ -59,6 +83,7 @@ EXPECTED_TEMPLATES = [
     "server/scripts/after_install.sh",
     "server/scripts/application_start.sh",
     "server/scripts/validate_service.sh",
+    "server/scripts/load_config.sh",
     "lambda/buildspec.yml",
     "lambda/appspec.yml",
 ]
@@ -179,9 +204,31 @@ def _in_artifact(path: str, globs: list[str]) -> bool:
 def _shell_default(name: str) -> str:
     """The default a variable gets in common.sh (`NAME="${NAME:-default}"`)."""
     text = (SCRIPTS / "common.sh").read_text()
-    match = re.search(rf'^{name}="\$\{{{name}:-([^}}]*)\}}"', text, re.M)
+    match = re.search(rf'^{name}="\$\{{{name}:-(.*)\}}"$', text, re.M)
     assert match, f'common.sh: no default for {name} (expected {name}="${{{name}:-...}}")'
     return match.group(1)
+
+
+def _resolved_default(name: str) -> str:
+    """A common.sh default with the `${OTHER}` defaults it uses filled in."""
+    return re.sub(r"\$\{(\w+)\}", lambda m: _resolved_default(m.group(1)), _shell_default(name))
+
+
+def _smoke_globals() -> dict[str, Any]:
+    """smoke.py's module globals (its checks and defaults), without running its main()."""
+    return runpy.run_path(str(SMOKE_SCRIPT), run_name="smoke_template")
+
+
+def _sample_verify_suites() -> list[tuple[str, str, str]]:
+    """(stack file, suite, buildspec) for every deploy.verify suite in the sample stacks."""
+    found: list[tuple[str, str, str]] = []
+    for path in SAMPLE_STACKS:
+        config = cast(dict[str, Any], yaml.safe_load(path.read_text())["config"])
+        for service in config.get("gh-aws-delivery:services") or []:
+            for suite in (service.get("deploy") or {}).get("verify") or []:
+                buildspec = suite.get("buildspec", f"buildspec-{suite['name']}.yml")
+                found.append((path.name, f"{service['name']}/{suite['name']}", buildspec))
+    return found
 
 
 def _server_hooks() -> list[tuple[str, dict[str, Any]]]:
@@ -204,6 +251,21 @@ def test_the_app_repository_guide_names_every_template_file(name: str) -> None:
     assert path.name in guide, f"docs/app-repository.md does not mention {path.name}"
     folder = f"templates/{path.parent.as_posix()}/" if path.parent != Path() else "templates/"
     assert folder in guide, f"docs/app-repository.md does not say where {name} is ({folder})"
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors for the headings of a Markdown page."""
+    headings = re.findall(r"^#{1,6} (.+)$", markdown, re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_the_templates_readme_links_to_sections_of_the_guide_that_exist() -> None:
+    # Links within docs/ are checked by tests/test_docs.py; templates/ is outside its reach.
+    readme = TEMPLATES / "README.md"
+    links = re.findall(r"\]\(\.\./docs/app-repository\.md#([\w-]+)\)", readme.read_text())
+    assert links, "templates/README.md links to no section of the guide"
+    missing = set(links) - _anchors(GUIDE.read_text())
+    assert not missing, f"templates/README.md links to #{missing}, which the guide lacks"
 
 
 # --- YAML and buildspecs ----------------------------------------------------------------------
@@ -263,8 +325,8 @@ def test_every_buildspec_runtime_version_is_a_quoted_string(path: Path) -> None:
             )
 
 
-@pytest.mark.parametrize("path", BUILDSPECS, ids=_rel)
-def test_every_buildspec_caches_explicit_paths(path: Path) -> None:
+@pytest.mark.parametrize("path", [*BUILD_BUILDSPECS, *TEST_BUILDSPECS], ids=_rel)
+def test_every_buildspec_that_installs_packages_caches_explicit_paths(path: Path) -> None:
     cache = cast(dict[str, Any], _load(path).get("cache") or {})
     paths = cast(list[str], cache.get("paths") or [])
     assert paths, f"{_rel(path)}: no cache.paths (used by S3 and LOCAL custom caches)"
@@ -305,8 +367,9 @@ def test_the_server_build_artifact_holds_appspec_and_scripts_at_its_root() -> No
     assert artifacts.get("discard-paths") in (None, False, "no"), "discard-paths flattens scripts/"
 
 
-def test_the_server_build_artifact_carries_everything_the_appspec_references() -> None:
-    globs = cast(list[str], _load(SERVER_BUILDSPEC)["artifacts"]["files"])
+def test_the_server_release_carries_everything_the_appspec_references() -> None:
+    # The release CodeDeploy gets is the build's artifact plus what the Package step adds.
+    globs = [*cast(list[str], _load(SERVER_BUILDSPEC)["artifacts"]["files"]), *PACKAGE_ADDS]
     appspec = _load(SERVER_APPSPEC)
     sources = [cast(str, f["source"]) for f in appspec["files"]]
     locations = [cast(str, entry["location"]) for _, entry in _server_hooks()]
@@ -314,6 +377,70 @@ def test_the_server_build_artifact_carries_everything_the_appspec_references() -
     assert not missing, (
         f"appspec.yml names {missing}, which buildspec.yml leaves out of the artifact"
     )
+
+
+def test_the_server_appspec_installs_the_release_manifest_where_the_unit_points_the_app() -> None:
+    entries = [f for f in _load(SERVER_APPSPEC)["files"] if f["source"] == MANIFEST_FILE]
+    assert len(entries) == 1, f"appspec.yml must install {MANIFEST_FILE} (from the artifact root)"
+    installed = f"{entries[0]['destination']}/{MANIFEST_FILE}"
+    release_dir = next(
+        f["destination"] for f in _load(SERVER_APPSPEC)["files"] if f["source"] == "release"
+    )
+    assert entries[0]["destination"] == release_dir, (
+        "beside the app, in the directory BeforeInstall empties, so no stale manifest survives"
+    )
+    assert f"Environment=RELEASE_MANIFEST={installed}" in UNIT_FILES[0].read_text()
+
+
+@pytest.mark.parametrize("buildspec", sorted(VERIFY_KITS))
+def test_the_server_build_artifact_carries_the_verification_kit(buildspec: str) -> None:
+    globs = cast(list[str], _load(SERVER_BUILDSPEC)["artifacts"]["files"])
+    missing = [p for p in [buildspec, *VERIFY_KITS[buildspec]] if not _in_artifact(p, globs)]
+    assert not missing, f"buildspec.yml leaves {missing} out of the release; verification needs it"
+    installed = [str(f["source"]) for f in _load(SERVER_APPSPEC)["files"]]
+    assert not any(p.split("/")[0] in installed for p in VERIFY_KITS[buildspec]), (
+        "the kit is for the verification project, not for the instances"
+    )
+
+
+@pytest.mark.parametrize("buildspec", sorted(VERIFY_KITS))
+def test_the_lambda_build_copies_the_verification_kit_into_the_package_root(
+    tmp_path: Path, buildspec: str
+) -> None:
+    # Run the build's kit commands for real in a stand-in repository.
+    spec = _load(LAMBDA_BUILDSPEC)
+    package = cast(str, spec["artifacts"]["base-directory"])
+    kit = [c for c in _commands(spec) if buildspec in c]
+    assert kit, f"lambda/buildspec.yml never copies {buildspec} into {package}/"
+    for name in [buildspec, *VERIFY_KITS[buildspec]]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("kit\n")
+    (tmp_path / package).mkdir()
+    result = subprocess.run(
+        ["bash", "-c", "set -e\n" + "\n".join(kit)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    missing = [
+        n for n in [buildspec, *VERIFY_KITS[buildspec]] if not (tmp_path / package / n).is_file()
+    ]
+    assert not missing, f"{missing} are not at the package root, where verification reads them"
+
+
+@pytest.mark.parametrize(
+    ("stack", "suite", "buildspec"), _sample_verify_suites(), ids=lambda v: str(v)
+)
+def test_every_verification_suite_of_the_sample_stacks_has_a_kit_template(
+    stack: str, suite: str, buildspec: str
+) -> None:
+    assert buildspec in VERIFY_KITS, (
+        f"{stack}: deploy.verify suite {suite!r} runs {buildspec}, which no template provides"
+    )
+    assert (TEMPLATES / buildspec).is_file()
 
 
 def test_the_lambda_build_artifact_is_the_package_root_without_an_appspec() -> None:
@@ -327,8 +454,27 @@ def test_the_lambda_build_artifact_is_the_package_root_without_an_appspec() -> N
     )
 
 
-@pytest.mark.parametrize("path", TEST_BUILDSPECS, ids=_rel)
-def test_every_test_buildspec_reports_junit_results_where_pytest_writes_them(path: Path) -> None:
+@pytest.mark.parametrize("path", BUILD_BUILDSPECS, ids=_rel)
+def test_no_build_template_depends_on_the_stage_it_was_built_in(path: Path) -> None:
+    # One artifact is deployed to every stage and the build project gets no STAGE variable.
+    # Comments may say so; nothing CodeBuild runs, sets or exports may use it.
+    used = re.findall(r"\bSTAGE\b", json.dumps(_load(path)))
+    assert not used, (
+        f"{_rel(path)}: uses STAGE; a build must not depend on the environment it was built in "
+        "(per-environment values are read at run time)"
+    )
+
+
+def test_the_lambda_build_leaves_the_release_record_to_the_platforms_manifest() -> None:
+    commands = "\n".join(_commands(_load(LAMBDA_BUILDSPEC)))
+    assert "release.json" not in commands, "the Package step's manifest replaces release.json"
+    assert MANIFEST_FILE in LAMBDA_BUILDSPEC.read_text(), (
+        f"lambda/buildspec.yml: say in a comment that {MANIFEST_FILE} is added by the pipeline"
+    )
+
+
+@pytest.mark.parametrize("path", [*TEST_BUILDSPECS, *VERIFY_BUILDSPECS], ids=_rel)
+def test_every_test_buildspec_reports_junit_results_where_its_tests_write_them(path: Path) -> None:
     spec = _load(path)
     reports = cast(dict[str, dict[str, Any]], spec.get("reports") or {})
     assert reports, f"{_rel(path)}: no reports section"
@@ -351,6 +497,27 @@ def test_the_functional_tests_run_against_the_build_artifact() -> None:
     )
 
 
+def test_the_smoke_suite_runs_its_script_from_the_release_and_installs_nothing() -> None:
+    commands = "\n".join(_commands(_load(SMOKE_BUILDSPEC)))
+    script = SMOKE_SCRIPT.relative_to(TEMPLATES).as_posix()
+    # The verification project's only input is the release: paths are relative to its root.
+    assert re.search(rf"^python3? {re.escape(script)}\b", commands, re.M), commands
+    assert "pip install" not in commands, "the smoke test uses the standard library only"
+    assert "CODEBUILD_SRC_DIR_" not in commands, "a verification suite has no secondary input"
+
+
+def test_the_smoke_budget_ends_well_before_the_shortest_verification_timeout() -> None:
+    smoke = _smoke_globals()
+    timeout = VerifySuite.model_fields["timeout_minutes"]
+    minimum = next(m.ge for m in timeout.metadata if isinstance(m, annotated_types.Ge))
+    shortest = 60 * cast(int, minimum)
+    worst = smoke["BUDGET_SECONDS"] + smoke["REQUEST_TIMEOUT_SECONDS"]
+    assert worst * 2 <= shortest, (
+        f"smoke.py may run {worst}s; a verification project may time out after {shortest}s, "
+        "and CodeBuild's timeout leaves no report"
+    )
+
+
 # --- server AppSpec ---------------------------------------------------------------------------
 
 
@@ -366,8 +533,11 @@ def test_the_server_appspec_installs_files_to_absolute_paths_and_sets_permission
     for entry in appspec["files"]:
         assert str(entry["destination"]).startswith("/"), entry
         source = str(entry["source"])
-        # release/ is produced by the build; everything else is copied from the repository.
-        assert source == "release" or (SERVER / source).exists(), f"no template for {source}"
+        # release/ is produced by the build, the manifest by the pipeline; everything else is
+        # copied from the repository.
+        assert source in {"release", *PACKAGE_ADDS} or (SERVER / source).exists(), (
+            f"no template for {source}"
+        )
     permissions = cast(list[dict[str, Any]], appspec["permissions"])
     assert permissions
     for rule in permissions:
@@ -428,6 +598,24 @@ def test_the_app_name_agrees_across_appspec_scripts_and_systemd_unit() -> None:
     unit = UNIT_FILES[0].read_text()
     assert f"User={app}" in unit
     assert f"ExecStart=/opt/{app}/venv/bin/" in unit, "the unit must run from the venv symlink"
+
+
+def test_configuration_is_loaded_before_install_once_the_app_user_exists() -> None:
+    before_install = [e["location"] for ev, e in _server_hooks() if ev == "BeforeInstall"]
+    assert before_install == ["scripts/before_install.sh", "scripts/load_config.sh"], (
+        "load_config.sh chowns the file to the app user, which before_install.sh creates; and it "
+        "should fail before anything of the release is installed"
+    )
+
+
+def test_the_unit_requires_the_configuration_load_config_writes_and_reads_it_last() -> None:
+    unit = UNIT_FILES[0].read_text()
+    files = re.findall(r"^EnvironmentFile=(.*)$", unit, re.M)
+    config = _resolved_default("CONFIG_FILE")
+    assert files and files[-1] == config, (
+        f"the unit must load {config} (no '-' prefix: the app must not start without it), after "
+        f"release.env so that configuration wins; it loads {files}"
+    )
 
 
 def test_the_health_check_uses_the_port_the_unit_binds() -> None:
@@ -695,3 +883,423 @@ def test_application_start_fails_with_a_pointer_when_the_unit_is_missing(tmp_pat
     result, _ = _run_hook(tmp_path, "application_start.sh", STUB_INSTALLED="0")
     assert result.returncode != 0
     assert "appspec.yml" in result.stderr
+
+
+# --- the smoke test, run against a local server and a stand-in `aws` ---------------------------
+
+
+@dataclass
+class _FakeApp:
+    url: str
+    requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def fake_app() -> Iterator[Callable[..., _FakeApp]]:
+    """Starts local servers answering {path: status}; or never answering, with hang=True."""
+    servers: list[http.server.ThreadingHTTPServer] = []
+    release = threading.Event()
+
+    def start(routes: dict[str, int], hang: bool = False) -> _FakeApp:
+        app = _FakeApp("")
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                app.requests.append(self.path)
+                if hang:
+                    release.wait(30)
+                    return
+                status = routes.get(self.path, 404)
+                body = b"" if status < 500 else b"upstream exploded"
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "/login")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        app.url = f"http://127.0.0.1:{server.server_address[1]}"
+        return app
+
+    yield start
+    release.set()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+_SMOKE_FAST = {"SMOKE_RETRY_SECONDS": "0.2", "SMOKE_REQUEST_TIMEOUT_SECONDS": "2"}
+_TARGET = {"SERVICE": "web", "STAGE": "staging", "VERIFY_TARGET": "web"}
+
+
+@dataclass
+class _SmokeRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    report: ET.Element | None
+
+
+def _run_smoke(tmp_path: Path, env: dict[str, str], bin_dir: Path | None = None) -> _SmokeRun:
+    """smoke.py in a clean environment (no proxies), as CodeBuild starts it; report included."""
+    path = f"{bin_dir}:{os.environ['PATH']}" if bin_dir else os.environ["PATH"]
+    junit = tmp_path / "reports" / "junit.xml"
+    start = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, str(SMOKE_SCRIPT), f"--junitxml={junit}"],
+        env={"PATH": path, "HOME": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    seconds = time.monotonic() - start
+    report = ET.parse(junit).getroot() if junit.exists() else None
+    return _SmokeRun(result.returncode, result.stdout, result.stderr, seconds, report)
+
+
+def test_smoke_passes_against_a_healthy_endpoint_and_says_what_it_checked(
+    tmp_path: Path, fake_app: Callable[..., _FakeApp]
+) -> None:
+    app = fake_app({"/health": 200, "/": 200})
+    run = _run_smoke(tmp_path, {"ENDPOINT_URL": app.url, **_TARGET, **_SMOKE_FAST})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert app.requests == ["/health", "/"], "one real request per check"
+    assert f"PASS GET {app.url}/health: HTTP 200" in run.stdout, run.stdout
+    assert f"PASS GET {app.url}/: HTTP 200" in run.stdout, run.stdout
+    assert "service web, stage staging, target web" in run.stdout
+    assert run.report is not None
+    assert (run.report.get("tests"), run.report.get("failures")) == ("2", "0")
+
+
+def test_smoke_judges_a_redirecting_root_without_following_it(
+    tmp_path: Path, fake_app: Callable[..., _FakeApp]
+) -> None:
+    app = fake_app({"/health": 200, "/": 302})
+    run = _run_smoke(tmp_path, {"ENDPOINT_URL": f"{app.url}/", **_SMOKE_FAST})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert app.requests == ["/health", "/"], "the redirect to /login must not be followed"
+
+
+def test_smoke_fails_when_the_endpoint_answers_500_after_retrying_within_its_budget(
+    tmp_path: Path, fake_app: Callable[..., _FakeApp]
+) -> None:
+    app = fake_app({"/health": 500, "/": 200})
+    run = _run_smoke(
+        tmp_path, {"ENDPOINT_URL": app.url, "SMOKE_BUDGET_SECONDS": "1.5", **_SMOKE_FAST}
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert app.requests.count("/health") > 1, "a 5xx may be transient: it is retried"
+    assert f"FAIL GET {app.url}/health: HTTP 500 'upstream exploded'" in run.stdout, run.stdout
+    assert run.report is not None and run.report.get("failures") == "1"
+    assert run.seconds < 1.5 + 10
+
+
+def test_smoke_fails_at_once_on_a_status_that_retrying_cannot_fix(
+    tmp_path: Path, fake_app: Callable[..., _FakeApp]
+) -> None:
+    app = fake_app({"/": 200})
+    run = _run_smoke(
+        tmp_path, {"ENDPOINT_URL": app.url, "SMOKE_BUDGET_SECONDS": "60", **_SMOKE_FAST}
+    )
+    assert run.returncode == 1
+    assert app.requests.count("/health") == 1, "a 404 is an answer, not a blip"
+    assert "HTTP 404; expected 200" in run.stdout, run.stdout
+    assert run.seconds < 30, "it must not wait out its budget"
+
+
+def test_smoke_fails_within_its_budget_when_nothing_listens(tmp_path: Path) -> None:
+    base = _closed_port_url().removesuffix("/health")
+    run = _run_smoke(tmp_path, {"ENDPOINT_URL": base, "SMOKE_BUDGET_SECONDS": "2", **_SMOKE_FAST})
+    assert run.returncode == 1
+    assert f"FAIL GET {base}/health: no answer" in run.stdout, run.stdout
+    assert run.seconds < 2 + 10, f"took {run.seconds:.1f}s"
+
+
+def test_smoke_gives_up_on_an_endpoint_that_never_answers_within_its_budget(
+    tmp_path: Path, fake_app: Callable[..., _FakeApp]
+) -> None:
+    app = fake_app({}, hang=True)
+    run = _run_smoke(
+        tmp_path,
+        {
+            "ENDPOINT_URL": app.url,
+            "SMOKE_BUDGET_SECONDS": "2",
+            "SMOKE_REQUEST_TIMEOUT_SECONDS": "30",
+            "SMOKE_RETRY_SECONDS": "0.2",
+        },
+    )
+    assert run.returncode == 1
+    assert f"FAIL GET {app.url}/health: no answer: timed out" in run.stdout, run.stdout
+    assert f"GET {app.url}/:" in run.stdout, "a check the budget left no time for is reported"
+    assert run.seconds < 2 + 10, "a request's timeout is cut to what is left of the budget"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"ENDPOINT_URL": "http://x", "FUNCTION_NAME": "f", "FUNCTION_ALIAS": "live"}],
+    ids=["no target", "two targets"],
+)
+def test_smoke_refuses_to_guess_its_target(tmp_path: Path, env: dict[str, str]) -> None:
+    run = _run_smoke(tmp_path, env)
+    assert run.returncode == 2
+    assert "ENDPOINT_URL" in run.stderr and "FUNCTION_NAME and FUNCTION_ALIAS" in run.stderr
+
+
+_AWS_LAMBDA_STUB = """#!/usr/bin/env bash
+# Stand-in for `aws lambda invoke`: logs its arguments and the event, answers per STUB_LAMBDA.
+printf '%s\\n' "$*" >> "$STUB_LOG"
+for arg in "$@"; do
+  case "$arg" in fileb://*) cat "${arg#fileb://}" >> "$STUB_LOG"; echo >> "$STUB_LOG" ;; esac
+done
+out="${!#}"
+case "$STUB_LAMBDA" in
+  ok)
+    echo '{"statusCode": 200, "body": "ok"}' > "$out"
+    echo '{"StatusCode": 200, "ExecutedVersion": "7"}' ;;
+  function-error)
+    echo '{"errorMessage": "KeyError: bucket", "errorType": "KeyError"}' > "$out"
+    echo '{"StatusCode": 200, "FunctionError": "Unhandled", "ExecutedVersion": "7"}' ;;
+  handler-502)
+    echo '{"statusCode": 502, "body": "bad gateway"}' > "$out"
+    echo '{"StatusCode": 200, "ExecutedVersion": "7"}' ;;
+  not-found)
+    echo "An error occurred (ResourceNotFoundException) when calling the Invoke operation" >&2
+    exit 254 ;;
+esac
+"""
+_LAMBDA_TARGET = {"FUNCTION_NAME": "thumbnailer-staging", "FUNCTION_ALIAS": "live"}
+
+
+def _fake_aws(tmp_path: Path, body: str) -> tuple[Path, Path]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    aws = bin_dir / "aws"
+    aws.write_text(body)
+    aws.chmod(0o755)
+    log = tmp_path / "aws-calls.log"
+    log.touch()
+    return bin_dir, log
+
+
+def test_smoke_invokes_the_lambda_alias_with_the_aws_cli_and_passes_on_200(
+    tmp_path: Path,
+) -> None:
+    bin_dir, log = _fake_aws(tmp_path, _AWS_LAMBDA_STUB)
+    env = {"STUB_LOG": str(log), "STUB_LAMBDA": "ok", **_LAMBDA_TARGET, **_SMOKE_FAST}
+    run = _run_smoke(tmp_path, env, bin_dir)
+    assert run.returncode == 0, run.stdout + run.stderr
+    calls = log.read_text().splitlines()
+    assert calls[0].startswith(
+        "lambda invoke --function-name thumbnailer-staging --qualifier live --payload fileb://"
+    ), calls
+    assert json.loads(calls[1]) == _smoke_globals()["LAMBDA_EVENT"], (
+        "the event reaches the function"
+    )
+    assert "PASS invoke thumbnailer-staging:live: StatusCode 200, version 7" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("function-error", "FunctionError Unhandled (version 7): "),
+        ("handler-502", "the handler answered statusCode 502"),
+        ("not-found", "aws exited 254: An error occurred (ResourceNotFoundException)"),
+    ],
+)
+def test_smoke_fails_when_the_lambda_invocation_does_not_succeed(
+    tmp_path: Path, mode: str, reason: str
+) -> None:
+    bin_dir, log = _fake_aws(tmp_path, _AWS_LAMBDA_STUB)
+    env = {"STUB_LOG": str(log), "STUB_LAMBDA": mode, **_LAMBDA_TARGET, **_SMOKE_FAST}
+    run = _run_smoke(tmp_path, env, bin_dir)
+    assert run.returncode == 1
+    assert f"FAIL invoke thumbnailer-staging:live: {reason}" in run.stdout, run.stdout
+    if mode == "function-error":
+        assert "KeyError: bucket" in run.stdout, "the function's error is shown"
+    assert run.report is not None and run.report.get("failures") == "1"
+
+
+def test_the_smoke_buildspec_run_in_a_release_verifies_it_and_writes_its_report(
+    tmp_path: Path, fake_app: Callable[..., _FakeApp]
+) -> None:
+    # The verification project's working directory is the unpacked release artifact.
+    release = tmp_path / "release"
+    (release / "smoke").mkdir(parents=True)
+    shutil.copy(SMOKE_SCRIPT, release / "smoke")
+    shutil.copy(SMOKE_BUILDSPEC, release)
+    manifest = {"schema": 1, "commit": "9f86d081884c7d659a2f", "repository": "acme/web"}
+    (release / MANIFEST_FILE).write_text(json.dumps({**manifest, "message": "Fix\nbody"}))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    app = fake_app({"/health": 200, "/": 200})
+    spec = _load(SMOKE_BUILDSPEC)
+    result = subprocess.run(
+        ["bash", "-c", "set -e\n" + "\n".join(_commands(spec))],
+        cwd=release,
+        env={
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "HOME": str(tmp_path),
+            "ENDPOINT_URL": app.url,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "release: acme/web@9f86d081884c 'Fix'" in result.stdout, result.stdout
+    for group in cast(dict[str, dict[str, Any]], spec["reports"]).values():
+        for name in group["files"]:
+            report = release / group["base-directory"] / name
+            assert report.is_file(), f"report group reads {report}, which the run did not write"
+
+
+# --- load_config.sh, run against a stand-in `aws` ----------------------------------------------
+
+_AWS_SSM_STUB = """#!/usr/bin/env bash
+# Stand-in for `aws ssm get-parameters-by-path`: logs its arguments and region, prints
+# $STUB_PARAMETERS, or fails as an instance profile without the permission would.
+printf '%s region=%s\\n' "$*" "${AWS_REGION:-}" >> "$STUB_LOG"
+if [[ "${STUB_DENY:-0}" == 1 ]]; then
+  echo "An error occurred (AccessDeniedException) when calling the GetParametersByPath operation" >&2
+  exit 254
+fi
+cat "$STUB_PARAMETERS"
+"""
+# A value that a careless writer would break: quotes, $, backquotes, a backslash, a #, spaces.
+_AWKWARD = 'p@ss "w$rd" `id` \\ tail # not a comment '
+_PARAMETERS = [
+    {"Name": "/myapp/staging/DATABASE_URL", "Type": "String", "Value": "postgres://db:5432/app"},
+    {"Name": "/myapp/staging/feature/new-checkout", "Type": "String", "Value": "true"},
+    {"Name": "/myapp/staging/API_KEY", "Type": "SecureString", "Value": _AWKWARD},
+]
+
+
+@dataclass
+class _ConfigRun:
+    result: subprocess.CompletedProcess[str]
+    calls: list[str]
+    config: Path
+
+
+def _load_config(
+    tmp_path: Path,
+    environment: str | None,
+    parameters: list[dict[str, str]] = _PARAMETERS,
+    **env: str,
+) -> _ConfigRun:
+    bin_dir, log = _fake_aws(tmp_path, _AWS_SSM_STUB)
+    (tmp_path / "parameters.json").write_text(json.dumps({"Parameters": parameters}))
+    environment_file = tmp_path / "environment"
+    if environment is not None:
+        environment_file.write_text(environment)
+    config = tmp_path / "etc" / "config.env"
+    result = subprocess.run(
+        [str(SCRIPTS / "load_config.sh")],
+        env={
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "HOME": str(tmp_path),
+            "STUB_LOG": str(log),
+            "STUB_PARAMETERS": str(tmp_path / "parameters.json"),
+            "ENVIRONMENT_FILE": str(environment_file),
+            "CONFIG_FILE": str(config),
+            "APP_USER": pwd.getpwuid(os.getuid()).pw_name,
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    return _ConfigRun(result, log.read_text().splitlines(), config)
+
+
+def test_load_config_writes_every_parameter_as_an_env_line_only_the_app_user_can_read(
+    tmp_path: Path,
+) -> None:
+    run = _load_config(tmp_path, 'PARAMETER_PATH="/myapp/staging/"\nAWS_REGION=eu-west-1\n')
+    assert run.result.returncode == 0, run.result.stderr
+    assert run.calls == [
+        "ssm get-parameters-by-path --path /myapp/staging/ --recursive --with-decryption "
+        "--output json region=eu-west-1"
+    ]
+    mode = run.config.stat()
+    assert stat.S_IMODE(mode.st_mode) == 0o600, oct(mode.st_mode)
+    assert mode.st_uid == os.getuid()
+    lines = run.config.read_text().splitlines()
+    assert lines == [
+        'API_KEY="p@ss \\"w\\$rd\\" \\`id\\` \\\\ tail # not a comment "',
+        'DATABASE_URL="postgres://db:5432/app"',
+        'FEATURE_NEW_CHECKOUT="true"',
+    ]
+    # What the app gets: bash reads the file as systemd's EnvironmentFile= does, value for value.
+    loaded = subprocess.run(
+        ["bash", "-c", f'set -a; source "{run.config}"; env -0'],
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    environment = dict(item.split("=", 1) for item in loaded.split("\0") if "=" in item)
+    assert environment["API_KEY"] == _AWKWARD
+    assert environment["FEATURE_NEW_CHECKOUT"] == "true"
+    assert "postgres://" not in run.result.stdout and "w$rd" not in run.result.stdout, (
+        "values may be secrets: the deployment log shows names only"
+    )
+    assert "API_KEY DATABASE_URL FEATURE_NEW_CHECKOUT" in run.result.stdout
+
+
+def test_load_config_fails_clearly_when_the_instance_does_not_say_its_environment(
+    tmp_path: Path,
+) -> None:
+    run = _load_config(tmp_path, environment=None)
+    assert run.result.returncode != 0
+    assert f"{tmp_path / 'environment'} is missing" in run.result.stderr
+    assert "launch template" in run.result.stderr
+    assert run.calls == [], "nothing is read without knowing the environment"
+    assert not run.config.exists()
+
+
+def test_load_config_rejects_an_environment_file_without_a_parameter_path(tmp_path: Path) -> None:
+    run = _load_config(tmp_path, "AWS_REGION=eu-west-1\n")
+    assert run.result.returncode != 0
+    assert "PARAMETER_PATH is ''" in run.result.stderr
+    assert run.calls == []
+
+
+@pytest.mark.parametrize(
+    ("parameters", "env", "message"),
+    [
+        ([], {}, "no parameters under /myapp/prod/"),
+        (_PARAMETERS, {"STUB_DENY": "1"}, "may the instance profile call ssm:GetParametersByPath"),
+        (
+            [
+                {"Name": "/myapp/prod/db/url", "Type": "String", "Value": "a"},
+                {"Name": "/myapp/prod/DB_URL", "Type": "String", "Value": "b"},
+            ],
+            {},
+            "both give DB_URL",
+        ),
+    ],
+    ids=["empty path", "access denied", "two parameters, one name"],
+)
+def test_load_config_fails_and_keeps_the_previous_configuration(
+    tmp_path: Path, parameters: list[dict[str, str]], env: dict[str, str], message: str
+) -> None:
+    previous = tmp_path / "etc" / "config.env"
+    previous.parent.mkdir()
+    previous.write_text('DATABASE_URL="postgres://old"\n')
+    run = _load_config(tmp_path, "PARAMETER_PATH=/myapp/prod/\n", parameters, **env)
+    assert run.result.returncode != 0
+    assert message in run.result.stderr, run.result.stderr
+    assert previous.read_text() == 'DATABASE_URL="postgres://old"\n'
+    assert [p.name for p in previous.parent.iterdir()] == ["config.env"], "no temporary files left"

@@ -4,7 +4,7 @@
 # the app, change APP_NAME here and every "myapp" in those two files together.
 #
 # CodeDeploy does not pass the pipeline's environment variables to the instance, so everything a
-# hook needs is either defaulted here or read from release/release.env, which the build writes.
+# hook needs is either defaulted here or read from the instance itself (ENVIRONMENT_FILE).
 # Environment overrides exist for local runs and tests (HEALTH_URL=... ./validate_service.sh).
 
 APP_NAME="${APP_NAME:-myapp}"
@@ -14,6 +14,12 @@ RELEASE_DIR="${RELEASE_DIR:-${APP_HOME}/release}"
 VENV_LINK="${VENV_LINK:-${APP_HOME}/venv}"
 VENVS_DIR="${VENVS_DIR:-${APP_HOME}/venvs}"
 UNIT_NAME="${UNIT_NAME:-${APP_NAME}.service}"
+
+# load_config.sh: the instance's environment, written by its launch template's user data
+# (PARAMETER_PATH=/myapp/staging/, optionally AWS_REGION=...), and the file it writes from
+# Parameter Store, which deploy/myapp.service loads (EnvironmentFile=).
+ENVIRONMENT_FILE="${ENVIRONMENT_FILE:-/etc/${APP_NAME}/environment}"
+CONFIG_FILE="${CONFIG_FILE:-/etc/${APP_NAME}/config.env}"
 
 # Virtualenvs kept after a deployment: the live one plus predecessors an operator can point the
 # symlink back to by hand. A CodeDeploy rollback is a new deployment and builds its own.

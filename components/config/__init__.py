@@ -1,0 +1,46 @@
+"""The stack-file schema: per-environment settings, parsed and validated before any resource exists.
+
+One module per concern (`build`, `deploy`, `notify`, `service`, `stack`), the checks that span
+them (`checks`), how problems are reported (`errors`) and how config is read (`load`).
+`load_settings` reads Pulumi config and raises one `ConfigError` listing *every* problem: key
+path, value received, what is allowed, and the `pulumi config set --path` command that fixes it.
+Nothing here declares resources.
+
+Secrets never pass through here as plain values: build variables reference Parameter Store or
+Secrets Manager by name/ARN, and a plaintext variable whose name looks like a secret is an error.
+"""
+
+from components.config.build import BuildSettings, EnvVar, TestSuite, looks_secret
+from components.config.deploy import DeploymentWindow, DeploySettings, DeployTarget
+from components.config.errors import ConfigError
+from components.config.load import load_settings, parse_settings
+from components.config.notify import ApprovalSettings, NotificationSettings
+from components.config.service import ServiceSettings
+from components.config.stack import (
+    ArtifactSettings,
+    ConnectionSettings,
+    EnvironmentSettings,
+    GitHubSettings,
+    Settings,
+)
+
+__all__ = [
+    "ApprovalSettings",
+    "ArtifactSettings",
+    "BuildSettings",
+    "ConfigError",
+    "ConnectionSettings",
+    "DeploySettings",
+    "DeployTarget",
+    "DeploymentWindow",
+    "EnvVar",
+    "EnvironmentSettings",
+    "GitHubSettings",
+    "NotificationSettings",
+    "ServiceSettings",
+    "Settings",
+    "TestSuite",
+    "load_settings",
+    "looks_secret",
+    "parse_settings",
+]

@@ -1,0 +1,137 @@
+"""One service: where its release comes from and how it is built, tested, approved and deployed.
+
+A service either builds from GitHub (`repository` and `branch`: Source, Build, Test) or deploys
+what another stage proved (`promote_from`: its Source is that stage's published release, and
+there is no Build or Test, because the release was built and tested once, upstream).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from components.config.base import (
+    NAME_PATTERN,
+    REMOVE,
+    REPOSITORY_PATTERN,
+    ExecutionMode,
+    Finding,
+    Problems,
+    _Model,
+    _unique_names,
+)
+from components.config.build import BuildSettings, TestSuite
+from components.config.deploy import DeploySettings
+from components.config.notify import ApprovalSettings, NotificationSettings
+
+# Keys that only a service built from GitHub has: a promoted release carries its own commit and
+# was built and tested upstream, so these would silently mean nothing.
+GITHUB_ONLY = ("repository", "branch", "file_paths", "build", "tests")
+
+
+class ServiceSettings(_Model):
+    """One service: where its code lives and how it is built, tested, approved and deployed."""
+
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    repository: (
+        Annotated[str, Field(pattern=REPOSITORY_PATTERN, description="GitHub owner/repo")] | None
+    ) = None
+    branch: str | None = Field(
+        default=None,
+        max_length=255,
+        # Plain branch names only: the name reaches a shell command (the release manifest).
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+    )
+    file_paths: list[str] = Field(default_factory=list, max_length=8)
+    promote_from: Annotated[str, Field(pattern=NAME_PATTERN)] | None = Field(
+        default=None, description="deploy the releases this stage published instead of building"
+    )
+    promotion: Literal["automatic", "manual"] | None = Field(
+        default=None,
+        description="automatic: each release the upstream publishes starts this pipeline; "
+        "manual: only `cicd promote` does. Default: automatic",
+    )
+    execution_mode: ExecutionMode | None = None
+    build: BuildSettings = Field(default_factory=BuildSettings)
+    tests: list[TestSuite] = Field(default_factory=list, max_length=10)
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    deploy: DeploySettings
+
+    @field_validator("tests")
+    @classmethod
+    def _unique_suites(cls, tests: list[TestSuite]) -> list[TestSuite]:
+        # A field validator runs even when sibling keys are invalid, so this is always reported.
+        _unique_names("test suite", [t.name for t in tests])
+        return tests
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        p: list[Finding] = []
+        if self.promote_from is not None:
+            for key in GITHUB_ONLY:
+                if key in self.model_fields_set:
+                    why = (
+                        f"a service promoted from {self.promote_from} deploys the release "
+                        f"{self.promote_from} built, tested and proved; {key} belongs there. "
+                        "Per-environment values belong to runtime configuration (docs/promotion.md)"
+                    )
+                    p.append(Finding((key,), why, REMOVE))
+        else:
+            if self.promotion is not None:
+                why = "applies to a service with promote_from; this one builds from GitHub"
+                p.append(Finding(("promotion",), why, REMOVE))
+            for key in ("repository", "branch"):
+                if getattr(self, key) is None:
+                    why = (
+                        "required key is missing: a service builds from GitHub (repository and "
+                        "branch) or deploys another stage's releases (promote_from)"
+                    )
+                    p.append(Finding((key,), why))
+        if p:
+            raise Problems(p)
+        return self
+
+    @model_validator(mode="after")
+    def _parallel_cannot_roll_back(self) -> Self:
+        # "For pipelines in PARALLEL mode, stage rollback is not available. Similarly, failure
+        # conditions with a rollback result type cannot be added to a PARALLEL mode pipeline."
+        # https://docs.aws.amazon.com/codepipeline/latest/userguide/execution-modes.html
+        if self.execution_mode != "PARALLEL":
+            return self
+        p: list[Finding] = []
+        deploy = self.deploy
+        if deploy.stage_rollback_on_failure:
+            why = (
+                "stage rollback is on (the default), and AWS offers no stage rollback to a "
+                "PARALLEL pipeline; set it to false (CodeDeploy's own rollback still applies), or "
+                "use execution_mode QUEUED or SUPERSEDED"
+            )
+            p.append(Finding(("deploy", "stage_rollback_on_failure"), why))
+        if deploy.bake_minutes:
+            why = (
+                "a bake rolls the stage back when an alarm fires, and AWS offers no stage "
+                "rollback to a PARALLEL pipeline; set it to 0, or use execution_mode QUEUED or "
+                "SUPERSEDED"
+            )
+            p.append(Finding(("deploy", "bake_minutes"), why))
+        if p:
+            raise Problems(p)
+        return self
+
+    @property
+    def promoted(self) -> bool:
+        return self.promote_from is not None
+
+    @property
+    def automatic_promotion(self) -> bool:
+        """Whether a release the upstream publishes starts this pipeline by itself."""
+        return self.promoted and self.promotion != "manual"
+
+    def unheard_approval(self, production: bool) -> bool:
+        """True when an approval waits for people nobody notifies, and that is not allowed."""
+        required = self.approval.require_subscriber
+        if required is None:
+            required = production
+        return self.approval.enabled and required and not self.notifications.has_subscriber

@@ -1,0 +1,115 @@
+"""The release manifest: what the `Package` step writes and the `Describe` step reads.
+
+Every release carries `release-manifest.json` at its root (commit, message, repository, branch,
+where and by which execution and build it was built), so a stage that deploys a promoted release
+still speaks of commits. Defines the two platform-owned buildspecs (CodeBuild projects the
+pipelines run, not files in the application repository) and the variables they need. The
+file's format is a contract with the `cicd` tool. Nothing here declares resources.
+
+Why CodeBuild projects and not the V2 Commands action: the Package step needs this execution's
+id, and only the CodeBuild action's `EnvironmentVariables` is documented to resolve pipeline
+variables such as `#{codepipeline.PipelineExecutionId}`; pulumi-aws offers no environment
+variables on a Commands action.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from components.release_channel import MANIFEST_FILE
+
+EXECUTION_ID_VARIABLE = "PIPELINE_EXECUTION_ID"
+RELEASE_VARIABLES = ("COMMIT_ID", "COMMIT_MESSAGE", "REPOSITORY")
+"""What `Describe` exports from the manifest for the approval message."""
+
+# The manifest's facts come from CodePipeline's own record of this execution (its source
+# revision, and the Build action's CodeBuild id) and from project variables. The commit message
+# reaches the script as data from the API, never through the shell: a message cannot inject
+# commands into a step that may read the pipeline's executions.
+_MANIFEST_SCRIPT = """\
+import datetime, json, os, sys
+execution = json.load(open(sys.argv[1]))["pipelineExecution"]
+actions = json.load(open(sys.argv[2]))["actionExecutionDetails"]
+revisions = execution.get("artifactRevisions", [])
+source = ([r for r in revisions if r.get("name") == "SourceArtifact"] or revisions)[0]
+summary = source.get("revisionSummary") or ""
+message = json.loads(summary).get("CommitMessage", "") if summary.startswith("{") else summary
+builds = [
+    a.get("output", {}).get("executionResult", {}).get("externalExecutionId")
+    for a in actions
+    if a.get("stageName") == "Build" and a.get("actionName") == "Build"
+]
+manifest = {
+    "schema": 1,
+    "service": os.environ["SERVICE"],
+    "commit": source["revisionId"],
+    "message": message[:200],
+    "repository": os.environ["REPOSITORY"],
+    "branch": os.environ["BRANCH"],
+    "stage": os.environ["STAGE"],
+    "pipeline": os.environ["PIPELINE_NAME"],
+    "pipeline_execution_id": execution["pipelineExecutionId"],
+    "build_id": (builds or [None])[0],
+    "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+}
+print(json.dumps(manifest, indent=2, sort_keys=True))
+"""
+
+PACKAGE_BUILDSPEC = f"""\
+version: 0.2
+# Platform-owned (gh-aws-delivery): adds {MANIFEST_FILE} to the build's output, unchanged.
+env:
+  shell: bash
+phases:
+  build:
+    commands:
+      - 'test -n "${EXECUTION_ID_VARIABLE}" || {{ echo "{EXECUTION_ID_VARIABLE} is not set" >&2; exit 1; }}'
+      - aws codepipeline get-pipeline-execution --pipeline-name "$PIPELINE_NAME" --pipeline-execution-id "${EXECUTION_ID_VARIABLE}" --output json > /tmp/execution.json
+      - aws codepipeline list-action-executions --pipeline-name "$PIPELINE_NAME" --filter "pipelineExecutionId=${EXECUTION_ID_VARIABLE}" --output json > /tmp/actions.json
+      - |
+        python3 - /tmp/execution.json /tmp/actions.json > "$CODEBUILD_SRC_DIR/{MANIFEST_FILE}" <<'PY'
+{textwrap.indent(_MANIFEST_SCRIPT.rstrip(), " " * 8)}
+        PY
+      - cat "$CODEBUILD_SRC_DIR/{MANIFEST_FILE}"
+artifacts:
+  # The primary source's directory: the build's files as they came, and the manifest.
+  files:
+    - '**/*'
+"""
+
+_READ = "json.load(open(sys.argv[1]))"
+DESCRIBE_BUILDSPEC = f"""\
+version: 0.2
+# Platform-owned (gh-aws-delivery): exports the release's commit for the approval message.
+env:
+  shell: bash
+  exported-variables:
+    - COMMIT_ID
+    - COMMIT_MESSAGE
+    - REPOSITORY
+phases:
+  build:
+    commands:
+      - |
+        manifest="$CODEBUILD_SRC_DIR/{MANIFEST_FILE}"
+        test -f "$manifest" || {{ echo "the release has no {MANIFEST_FILE}" >&2; exit 1; }}
+        export COMMIT_ID="$(python3 -c 'import json, sys; print({_READ}["commit"])' "$manifest")"
+        # One line of at most 100 characters: it goes into the approval's CustomData.
+        export COMMIT_MESSAGE="$(python3 -c 'import json, sys; print(" ".join({_READ}["message"].split())[:100])' "$manifest")"
+        export REPOSITORY="$(python3 -c 'import json, sys; print({_READ}["repository"])' "$manifest")"
+"""
+
+
+def execution_id_variable() -> str:
+    """The CodeBuild action's EnvironmentVariables that give `Package` this execution's id."""
+    return json.dumps(
+        [
+            {
+                "name": EXECUTION_ID_VARIABLE,
+                "value": "#{codepipeline.PipelineExecutionId}",
+                "type": "PLAINTEXT",
+            }
+        ],
+        separators=(",", ":"),
+    )

@@ -1,0 +1,193 @@
+"""ReleaseChannel, Upstream, PromotionTrigger and a promoted ServicePipeline, used on their own.
+
+What another team gets when it builds a promotion with the components directly, without this
+project's stack config: the refusals that config validation would otherwise catch, and the
+shapes each component declares.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.pipeline import DeliveryPipeline
+from components.promotion import Upstream, UpstreamArgs
+from components.release_channel import ReleaseChannel, release_object_key
+from components.service_pipeline import ServicePipeline
+from tests.harness import ACCOUNT, REGION, Recorder, run_pulumi
+
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/existing"
+PIPELINE = "aws:codepipeline/pipeline:Pipeline"
+
+
+def test_a_release_object_key_is_one_object_per_service() -> None:
+    assert release_object_key("web") == "releases/web/release.zip"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"consumers": []}, "consumers is empty"),
+        (
+            {"consumers": [{"stage": "prod", "account_id": "222222222222"}]},
+            r"consumers in other accounts \(prod\) need a customer managed KMS key",
+        ),
+        (
+            {"consumers": [{"stage": "prod"}], "kms_key_arn": KEY, "create_kms_key": True},
+            "give kms_key_arn or create_kms_key, not both",
+        ),
+    ],
+)
+def test_a_release_channel_refuses_what_cannot_work(
+    mocks: Recorder, args: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        run_pulumi(lambda: ReleaseChannel("releases", {"stage": "qa", **args}))  # type: ignore[typeddict-item]
+
+
+def test_a_release_channel_with_a_given_key_encrypts_with_it_and_creates_none(
+    mocks: Recorder,
+) -> None:
+    run_pulumi(
+        lambda: (
+            ReleaseChannel(
+                "releases",
+                {
+                    "stage": "qa",
+                    "consumers": [{"stage": "prod", "account_id": "222222222222"}],
+                    "kms_key_arn": KEY,
+                    "protect": False,
+                },
+            ).bucket_name
+        )
+    )
+    assert mocks.of_type("aws:kms/key:Key") == []
+    encryption = mocks.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    ).inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert encryption == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}
+    bucket = mocks.one("aws:s3/bucket:Bucket")
+    assert bucket.inputs["bucket"] == f"gh-aws-delivery-qa-releases-{ACCOUNT}-{REGION}"
+    assert not bucket.protect, "protect=False is honoured"
+
+
+def test_an_upstream_is_found_one_way_only(mocks: Recorder) -> None:
+    neither: UpstreamArgs = {"stage": "prod", "upstream_stage": "staging"}
+    both: UpstreamArgs = {**neither, "stack_name": "o/p/s", "bucket_name": "b"}
+    for args in (neither, both):
+        with pytest.raises(ValueError, match=r"give stack_name .* or bucket_name .* exactly one"):
+            run_pulumi(lambda args=args: Upstream("u", args))
+
+
+def test_an_upstream_named_by_bucket_in_this_account_admits_no_events(mocks: Recorder) -> None:
+    found: dict[str, Any] = {}
+
+    def program() -> Any:
+        upstream = Upstream(
+            "u", {"stage": "prod", "upstream_stage": "staging", "bucket_name": "their-releases"}
+        )
+        return pulumi.Output.all(
+            upstream.bucket_arn, upstream.account_id, upstream.kms_key_arn
+        ).apply(lambda v: found.update(arn=v[0], account=v[1], key=v[2]))
+
+    run_pulumi(program)
+    assert found == {"arn": "arn:aws:s3:::their-releases", "account": ACCOUNT, "key": None}
+    assert mocks.of_type("aws:cloudwatch/eventPermission:EventPermission") == []
+
+
+def test_a_stack_reference_without_releases_says_what_to_do(mocks: Recorder) -> None:
+    mocks.stack_outputs["acme/app/staging"] = {"artifact_bucket": "x"}
+    with pytest.raises(Exception, match="has no usable 'releases' output"):
+        run_pulumi(
+            lambda: (
+                Upstream(
+                    "u",
+                    {
+                        "stage": "prod",
+                        "upstream_stage": "staging",
+                        "stack_name": "acme/app/staging",
+                    },
+                ).bucket_name
+            )
+        )
+
+
+def promoted(**extra: Any) -> dict[str, Any]:
+    return {
+        "service": "orders",
+        "stage": "prod",
+        "promoted_from": {
+            "upstream_stage": "staging",
+            "bucket_name": "staging-releases",
+            "bucket_arn": "arn:aws:s3:::staging-releases",
+            "upstream_account_id": ACCOUNT,
+        },
+        "deploy": {
+            "platform": "lambda",
+            "targets": [{"name": "orders", "function_name": "orders-prod", "alias": "live"}],
+        },
+        **extra,
+    }
+
+
+def test_a_promoted_service_pipeline_alone_needs_no_connection_and_starts_on_releases(
+    mocks: Recorder,
+) -> None:
+    run_pulumi(lambda: ServicePipeline("orders", promoted()).pipeline_name)  # type: ignore[arg-type]
+    assert mocks.of_type("aws:codeconnections/connection:Connection") == []
+    assert mocks.of_type("aws:codebuild/project:Project") == [], "no build, test or describe"
+    pipeline = mocks.one(PIPELINE)
+    assert [s["name"] for s in pipeline.inputs["stages"]] == ["Source", "Deploy"]
+    rule = mocks.one("aws:cloudwatch/eventRule:EventRule")
+    assert json.loads(rule.inputs["eventPattern"])["detail"]["object"]["key"] == [
+        "releases/orders/release.zip"
+    ]
+
+
+def test_a_manually_promoted_service_has_no_rule(mocks: Recorder) -> None:
+    args = promoted()
+    args["promoted_from"]["automatic"] = False
+    run_pulumi(lambda: ServicePipeline("orders", args).pipeline_name)  # type: ignore[arg-type]
+    assert mocks.of_type("aws:cloudwatch/eventRule:EventRule") == []
+
+
+def test_a_promoted_service_pipeline_refuses_a_build(mocks: Recorder) -> None:
+    with pytest.raises(ValueError, match="deploys what was built and tested upstream"):
+        run_pulumi(lambda: ServicePipeline("orders", promoted(build={})))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"give repository and branch .* or promoted_from"):
+        run_pulumi(
+            lambda: ServicePipeline(
+                "orders",
+                promoted(repository="acme/orders", branch="main"),  # type: ignore[arg-type]
+            )
+        )
+
+
+def test_a_delivery_pipeline_with_a_release_source_and_an_approval_needs_describe(
+    mocks: Recorder,
+) -> None:
+    args = {
+        "service": "orders",
+        "stage": "prod",
+        "artifact_bucket_name": "artifacts",
+        "artifact_bucket_arn": "arn:aws:s3:::artifacts",
+        "release_source": {
+            "bucket_name": "b",
+            "bucket_arn": "arn:aws:s3:::b",
+            "object_key": "releases/orders/release.zip",
+            "upstream_stage": "staging",
+        },
+        "approval": {},
+        "deploy": {
+            "platform": "lambda",
+            "lambda_targets": [{"name": "orders", "function_name": "f", "alias": "live"}],
+        },
+    }
+    with pytest.raises(ValueError, match="an approval of a promoted release needs describe"):
+        run_pulumi(lambda: DeliveryPipeline("p", args))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"give source .* or release_source .* exactly one"):
+        neither = {k: v for k, v in args.items() if k != "release_source"}
+        run_pulumi(lambda: DeliveryPipeline("p", neither))  # type: ignore[arg-type]
