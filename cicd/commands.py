@@ -365,7 +365,7 @@ def _answer_approval(args: argparse.Namespace, ctx: Context, *, approved: bool) 
     if not approved:
         ctx.emit({**document, "followed": None})
         return ExitCode.OK
-    return follow_release(args, ctx, ref, layout, pending.execution_id, document)
+    return follow_release(args, ctx, ref, layout, pending.execution_id, document, approved=True)
 
 
 def run_approve(args: argparse.Namespace, ctx: Context) -> int:

@@ -158,11 +158,14 @@ def follow_release(
     document: dict[str, Any],
     *,
     always: bool = False,
+    approved: bool = False,
 ) -> int:
     """With --wait (or `always`), follow the execution; emit `document`; return the exit code.
 
     The outcome goes into the document as `followed`; a release that did not succeed raises
-    the matching error after the document is printed, so scripts get both.
+    the matching error after the document is printed, so scripts get both. `approved`: the
+    command just answered the approval, which the pipeline state may not show for a moment, so
+    following never stops there.
     """
     outcome: progress.Outcome | None = None
     if always or getattr(args, "wait", False):
@@ -174,10 +177,13 @@ def follow_release(
             sleep=ctx.sleep,
             interval=args.interval,
             timeout=args.timeout,
-            through_approval=args.through_approval,
+            through_approval=approved or args.through_approval,
             through_window=args.through_window,
             guide=progress.Guide(
-                approval=lambda: _approval_lines(ctx, ref, layout, execution_id),
+                # Just answered: the state may lag behind, and there is nothing to tell.
+                approval=(lambda: [])
+                if approved
+                else (lambda: _approval_lines(ctx, ref, layout, execution_id)),
                 window=lambda stage: _window_lines(ctx, layout, execution_id, stage),
             ),
             style=ctx.style,

@@ -190,14 +190,14 @@ def follow(
             return Outcome("ended", status, str(execution.get("statusSummary") or failure))
         if awaiting_approval(state, execution_id) and "approval" not in told:
             told.add("approval")
-            out.write("\n".join(guide.approval()) + "\n")
+            out.writelines(line + "\n" for line in guide.approval())
             if not through_approval:
                 out.flush()
                 return Outcome("awaits_approval", status, stage=APPROVAL_STAGE)
         held = held_stage(state, execution_id)
         if held is not None and f"window:{held}" not in told:
             told.add(f"window:{held}")
-            out.write("\n".join(guide.window(held)) + "\n")
+            out.writelines(line + "\n" for line in guide.window(held))
             if not through_window:
                 out.flush()
                 return Outcome("held_by_window", status, stage=held)

@@ -267,3 +267,37 @@ def test_follow_json_has_the_documented_shape(aws: StubbedAws, cli: CliRunner) -
     document = json.loads(result.out)
     assert_documented_shape("follow", document)
     assert document["followed"]["outcome"] == "succeeded"
+
+
+def test_approve_with_wait_follows_on_even_while_the_state_still_shows_the_approval(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    aws.expect_pipeline("web", "prod", approval=True)
+    waiting = stage_state(
+        "Approval", 9, "InProgress", [action_state("Approve", "InProgress", token=APPROVAL_TOKEN)]
+    )
+    aws.expect_state(PROD, waiting)
+    aws.expect_execution(PROD, 9, status="InProgress", commit=9)
+    aws.codepipeline.add_response(
+        "put_approval_result",
+        {},
+        {
+            "pipelineName": PROD,
+            "stageName": "Approval",
+            "actionName": "Approve",
+            "result": {"summary": "Approved with cicd", "status": "Approved"},
+            "token": APPROVAL_TOKEN,
+        },
+    )
+    aws.expect_execution(PROD, 9, status="InProgress", commit=9)
+    aws.expect_state(PROD, waiting)  # AWS has not caught up with the answer yet
+    aws.expect_execution(PROD, 9, status="Succeeded", commit=9)
+    aws.expect_state(
+        PROD, stage_state("Approval", 9, "Succeeded"), stage_state("Deploy", 9, "Succeeded")
+    )
+
+    result = cli("approve", "--pipeline", PROD, "--wait", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    assert "waits for approval" not in result.out
+    assert result.out.endswith(f"Release {execution_id(9)[:8]} of {PROD} succeeded.\n")
