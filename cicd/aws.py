@@ -45,6 +45,14 @@ class Clients:
         return self._make("codedeploy")
 
     @cached_property
+    def codebuild(self) -> BaseClient:
+        return self._make("codebuild")
+
+    @cached_property
+    def logs(self) -> BaseClient:
+        return self._make("logs")
+
+    @cached_property
     def codeconnections(self) -> BaseClient:
         return self._make("codeconnections")
 

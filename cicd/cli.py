@@ -20,7 +20,8 @@ from typing import Any, NoReturn, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cicd import __version__, aws, commands
+from cicd import __version__, aws, commands, metrics, observe
+from cicd.context import Context
 from cicd.contract import ENVIRONMENTS
 from cicd.entry import INTERRUPTED_MESSAGE
 from cicd.errors import (
@@ -32,11 +33,13 @@ from cicd.errors import (
     from_client_error,
     one_line,
 )
+from cicd.formatting import Style
 from cicd.manifests import Manifests
 from cicd.progress import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Sleep
 
 Connect = Callable[[str | None, str | None], aws.Clients]
-Handler = Callable[[argparse.Namespace, commands.Context], int]
+Handler = Callable[[argparse.Namespace, Context], int]
+Opener = Callable[[str], bool]
 
 _EXIT_CODES = "\n".join(
     textwrap.fill(text, width=88, initial_indent=f"  {int(code):<5}", subsequent_indent=" " * 7)
@@ -45,21 +48,43 @@ _EXIT_CODES = "\n".join(
 
 MAIN_EPILOG = f"""\
 examples:
-  cicd status --service shop                  every environment of one service
-  cicd releases --stage dev                   like `heroku releases`
-  cicd release --stage dev --wait             release the branch head, follow it
-  cicd promote --from dev --to staging        staging gets dev's last good commit
-  cicd approve --stage prod --commit 1a2b3c4  approve only if that commit waits
-  cicd rollback --stage prod                  back to the previous release
+  cicd status                                   every service x environment, at a glance
+  cicd status -s web                            each environment of web, stage by stage
+  cicd releases -s web -e dev                   like `heroku releases`
+  cicd release -s web -e dev --wait             release the branch head, follow it
+  cicd promote -s web --from staging --to prod  prod gets the release staging proved
+  cicd approve -s web -e prod --commit 1a2b3c4  approve only if that commit waits
+  cicd rollback -s web -e prod                  back to the previous release
+  cicd info -s web -e prod                      one release, whole: actions, tests, approver
+  cicd logs -s web -e dev --action unit         a build's logs
+  cicd metrics --since 30d                      deployment frequency, lead time, failures
 
 Every command finds the pipeline by its tags (cicd:service, cicd:stage); --pipeline NAME
 skips that. AWS credentials and region come from --profile/--region, else AWS_PROFILE,
 AWS_REGION and ~/.aws as for the AWS CLI. CICD_SERVICE and CICD_STAGE set defaults for
---service and --stage.
+--service and --stage. Every command takes --json; colour only on a terminal, never with
+NO_COLOR set.
 
 exit codes:
 {_EXIT_CODES}
 """
+
+
+# One line per command in `cicd --help`; each command's own --help has the full description.
+SHORT_HELP = {
+    "status": "what runs where: every service x environment, or one service stage by stage",
+    "releases": "recent releases of one pipeline, newest first (like heroku releases)",
+    "release": "start a release of the branch head or of one commit",
+    "promote": "deploy in one environment what another proved",
+    "approve": "approve the release that waits for approval",
+    "reject": "reject the release that waits for approval",
+    "rollback": "roll the Deploy stage back to the previous release",
+    "info": "one release whole: actions, tests, trigger, approver, links",
+    "follow": "follow a running release until it ends or waits for someone",
+    "logs": "a release's build, command and deployment logs",
+    "open": "the console URL of a pipeline or release (opened on a terminal)",
+    "metrics": "delivery metrics: frequency, lead time, failure rate, time to restore",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -136,20 +161,22 @@ def _target_options() -> _Parser:
     return parent
 
 
-def _wait_options() -> _Parser:
+def _wait_options(*, always: bool = False) -> _Parser:
     parent = _Parser(add_help=False)
     group = parent.add_argument_group("following the release")
-    group.add_argument(
-        "--wait",
-        action="store_true",
-        help="follow the execution, print each stage as it passes, exit non-zero if it fails",
-    )
+    if not always:
+        group.add_argument(
+            "--wait",
+            action="store_true",
+            help="follow the execution, print each stage as it passes, exit non-zero if it "
+            "fails or stops at an approval or a closed deployment window",
+        )
     group.add_argument(
         "--interval",
         type=_positive_number,
         default=DEFAULT_INTERVAL,
         metavar="SECONDS",
-        help=f"seconds between polls with --wait (default: {DEFAULT_INTERVAL:g})",
+        help=f"seconds between polls (default: {DEFAULT_INTERVAL:g})",
     )
     group.add_argument(
         "--timeout",
@@ -159,7 +186,41 @@ def _wait_options() -> _Parser:
         help=f"stop following after this long, exit {int(ExitCode.TIMED_OUT)} "
         f"(default: {DEFAULT_TIMEOUT:g})",
     )
+    group.add_argument(
+        "--through-approval",
+        action="store_true",
+        help=f"keep following while the release waits for approval (default: stop there, "
+        f"exit {int(ExitCode.AWAITS_APPROVAL)}, after printing who can approve and how)",
+    )
+    group.add_argument(
+        "--through-window",
+        action="store_true",
+        help=f"keep following while a deployment window holds the release (default: stop, "
+        f"exit {int(ExitCode.HELD_BY_WINDOW)}, after saying until when)",
+    )
     return parent
+
+
+def _json_option() -> _Parser:
+    parent = _Parser(add_help=False)
+    parent.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON document instead of text (shapes: docs/cicd.md)",
+    )
+    return parent
+
+
+def _execution_argument(parser: _Parser, default: str) -> None:
+    parser.add_argument(
+        "execution",
+        nargs="?",
+        metavar="EXECUTION",
+        help=f"execution id or a unique prefix of one (default: {default})",
+    )
+    parser.add_argument(
+        "--commit", metavar="SHA", help="the newest execution of this commit instead"
+    )
 
 
 def build_parser() -> _Parser:
@@ -172,17 +233,22 @@ def build_parser() -> _Parser:
     parser.add_argument("--version", action="version", version=f"cicd {__version__}")
     _add_aws_options(parser, None)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    aws_options, target, wait = _aws_options(), _target_options(), _wait_options()
+    aws_options, target, wait, output = (
+        _aws_options(),
+        _target_options(),
+        _wait_options(),
+        _json_option(),
+    )
 
     def command(
         name: str, handler: Handler, summary: str, epilog: str, *parents: _Parser
     ) -> _Parser:
         cmd = sub.add_parser(
             name,
-            help=summary,
+            help=SHORT_HELP[name],
             description=textwrap.fill(summary, width=88),
             epilog="examples:\n" + epilog,
-            parents=[*parents, aws_options],
+            parents=[*parents, output, aws_options],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         cmd.set_defaults(handler=handler)
@@ -191,10 +257,12 @@ def build_parser() -> _Parser:
     command(
         "status",
         commands.run_status,
-        "Show each stage's latest status and commit, running CodeDeploy deployments and the "
-        "GitHub connection (like `heroku ps` and `heroku pipelines:info`). Without --stage, "
-        "every environment of the service.",
-        "  cicd status --service shop\n  cicd status --service shop --stage prod\n",
+        "Show what runs where. Without filters (or with only --stage): a service x environment "
+        "table of the live commit and the latest status, marking a newer proven release that "
+        "waits to be promoted. With --service: each environment stage by stage, running "
+        "CodeDeploy deployments, the GitHub connection, and the exact promote command (like "
+        "`heroku ps` and `heroku pipelines:info`).",
+        "  cicd status\n  cicd status --service web\n  cicd status -s web -e prod --json\n",
         target,
     )
     releases = command(
@@ -202,20 +270,20 @@ def build_parser() -> _Parser:
         commands.run_releases,
         "List recent releases (pipeline executions), newest first: id, commit, message, "
         "trigger, status, start and duration (like `heroku releases`).",
-        "  cicd releases --stage dev\n  cicd releases --stage prod --limit 50 --json\n",
+        "  cicd releases --service web --stage dev\n"
+        "  cicd releases -s web -e prod --limit 50 --json\n",
         target,
     )
     releases.add_argument(
         "--limit", type=_positive_int, default=15, metavar="N", help="how many (default: 15)"
     )
-    releases.add_argument("--json", action="store_true", help="print JSON with full ids")
     release = command(
         "release",
         commands.run_release,
         "Start a release: the head of the pipeline's branch, or one commit (like "
-        "`git push heroku`).",
-        "  cicd release --stage dev --wait\n"
-        "  cicd release --stage dev --commit 1a2b3c4d5e6f...  # full or a released prefix\n",
+        "`git push heroku`). Pipelines promoted from another stage refuse: use promote.",
+        "  cicd release --service web --stage dev --wait\n"
+        "  cicd release -s web -e dev --commit 1a2b3c4d5e6f...  # full or a released prefix\n",
         target,
         wait,
     )
@@ -260,13 +328,14 @@ def build_parser() -> _Parser:
             commands.run_approve,
             "Approve the release waiting at the manual approval, optionally only if it is a "
             "given commit.",
-            "  cicd approve --stage prod\n  cicd approve --stage prod --commit 1a2b3c4 --wait\n",
+            "  cicd approve --service web --stage prod\n"
+            "  cicd approve -s web -e prod --commit 1a2b3c4 --wait\n",
         ),
         (
             "reject",
             commands.run_reject,
             "Reject the release waiting at the manual approval; the execution stops there.",
-            '  cicd reject --stage prod --reason "breaks checkout on Safari"\n',
+            '  cicd reject --service web --stage prod --reason "breaks checkout on Safari"\n',
         ),
     ):
         answer = command(
@@ -286,7 +355,8 @@ def build_parser() -> _Parser:
         commands.run_rollback,
         "Roll the Deploy stage back to the previous successful release of another commit, or "
         "to --to EXECUTION_ID (like `heroku rollback`). Shows the change and asks first.",
-        "  cicd rollback --stage prod\n  cicd rollback --stage prod --to 1a2b3c4d --yes --wait\n",
+        "  cicd rollback --service web --stage prod\n"
+        "  cicd rollback -s web -e prod --to 1a2b3c4d --yes --wait\n",
         target,
         wait,
     )
@@ -296,7 +366,104 @@ def build_parser() -> _Parser:
     rollback.add_argument(
         "--yes", action="store_true", help="do not ask for confirmation (needed without a TTY)"
     )
+    info = command(
+        "info",
+        observe.run_info,
+        "Show one release whole: each stage and action with status, timing and error, test "
+        "report totals per suite, who or what started it, who approved it and why, the "
+        "rollback it restored, and console links (like `heroku releases:info`).",
+        "  cicd info --service web --stage prod            # the newest release\n"
+        "  cicd info -s web -e prod 1a2b3c4d\n"
+        "  cicd info -s web -e staging --commit 1a2b3c4 --json\n",
+        target,
+    )
+    _execution_argument(info, "the newest execution")
+    follow = command(
+        "follow",
+        observe.run_follow,
+        "Follow a release already running (started by a push, by someone else, or left "
+        "after Ctrl-C) until it ends or waits for an approval or a deployment window.",
+        "  cicd follow --service web --stage prod          # the newest running release\n"
+        "  cicd follow -s web -e prod 1a2b3c4d --through-approval\n",
+        target,
+        _wait_options(always=True),
+    )
+    _execution_argument(follow, "the newest running execution")
+    logs = command(
+        "logs",
+        observe.run_logs,
+        "Print a release's logs: each CodeBuild action's log (build, tests, verification), "
+        "Commands actions' logs, and for CodeDeploy the deployment's error and the lifecycle "
+        "hooks of failed instances with their log tails (like `heroku logs`).",
+        "  cicd logs --service web --stage dev             # the newest execution\n"
+        "  cicd logs -s web -e dev --action unit --lines 0 # all of one action\n"
+        "  cicd logs -s web -e dev --action Build --tail   # follow a running build\n",
+        target,
+    )
+    _execution_argument(logs, "the newest execution")
+    logs.add_argument("--action", metavar="NAME", help="only this action (e.g. Build, unit)")
+    logs.add_argument(
+        "--lines",
+        type=int,
+        default=200,
+        metavar="N",
+        help="the last N lines of each log (0: all of it, page by page; default: 200)",
+    )
+    logs.add_argument(
+        "--tail", action="store_true", help="keep printing new lines until the actions end"
+    )
+    logs.add_argument(
+        "--interval",
+        type=_positive_number,
+        default=DEFAULT_INTERVAL / 2,
+        metavar="SECONDS",
+        help=f"seconds between polls with --tail (default: {DEFAULT_INTERVAL / 2:g})",
+    )
+    opener = command(
+        "open",
+        observe.run_open,
+        "Print the console URL of a release (or of the pipeline, without EXECUTION), and "
+        "open it in a browser when run on a terminal.",
+        "  cicd open --service web --stage prod\n"
+        "  cicd open -s web -e prod 1a2b3c4d --no-browser\n",
+        target,
+    )
+    opener.add_argument(
+        "execution", nargs="?", metavar="EXECUTION", help="execution id or a unique prefix"
+    )
+    opener.add_argument(
+        "--no-browser", action="store_true", help="only print the URL, even on a terminal"
+    )
+    metrics_cmd = command(
+        "metrics",
+        metrics.run_metrics,
+        "Delivery metrics from pipeline history (the four DORA measures): deployment "
+        "frequency, lead time for changes, change failure rate and time to restore, for the "
+        "production environment of each service.",
+        "  cicd metrics\n  cicd metrics --service web --since 90d --json\n",
+    )
+    metrics_cmd.add_argument("-s", "--service", **_service_help())
+    metrics_cmd.add_argument(
+        "-e",
+        "--stage",
+        choices=ENVIRONMENTS,
+        default="prod",
+        help="the production environment (default: prod)",
+    )
+    metrics_cmd.add_argument(
+        "--since",
+        type=metrics.parse_since,
+        default="30d",
+        metavar="WHEN",
+        help="window start: 30d, 12w, or a date like 2025-04-01 (default: 30d)",
+    )
     return parser
+
+
+def _open_in_browser(url: str) -> bool:
+    import webbrowser
+
+    return webbrowser.open(url)
 
 
 def _utc_now() -> datetime:
@@ -328,6 +495,7 @@ def main(
     sleep: Sleep = time.sleep,
     now: Callable[[], datetime] = _utc_now,
     connect: Connect = aws.connect,
+    open_url: Opener = _open_in_browser,
 ) -> int:
     """Run `cicd` with `argv` (default: sys.argv[1:]); returns the exit code."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
@@ -339,7 +507,7 @@ def main(
     try:
         _check_environment_defaults(args)
         clients = connect(args.region, args.profile)
-        context = commands.Context(
+        context = Context(
             clients=clients,
             manifests=Manifests(lambda: clients.s3),
             out=out,
@@ -347,6 +515,9 @@ def main(
             stdin=stdin or sys.stdin,
             sleep=sleep,
             now=now,
+            style=Style.for_stream(out, os.environ),
+            json=bool(getattr(args, "json", False)),
+            open_url=open_url,
         )
         handler: Handler = args.handler
         return handler(args, context)

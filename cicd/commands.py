@@ -1,33 +1,34 @@
-"""One function per subcommand: find the pipeline, call the modules that do the work, print.
+"""The commands that show and change releases: status, releases, release, promote, approve,
+reject, rollback. (info, follow, logs and open are in `observe`; metrics in `metrics`.)
 
-Each `run_*` takes the parsed arguments and a `Context` (clients, streams, clock, sleep) and
-returns an exit code or raises a `CicdError`. Parsing arguments and turning errors into messages
-is `cli`'s job; deciding what to release or roll back is the job of the modules called here.
+Each `run_*` takes the parsed arguments and a `Context` (clients, streams, clock, sleep, output
+mode) and returns an exit code or raises a `CicdError`. Each prints text for people, or with
+--json one document (`documents`). Parsing arguments and turning errors into messages is `cli`'s
+job; deciding what to release or roll back is the job of the modules called here.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TextIO
 
-from cicd import approvals, progress, rollback
-from cicd.aws import Clients
-from cicd.contract import ENVIRONMENTS, TAG_PROMOTES_FROM
-from cicd.discovery import (
-    PipelineRef,
-    find_pipelines,
-    locate_pipeline,
-    named_pipeline,
-    require_single_service,
+from cicd import approvals, rollback
+from cicd.context import Context, follow_release, select_pipeline
+from cicd.contract import TAG_PROMOTES_FROM
+from cicd.discovery import PipelineRef, find_pipelines, locate_pipeline, named_pipeline
+from cicd.documents import (
+    pipeline_status_document,
+    published_document,
+    release_document,
+    started_document,
 )
 from cicd.errors import ExitCode, NotFound, Refused, UsageError
 from cicd.formatting import (
+    PLAIN,
+    Style,
     format_duration,
-    format_time,
+    format_when,
     short_id,
     short_sha,
     short_version,
@@ -35,7 +36,6 @@ from cicd.formatting import (
     truncate,
 )
 from cicd.layout import PipelineLayout, read_layout
-from cicd.manifests import Manifests
 from cicd.published import check_not_live, choose_release, published_versions
 from cicd.releases import (
     HISTORY_DEPTH,
@@ -51,119 +51,65 @@ from cicd.releases import (
     with_manifest,
     with_manifests,
 )
-from cicd.status import gather_status, render_status
+from cicd.status import PipelineStatus, gather_status, render_overview, render_status
 
 _UUID_LENGTH = 36
 
 
-@dataclass(frozen=True)
-class Context:
-    """What a command may touch besides its arguments; tests replace every part."""
-
-    clients: Clients
-    manifests: Manifests
-    out: TextIO
-    err: TextIO
-    stdin: TextIO
-    sleep: progress.Sleep
-    now: Callable[[], datetime]
-
-    def say(self, *lines: str) -> None:
-        for line in lines:
-            self.out.write(line + "\n")
-        self.out.flush()
-
-
-def _stage_or_usage(args: argparse.Namespace) -> str:
-    stage: str | None = args.stage
-    if stage is None:
-        raise UsageError(
-            "which environment? pass --stage "
-            + "|".join(ENVIRONMENTS)
-            + " (or set CICD_STAGE), or name the pipeline with --pipeline NAME"
-        )
-    return stage
-
-
-def _pipeline(args: argparse.Namespace, ctx: Context) -> tuple[PipelineRef, PipelineLayout]:
-    if args.pipeline:
-        ref = PipelineRef(args.pipeline)
-    else:
-        ref = locate_pipeline(
-            ctx.clients.tagging,
-            stage=_stage_or_usage(args),
-            service=args.service,
-            region=ctx.clients.region,
-        )
-    return ref, read_layout(ctx.clients.codepipeline, ref.name)
-
-
-def _follow(args: argparse.Namespace, ctx: Context, pipeline: str, execution_id: str) -> int:
-    if args.wait:
-        progress.follow(
-            ctx.clients.codepipeline,
-            pipeline,
-            execution_id,
-            out=ctx.out,
-            sleep=ctx.sleep,
-            interval=args.interval,
-            timeout=args.timeout,
-        )
-    else:
-        ctx.say("Not following it: check on it with `cicd status`, or pass --wait to follow.")
-    return ExitCode.OK
-
-
-def run_status(args: argparse.Namespace, ctx: Context) -> int:
-    if args.pipeline or args.stage:
-        ref, layout = _pipeline(args, ctx)
-        ctx.say(*render_status(gather_status(ctx.clients, ctx.manifests, ref, layout)))
-        return ExitCode.OK
-    refs = find_pipelines(ctx.clients.tagging, stage=None, service=args.service)
+def _statuses(args: argparse.Namespace, ctx: Context) -> tuple[list[PipelineStatus], bool]:
+    """The pipelines `status` shows, and whether in detail (per stage) or as the table."""
+    if args.pipeline or (args.stage and args.service):
+        ref, layout = select_pipeline(args, ctx)
+        return [gather_status(ctx.clients, ctx.manifests, ref, layout)], True
+    refs = find_pipelines(ctx.clients.tagging, stage=args.stage, service=args.service)
     if not refs:
-        scope = f" for service {args.service}" if args.service else ""
+        scope = "".join(
+            f" {name} {value}"
+            for name, value in (("for service", args.service), ("in stage", args.stage))
+            if value
+        )
         raise NotFound(
             f"no pipeline tagged with a cicd stage{scope} in {ctx.clients.region}",
             "check --region (and --service), or name the pipeline with --pipeline NAME",
         )
-    require_single_service(refs, stage=None, service=args.service)
-    for index, ref in enumerate(refs):
-        layout = read_layout(ctx.clients.codepipeline, ref.name)
-        status = gather_status(ctx.clients, ctx.manifests, ref, layout)
-        ctx.say(*([""] if index else []), *render_status(status))
+    detail = args.service is not None
+    return [
+        gather_status(
+            ctx.clients,
+            ctx.manifests,
+            ref,
+            read_layout(ctx.clients.codepipeline, ref.name),
+            detail=detail,
+        )
+        for ref in refs
+    ], detail
+
+
+def run_status(args: argparse.Namespace, ctx: Context) -> int:
+    statuses, detail = _statuses(args, ctx)
+    now = ctx.now()
+    ctx.emit({"pipelines": [pipeline_status_document(s, now) for s in statuses]})
+    if not detail:
+        ctx.say(*render_overview(statuses, now, ctx.style))
+        return ExitCode.OK
+    for index, status in enumerate(statuses):
+        ctx.say(*([""] if index else []), *render_status(status, now, ctx.style))
     return ExitCode.OK
 
 
-def _release_json(release: Release, now: datetime) -> dict[str, object]:
-    duration = release.duration(now)
-    return {
-        "executionId": release.execution_id,
-        "status": release.status,
-        "commit": release.commit,
-        "message": release.message,
-        "trigger": release.trigger,
-        "startTime": release.started.isoformat() if release.started else None,
-        "lastUpdateTime": release.updated.isoformat() if release.updated else None,
-        "durationSeconds": int(duration.total_seconds()) if duration is not None else None,
-        "rollbackTarget": release.rollback_target,
-        "versionId": release.version_id,
-        "manifestProblem": release.manifest_problem,
-    }
-
-
 def release_rows(
-    releases: Sequence[Release], now: datetime, *, promoted: bool = False
+    releases: Sequence[Release], now: datetime, *, promoted: bool = False, style: Style = PLAIN
 ) -> list[str]:
     """The releases table; promoted pipelines get a RELEASE column (the object version)."""
     rows = [
         [
             short_id(r.execution_id),
-            r.status,
+            style.status(r.status),
             short_sha(r.commit),
             truncate(r.message or r.manifest_problem or "-", 50),
             *([short_version(r.version_id)] if promoted else []),
             r.trigger,
-            format_time(r.started),
+            format_when(r.started, now),
             format_duration(r.duration(now)),
         ]
         for r in releases
@@ -173,25 +119,23 @@ def release_rows(
 
 
 def run_releases(args: argparse.Namespace, ctx: Context) -> int:
-    ref, layout = _pipeline(args, ctx)
+    ref, layout = select_pipeline(args, ctx)
     releases = with_manifests(
         recent_releases(ctx.clients.codepipeline, layout, args.limit), layout, ctx.manifests
     )
     now = ctx.now()
-    if args.json:
-        ctx.say(json.dumps([_release_json(r, now) for r in releases], indent=2))
-        return ExitCode.OK
+    ctx.emit([release_document(r, now) for r in releases])
     ctx.say(f"=== {ref.describe()} releases, newest first")
     if not releases:
         ctx.say("No releases yet: start one with `cicd release`.")
         return ExitCode.OK
-    ctx.say(*release_rows(releases, now, promoted=layout.promoted is not None))
+    ctx.say(*release_rows(releases, now, promoted=layout.promoted is not None, style=ctx.style))
     return ExitCode.OK
 
 
 def run_release(args: argparse.Namespace, ctx: Context) -> int:
     commit = validate_commit(args.commit) if args.commit else None
-    ref, layout = _pipeline(args, ctx)
+    ref, layout = select_pipeline(args, ctx)
     github = layout.github
     if github is None:
         raise Refused(
@@ -204,7 +148,10 @@ def run_release(args: argparse.Namespace, ctx: Context) -> int:
     execution_id = start_release(ctx.clients.codepipeline, layout, commit)
     at = f"commit {short_sha(commit)}" if commit else f"the head of {github.branch}"
     ctx.say(f"Started release {execution_id} of {ref.describe()} at {at}.")
-    return _follow(args, ctx, layout.name, execution_id)
+    document = started_document(
+        "release", layout, ref.service, ref.stage, execution_id, commit=commit, message=None
+    )
+    return follow_release(args, ctx, ref, layout, execution_id, document)
 
 
 def _promote_target(args: argparse.Namespace, ctx: Context) -> tuple[PipelineRef, PipelineLayout]:
@@ -299,15 +246,28 @@ def _promote_release(
     execution_id = start_promoted(ctx.clients.codepipeline, target, candidate.version.version_id)
     manifest = candidate.manifest
     built = f" by {manifest.pipeline}" if manifest.pipeline else ""
+    to = args.target_stage or ref.stage or target.name
     ctx.say(
-        f"Promoting {candidate.describe()} from {args.source_stage} to "
-        f"{args.target_stage or ref.stage or target.name}.",
+        f"Promoting {candidate.describe()} from {args.source_stage} to {to}.",
         f"  object version {candidate.version.version_id} of {promoted.location.url()}, "
-        f"published {format_time(candidate.version.published)}, built{built} from "
+        f"published {format_when(candidate.version.published, ctx.now())}, built{built} from "
         f"{manifest.repository}@{short_sha(manifest.commit)}",
         f"Started release {execution_id} of {ref.describe()}.",
     )
-    return _follow(args, ctx, target.name, execution_id)
+    document = started_document(
+        "promote",
+        target,
+        ref.service,
+        ref.stage,
+        execution_id,
+        commit=manifest.commit,
+        message=candidate.message,
+        version_id=candidate.version.version_id,
+        promotedFrom=args.source_stage,
+        rebuilds=False,
+        release=published_document(candidate),
+    )
+    return follow_release(args, ctx, ref, target, execution_id, document)
 
 
 def _promote_commit(
@@ -355,12 +315,24 @@ def _promote_commit(
         f"{short_sha(candidate.commit)} itself; it does not deploy what {upstream_stage} built.",
         f"Started release {execution_id} of {target_ref.describe()}.",
     )
-    return _follow(args, ctx, target.name, execution_id)
+    document = started_document(
+        "promote",
+        target,
+        target_ref.service,
+        target_ref.stage,
+        execution_id,
+        commit=candidate.commit,
+        message=candidate.message,
+        promotedFrom=upstream_stage,
+        rebuilds=True,
+        release=None,
+    )
+    return follow_release(args, ctx, target_ref, target, execution_id, document)
 
 
 def _answer_approval(args: argparse.Namespace, ctx: Context, *, approved: bool) -> int:
     expected = validate_commit(args.commit) if args.commit else None
-    _, layout = _pipeline(args, ctx)
+    ref, layout = select_pipeline(args, ctx)
     state = ctx.clients.codepipeline.get_pipeline_state(name=layout.name)
     pending = approvals.find_pending_approval(state, layout.name)
     pending = approvals.with_commit(ctx.clients.codepipeline, state, pending, layout, ctx.manifests)
@@ -378,9 +350,22 @@ def _answer_approval(args: argparse.Namespace, ctx: Context, *, approved: bool) 
         f"{verb} commit {short_sha(pending.commit)}{message} "
         f"(execution {short_id(pending.execution_id)}) in {layout.name}."
     )
+    document = started_document(
+        "approve" if approved else "reject",
+        layout,
+        ref.service,
+        ref.stage,
+        pending.execution_id,
+        commit=pending.commit,
+        message=pending.message,
+        version_id=pending.version_id,
+        approved=approved,
+        reason=args.reason,
+    )
     if not approved:
+        ctx.emit({**document, "followed": None})
         return ExitCode.OK
-    return _follow(args, ctx, layout.name, pending.execution_id)
+    return follow_release(args, ctx, ref, layout, pending.execution_id, document, approved=True)
 
 
 def run_approve(args: argparse.Namespace, ctx: Context) -> int:
@@ -408,7 +393,12 @@ def _rollback_target(
 
 
 def run_rollback(args: argparse.Namespace, ctx: Context) -> int:
-    _, layout = _pipeline(args, ctx)
+    if ctx.json and not args.yes:
+        raise Refused(
+            "rollback with --json cannot ask for confirmation",
+            "pass --yes to confirm non-interactively",
+        )
+    ref, layout = select_pipeline(args, ctx)
     rollback.check_deploy_stage(layout)
     state = ctx.clients.codepipeline.get_pipeline_state(name=layout.name)
     rollback.check_deploy_idle(state, layout.name)
@@ -419,8 +409,21 @@ def run_rollback(args: argparse.Namespace, ctx: Context) -> int:
         _rollback_target(args, ctx, layout, releases),
         resolve=lambda release: with_manifest(release, layout, ctx.manifests),
     )
-    ctx.out.write(plan.describe())
-    rollback.confirm(plan, stdin=ctx.stdin, out=ctx.out, assume_yes=args.yes)
+    ctx.human.write(plan.describe())
+    rollback.confirm(plan, stdin=ctx.stdin, out=ctx.human, assume_yes=args.yes)
     execution_id = rollback.roll_back(ctx.clients.codepipeline, plan)
     ctx.say(f"Rollback started: execution {execution_id}.")
-    return _follow(args, ctx, layout.name, execution_id)
+    now = ctx.now()
+    document = started_document(
+        "rollback",
+        layout,
+        ref.service,
+        ref.stage,
+        execution_id,
+        commit=plan.target.commit,
+        message=plan.target.message,
+        version_id=plan.target.version_id,
+        rollbackFrom=release_document(plan.current, now),
+        rollbackTo=release_document(plan.target, now),
+    )
+    return follow_release(args, ctx, ref, layout, execution_id, document)

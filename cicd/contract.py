@@ -8,6 +8,8 @@ or is promoted from another stage's published release). Nothing here calls AWS.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 TAG_SERVICE = "cicd:service"
 TAG_STAGE = "cicd:stage"
 TAG_MANAGED_BY = "cicd:managed-by"
@@ -47,3 +49,38 @@ CONNECTIONS_CONSOLE_URL = (
 def pipeline_name(service: str, stage: str) -> str:
     """The physical name the stacks give a service's pipeline in one environment."""
     return f"{service}-{stage}-pipeline"
+
+
+def approver_policy_name(service: str, stage: str) -> str:
+    """The managed policy the stacks create for the people who may approve a release."""
+    return f"{service}-{stage}-approvers"
+
+
+# Console pages, by region; the CLI prints them (`info`, `open`) and never fetches them.
+CONSOLE = "https://{region}.console.aws.amazon.com"
+
+
+def pipeline_console_url(region: str, pipeline: str) -> str:
+    base = CONSOLE.format(region=region)
+    return f"{base}/codesuite/codepipeline/pipelines/{pipeline}/view?region={region}"
+
+
+def execution_console_url(region: str, pipeline: str, execution_id: str) -> str:
+    return (
+        f"{CONSOLE.format(region=region)}/codesuite/codepipeline/pipelines/{pipeline}/executions/"
+        f"{execution_id}/timeline?region={region}"
+    )
+
+
+def deployment_console_url(region: str, deployment_id: str) -> str:
+    return (
+        f"{CONSOLE.format(region=region)}/codesuite/codedeploy/deployments/{deployment_id}"
+        f"?region={region}"
+    )
+
+
+def build_console_url(region: str, project: str, build_id: str) -> str:
+    return (
+        f"{CONSOLE.format(region=region)}/codesuite/codebuild/projects/{project}/build/"
+        f"{quote(build_id, safe='')}/?region={region}"
+    )

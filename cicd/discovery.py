@@ -40,6 +40,13 @@ class PipelineRef:
             return f"{self.name} (service {self.service}, stage {self.stage})"
         return self.name
 
+    def options(self) -> str:
+        """How to name this pipeline to cicd again: `--service web --stage prod`, or
+        `--pipeline NAME` when its tags are not known."""
+        if self.service and self.stage:
+            return f"--service {self.service} --stage {self.stage}"
+        return f"--pipeline {self.name}"
+
 
 def _pipeline_name(arn: str) -> str | None:
     """The pipeline name in a CodePipeline ARN; None for webhook and action-type ARNs."""

@@ -164,7 +164,7 @@ _REFUSED_BY_AWS = {
     "ConcurrentPipelineExecutionsLimitExceededException",
 }
 
-_PERMISSIONS_DOC = "the README, section 'IAM permissions'"
+_PERMISSIONS_DOC = "docs/cicd.md, section 'IAM permissions'"
 
 
 def is_access_denied(error: ClientError) -> bool:

@@ -1,13 +1,17 @@
 """Small pure helpers that turn AWS values into the text the commands print.
 
-Nothing here reads AWS or writes to a stream; the commands decide what to print where.
+Nothing here reads AWS or writes to a stream; the commands decide what to print where. Colour
+is decided once per run (`Style.for_stream`): only on a terminal, never with NO_COLOR set.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TextIO
 
 SHORT_SHA = 7
 SHORT_ID = 8
@@ -75,13 +79,96 @@ def format_time(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def relative(moment: datetime, now: datetime) -> str:
+    """`5m ago`, `3h ago`, `2d ago`, `in 10m`: how long ago (or until) `moment`, coarsely."""
+    seconds = int((now - moment).total_seconds())
+    ahead = seconds < 0
+    seconds = abs(seconds)
+    if seconds < 60:
+        amount = "just now" if not ahead else "in under a minute"
+        return amount
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            text = f"{seconds // size}{unit}"
+            return f"in {text}" if ahead else f"{text} ago"
+    return "just now"  # unreachable: seconds >= 60 matched "m"
+
+
+def format_when(moment: datetime | None, now: datetime) -> str:
+    """`2025-05-01 11:55:00 UTC (5m ago)`: absolute for the record, relative for the reader."""
+    if moment is None:
+        return "-"
+    return f"{format_time(moment)} ({relative(moment, now)})"
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A timestamp for JSON output: ISO 8601 with its offset, or None."""
+    return moment.isoformat() if moment is not None else None
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def visible_len(text: str) -> int:
+    """The width of `text` on a terminal: colour codes take no room."""
+    return len(_ANSI.sub("", text))
+
+
+_STATUS_COLOURS: Mapping[str, str] = {
+    "Succeeded": "32",  # green
+    "Failed": "31",  # red
+    "Stopped": "31",
+    "Cancelled": "31",
+    "Superseded": "33",  # yellow
+    "InProgress": "36",  # cyan
+    "Stopping": "33",
+}
+
+
+@dataclass(frozen=True)
+class Style:
+    """How to decorate text for the reader: colour only on a terminal without NO_COLOR."""
+
+    colour: bool = False
+
+    @classmethod
+    def for_stream(cls, stream: TextIO, environ: Mapping[str, str]) -> Style:
+        # https://no-color.org: a NO_COLOR that is present and not empty turns colour off.
+        tty = getattr(stream, "isatty", lambda: False)()
+        return cls(bool(tty) and not environ.get("NO_COLOR") and environ.get("TERM") != "dumb")
+
+    def paint(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.colour and text else text
+
+    def status(self, text: str) -> str:
+        """An execution or stage status in its colour (green succeeded, red failed, ...)."""
+        first = text.split(" ", 1)[0]
+        code = _STATUS_COLOURS.get(first)
+        return self.paint(text, code) if code else text
+
+    def bold(self, text: str) -> str:
+        return self.paint(text, "1")
+
+    def dim(self, text: str) -> str:
+        return self.paint(text, "2")
+
+
+PLAIN = Style()
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Rows aligned in columns under `header`, two spaces apart, without trailing blanks."""
-    widths = [len(cell) for cell in header]
+    """Rows aligned in columns under `header`, two spaces apart, without trailing blanks.
+
+    Cells may carry colour codes: widths count only what shows.
+    """
+    widths = [visible_len(cell) for cell in header]
     for row in rows:
-        widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
+        widths = [max(width, visible_len(cell)) for width, cell in zip(widths, row, strict=True)]
     lines: list[str] = []
     for row in (header, *rows):
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        cells = [
+            cell + " " * (width - visible_len(cell))
+            for cell, width in zip(row, widths, strict=True)
+        ]
         lines.append("  ".join(cells).rstrip())
     return lines

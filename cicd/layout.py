@@ -82,6 +82,15 @@ class DeployTarget:
 
 
 @dataclass(frozen=True)
+class DeploymentWindow:
+    """A stage's DeploymentWindow entry rule: the stage is entered only while `cron` matches."""
+
+    stage: str
+    cron: str
+    time_zone: str
+
+
+@dataclass(frozen=True)
 class PipelineLayout:
     """The stages of one pipeline and the parts of them the commands act on."""
 
@@ -92,6 +101,7 @@ class PipelineLayout:
     verifications: tuple[str, ...] = ()
     publishes_to: ReleaseLocation | None = None
     arn: str | None = None
+    windows: tuple[DeploymentWindow, ...] = ()
 
     @property
     def has_approval(self) -> bool:
@@ -100,6 +110,9 @@ class PipelineLayout:
     @property
     def codedeploy_targets(self) -> tuple[DeployTarget, ...]:
         return tuple(t for t in self.deploy_targets if t.provider == "CodeDeploy")
+
+    def window(self, stage: str) -> DeploymentWindow | None:
+        return next((w for w in self.windows if w.stage == stage), None)
 
     @property
     def promoted(self) -> ReleaseSource | None:
@@ -139,6 +152,24 @@ def _deploy_target(action: Mapping[str, Any], provider: str) -> DeployTarget:
     )
 
 
+def _windows(stage: Mapping[str, Any]) -> list[DeploymentWindow]:
+    """The DeploymentWindow rules of a stage's before-entry conditions."""
+    found: list[DeploymentWindow] = []
+    for condition in stage.get("beforeEntry", {}).get("conditions", []):
+        for rule in condition.get("rules", []):
+            config: Mapping[str, str] = rule.get("configuration", {})
+            if (
+                rule.get("ruleTypeId", {}).get("provider") == "DeploymentWindow"
+                and "Cron" in config
+            ):
+                found.append(
+                    DeploymentWindow(
+                        str(stage["name"]), config["Cron"], config.get("TimeZone", "UTC")
+                    )
+                )
+    return found
+
+
 def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> PipelineLayout:
     """The layout of a `get_pipeline()["pipeline"]` document.
 
@@ -152,6 +183,7 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
     targets: list[DeployTarget] = []
     verifications: list[str] = []
     publishes_to: ReleaseLocation | None = None
+    windows = [window for stage in stages for window in _windows(stage)]
     for stage in stages:
         for action in stage.get("actions", []):
             provider = str(action.get("actionTypeId", {}).get("provider", ""))
@@ -184,6 +216,7 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
         verifications=tuple(verifications),
         publishes_to=publishes_to,
         arn=arn,
+        windows=tuple(windows),
     )
 
 

@@ -275,6 +275,10 @@ class Manifests:
             return error.message
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
+            said = str(error.response.get("Error", {}).get("Message", "")).lower()
+            if code in _DENIED and "kms" in said:
+                # SSE-KMS objects also need the key: S3 answers AccessDenied naming KMS.
+                return "unknown (needs kms:Decrypt on the release location's key)"
             if code in _DENIED:
                 return f"unknown (needs {iam_action('GetObject')})"
             return f"unknown ({code or 'AWS error'} reading {location.url()})"

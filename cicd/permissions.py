@@ -27,6 +27,12 @@ IAM_ACTIONS: dict[str, str] = {
     "GetConnection": "codeconnections:GetConnection",
     "GetObject": "s3:GetObjectVersion",
     "ListObjectVersions": "s3:ListBucketVersions",
+    "ListActionExecutions": "codepipeline:ListActionExecutions",
+    "BatchGetBuilds": "codebuild:BatchGetBuilds",
+    "BatchGetReports": "codebuild:BatchGetReports",
+    "GetLogEvents": "logs:GetLogEvents",
+    "ListDeploymentTargets": "codedeploy:ListDeploymentTargets",
+    "BatchGetDeploymentTargets": "codedeploy:BatchGetDeploymentTargets",
 }
 
 _FIND = ("tag:GetResources", "codepipeline:GetPipeline")
@@ -36,6 +42,7 @@ _LIST_RELEASES = "s3:ListBucketVersions"
 _READ_MANIFEST = "s3:GetObjectVersion"
 
 # What a user needs per command; `--wait` adds the `_FOLLOW` pair to the commands that take it.
+# `follow` and `--wait` read the waiting release's commit when it stops at an approval.
 COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "status": (
         *_FIND,
@@ -70,6 +77,34 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_FOLLOW,
         "codepipeline:ListPipelineExecutions",
         "codepipeline:RollbackStage",
+        _READ_MANIFEST,
+    ),
+    "info": (
+        *_FIND,
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:GetPipelineExecution",
+        "codepipeline:ListActionExecutions",
+        "codebuild:BatchGetBuilds",
+        "codebuild:BatchGetReports",
+        _READ_MANIFEST,
+    ),
+    "follow": (*_FIND, "codepipeline:ListPipelineExecutions", *_FOLLOW, _READ_MANIFEST),
+    "logs": (
+        *_FIND,
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:ListActionExecutions",
+        "codebuild:BatchGetBuilds",
+        "logs:GetLogEvents",
+        "codedeploy:GetDeployment",
+        "codedeploy:ListDeploymentTargets",
+        "codedeploy:BatchGetDeploymentTargets",
+        _READ_MANIFEST,
+    ),
+    "open": (*_FIND, "codepipeline:ListPipelineExecutions"),
+    "metrics": (
+        *_FIND,
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:ListActionExecutions",
         _READ_MANIFEST,
     ),
 }

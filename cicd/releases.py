@@ -59,10 +59,14 @@ class Release:
         end = self.updated if self.status in TERMINAL_STATUSES else now
         return None if end is None else end - self.started
 
+    def describe_commit(self) -> str:
+        """`commit abc1234 "Fix login"`."""
+        message = f' "{self.message}"' if self.message else ""
+        return f"commit {short_sha(self.commit)}{message}"
+
     def describe(self) -> str:
         """`1a2b3c4d (commit abc1234 "Fix login")`: how commands name a release in prose."""
-        message = f' "{self.message}"' if self.message else ""
-        return f"{short_id(self.execution_id)} (commit {short_sha(self.commit)}{message})"
+        return f"{short_id(self.execution_id)} ({self.describe_commit()})"
 
 
 def _revision_fields(revision: Mapping[str, Any] | None, source: Source | None) -> dict[str, Any]:

@@ -21,9 +21,18 @@ from typing import Any
 from botocore.client import BaseClient
 
 from cicd.aws import Clients
-from cicd.contract import APPROVAL_STAGE, CONNECTIONS_CONSOLE_URL, DEPLOY_STAGE
+from cicd.contract import APPROVAL_STAGE, CONNECTIONS_CONSOLE_URL, DEPLOY_STAGE, ENVIRONMENTS
 from cicd.discovery import PipelineRef, named_pipeline
-from cicd.formatting import format_time, short_id, short_sha, short_version, table, truncate
+from cicd.formatting import (
+    PLAIN,
+    Style,
+    format_when,
+    short_id,
+    short_sha,
+    short_version,
+    table,
+    truncate,
+)
 from cicd.layout import DeployTarget, PipelineLayout
 from cicd.manifests import Manifests
 from cicd.partial import Unknown, attempt
@@ -60,10 +69,13 @@ class PipelineStatus:
 
     ref: PipelineRef
     layout: PipelineLayout
-    stages: tuple[StageStatus, ...] | Unknown
+    # None: not read (the overview table reads only history and published releases).
+    stages: tuple[StageStatus, ...] | Unknown | None
+    # The newest successful execution (what runs), and the newest execution of any status.
     live: Release | Unknown | None
-    deployments: tuple[RunningDeployment, ...] | Unknown
-    # None for a promoted pipeline: it has no GitHub connection.
+    latest: Release | Unknown | None
+    deployments: tuple[RunningDeployment, ...] | Unknown | None
+    # None for a promoted pipeline (it has no GitHub connection), or when not read.
     connection_status: str | Unknown | None
     # Promoted pipelines only: a newer published release than the live one, if any.
     waiting: Waiting | Unknown | None
@@ -140,15 +152,38 @@ def _with_manifests_for(
     return [with_manifest(r, layout, manifests) if r.execution_id in ids else r for r in history]
 
 
+def _promotes_from(clients: Clients, ref: PipelineRef, layout: PipelineLayout) -> PipelineRef:
+    """`ref` with its cicd:promotes-from tag, read when the pipeline was named, not found."""
+    if ref.promotes_from is not None or layout.arn is None:
+        return ref
+    tagged = attempt(lambda: named_pipeline(clients.codepipeline, layout.name, layout.arn))
+    if isinstance(tagged, Unknown):
+        return ref
+    return PipelineRef(
+        ref.name, ref.service or tagged.service, ref.stage or tagged.stage, tagged.promotes_from
+    )
+
+
 def gather_status(
-    clients: Clients, manifests: Manifests, ref: PipelineRef, layout: PipelineLayout
+    clients: Clients,
+    manifests: Manifests,
+    ref: PipelineRef,
+    layout: PipelineLayout,
+    *,
+    detail: bool = True,
 ) -> PipelineStatus:
-    state = attempt(lambda: clients.codepipeline.get_pipeline_state(name=layout.name))
+    """Read what `status` shows; with `detail=False` only the history and published releases
+    (for the service x environment table), not the stages, deployments and connection."""
+    state = (
+        attempt(lambda: clients.codepipeline.get_pipeline_state(name=layout.name))
+        if detail
+        else None
+    )
     read = attempt(lambda: recent_releases(clients.codepipeline, layout, STATUS_HISTORY))
     history: list[Release] = [] if isinstance(read, Unknown) else read
     live = newest_succeeded(history)
-    shown = {live.execution_id} if live else set()
-    if not isinstance(state, Unknown):
+    shown = {r.execution_id for r in (live, history[0] if history else None) if r}
+    if isinstance(state, Mapping):
         shown |= {
             str(s["latestExecution"]["pipelineExecutionId"])
             for s in state.get("stageStates", [])
@@ -159,15 +194,7 @@ def gather_status(
     promoted = layout.promoted
     waiting: Waiting | Unknown | None = None
     if promoted is not None:
-        if ref.promotes_from is None and layout.arn is not None:
-            tagged = attempt(lambda: named_pipeline(clients.codepipeline, layout.name, layout.arn))
-            if not isinstance(tagged, Unknown):
-                ref = PipelineRef(
-                    ref.name,
-                    ref.service or tagged.service,
-                    ref.stage or tagged.stage,
-                    tagged.promotes_from,
-                )
+        ref = _promotes_from(clients, ref, layout)
         versions = attempt(lambda: published_versions(clients.s3, promoted.location, limit=1))
         waiting = (
             versions
@@ -175,17 +202,23 @@ def gather_status(
             else waiting_release(versions, history, manifests, promoted.location)
         )
     github = layout.github
+    stages: tuple[StageStatus, ...] | Unknown | None = (
+        stage_statuses(state, history) if isinstance(state, Mapping) else state
+    )
     return PipelineStatus(
         ref=ref,
         layout=layout,
-        stages=state if isinstance(state, Unknown) else stage_statuses(state, history),
+        stages=stages,
         live=read if isinstance(read, Unknown) else live,
-        deployments=attempt(
-            lambda: running_deployments(clients.codedeploy, layout.codedeploy_targets)
+        latest=read if isinstance(read, Unknown) else (history[0] if history else None),
+        deployments=(
+            attempt(lambda: running_deployments(clients.codedeploy, layout.codedeploy_targets))
+            if detail
+            else None
         ),
         connection_status=(
             attempt(lambda: connection_status(clients.codeconnections, github.connection_arn))
-            if github is not None
+            if github is not None and detail
             else None
         ),
         waiting=waiting,
@@ -241,7 +274,7 @@ def promote_command(status: PipelineStatus) -> str:
     return f"cicd promote --from {source} --to-pipeline {status.layout.name}"
 
 
-def waiting_lines(status: PipelineStatus) -> list[str]:
+def waiting_lines(status: PipelineStatus, now: datetime) -> list[str]:
     """For a promoted pipeline: the newer published release, and how to deploy it."""
     waiting = status.waiting
     if waiting is None:
@@ -251,7 +284,7 @@ def waiting_lines(status: PipelineStatus) -> list[str]:
     if waiting.release is None:
         return [f"Waiting to be promoted: the newest published release is {waiting.problem}"]
     release = waiting.release
-    published = format_time(release.version.published)
+    published = format_when(release.version.published, now)
     if waiting.running is not None:
         return [
             f"On its way: {release.describe()}, published {published}: execution "
@@ -263,7 +296,7 @@ def waiting_lines(status: PipelineStatus) -> list[str]:
     ]
 
 
-def _header(status: PipelineStatus) -> list[str]:
+def _header(status: PipelineStatus, now: datetime) -> list[str]:
     layout = status.layout
     lines = [f"=== {status.ref.describe()}"]
     promoted, github = layout.promoted, layout.github
@@ -272,58 +305,140 @@ def _header(status: PipelineStatus) -> list[str]:
         lines.append(f"Source: releases published by {source} ({promoted.location.url()})")
     elif github is not None:
         lines.append(f"Source: {github.repository}@{github.branch}")
-        lines += connection_lines(
-            status.connection_status or "unknown", github.connection_arn, status.region
-        )
+        if status.connection_status is not None:
+            lines += connection_lines(
+                status.connection_status, github.connection_arn, status.region
+            )
     lines.append(f"Live: {describe_live(status.live)}")
     if promoted is not None:
-        lines += waiting_lines(status)
+        lines += waiting_lines(status, now)
     if layout.publishes_to is not None:
         lines.append(f"Publishes proven releases to {layout.publishes_to.url()}")
     return lines
 
 
-def render_status(status: PipelineStatus) -> list[str]:
-    layout = status.layout
-    lines = [*_header(status), ""]
-    if isinstance(status.stages, Unknown):
-        lines.append(f"Stages: {status.stages}")
-    else:
-        rows = [
-            [
-                s.name,
-                s.status,
-                short_sha(s.commit),
-                short_id(s.execution_id) if s.execution_id else "-",
-                format_time(s.changed),
-                truncate(s.message or "", 50),
-            ]
-            for s in status.stages
+def _stage_lines(
+    stages: tuple[StageStatus, ...] | Unknown | None,
+    ref: PipelineRef,
+    now: datetime,
+    style: Style,
+) -> list[str]:
+    if stages is None:
+        return []
+    if isinstance(stages, Unknown):
+        return [f"Stages: {stages}"]
+    rows = [
+        [
+            s.name,
+            style.status(s.status),
+            short_sha(s.commit),
+            short_id(s.execution_id) if s.execution_id else "-",
+            format_when(s.changed, now),
+            truncate(s.message or "", 50),
         ]
-        lines += table(["STAGE", "STATUS", "COMMIT", "EXECUTION", "CHANGED", "MESSAGE"], rows)
-        waiting = next(
-            (s for s in status.stages if s.name == APPROVAL_STAGE and s.status == "InProgress"),
-            None,
+        for s in stages
+    ]
+    lines = table(["STAGE", "STATUS", "COMMIT", "EXECUTION", "CHANGED", "MESSAGE"], rows)
+    waiting = next(
+        (s for s in stages if s.name == APPROVAL_STAGE and s.status == "InProgress"), None
+    )
+    if waiting is not None:
+        commit = f" --commit {short_sha(waiting.commit)}" if waiting.commit else ""
+        lines.append(
+            f"Commit {short_sha(waiting.commit)} waits for approval: "
+            f"`cicd approve {ref.options()}{commit}` or "
+            f"`cicd reject {ref.options()}{commit} --reason TEXT`"
         )
-        if waiting is not None:
-            lines.append(
-                f"Commit {short_sha(waiting.commit)} waits for approval: `cicd approve` or "
-                "`cicd reject --reason TEXT`"
-            )
-    lines.append("")
+    return lines
+
+
+def render_status(status: PipelineStatus, now: datetime, style: Style = PLAIN) -> list[str]:
+    layout = status.layout
+    lines = [*_header(status, now), "", *_stage_lines(status.stages, status.ref, now, style), ""]
     targets = ", ".join(t.describe() for t in layout.deploy_targets) or "none"
     lines.append(f"Deploy targets: {targets}")
     if layout.verifications:
         lines.append(f"Verified after {DEPLOY_STAGE} by: {', '.join(layout.verifications)}")
-    if isinstance(status.deployments, Unknown):
-        lines.append(f"Deployments in progress: {status.deployments}")
-    elif status.deployments:
+    deployments = status.deployments
+    if isinstance(deployments, Unknown):
+        lines.append(f"Deployments in progress: {deployments}")
+    elif deployments:
         lines.append("Deployments in progress:")
         lines += [
-            f"  {d.target.describe()}  {d.deployment_id}  {d.status}  "
-            f"{_progress(d.overview)}  created {format_time(d.created)}"
-            for d in status.deployments
+            f"  {d.target.describe()}  {d.deployment_id}  {style.status(d.status)}  "
+            f"{_progress(d.overview)}  created {format_when(d.created, now)}"
+            for d in deployments
         ]
-    else:
+    elif deployments is not None:
         lines.append("No CodeDeploy deployment in progress.")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Every environment at once: one row per service, one column per environment.
+
+WAITS_MARKER = "*"
+
+
+def overview_cell(status: PipelineStatus, style: Style = PLAIN) -> str:
+    """`512572f Succeeded`: the live commit and the newest execution's status.
+
+    When the newest execution is not the live one: `512572f, then 4b3c2a1 InProgress`. A
+    promoted pipeline with a newer published release waiting gets the marker `*`.
+    """
+    live, latest = status.live, status.latest
+    if isinstance(live, Unknown):
+        return str(live)
+    waits = (
+        f" {WAITS_MARKER}"
+        if isinstance(status.waiting, Waiting) and status.waiting.running is None
+        else ""
+    )
+    if isinstance(status.waiting, Unknown):
+        waits = f" ({status.waiting})"
+    if latest is None or isinstance(latest, Unknown):
+        return "never released" + waits
+    if live is None:
+        return f"none live, {short_sha(latest.commit)} {style.status(latest.status)}" + waits
+    if latest.execution_id == live.execution_id:
+        return f"{short_sha(live.commit)} {style.status(live.status)}" + waits
+    return (
+        f"{short_sha(live.commit)}, then {short_sha(latest.commit)} "
+        f"{style.status(latest.status)}{waits}"
+    )
+
+
+def render_overview(
+    statuses: Sequence[PipelineStatus], now: datetime, style: Style = PLAIN
+) -> list[str]:
+    """The service x environment table, then what waits to be promoted and how."""
+    stages = [e for e in ENVIRONMENTS if any(s.ref.stage == e for s in statuses)]
+    stages += sorted({s.ref.stage for s in statuses if s.ref.stage and s.ref.stage not in stages})
+    services = sorted({s.ref.service or s.layout.name for s in statuses})
+    cells = {(s.ref.service or s.layout.name, s.ref.stage): s for s in statuses}
+    rows = [
+        [
+            service,
+            *(
+                overview_cell(cells[(service, stage)], style) if (service, stage) in cells else "-"
+                for stage in stages
+            ),
+        ]
+        for service in services
+    ]
+    lines = table(["SERVICE", *(stage.upper() for stage in stages)], rows)
+    waiting = [
+        s for s in statuses if isinstance(s.waiting, Waiting) and s.waiting.release is not None
+    ]
+    waiting = [s for s in waiting if isinstance(s.waiting, Waiting) and s.waiting.running is None]
+    if waiting:
+        lines += ["", f"{WAITS_MARKER} a newer proven release waits to be promoted:"]
+        for s in waiting:
+            assert isinstance(s.waiting, Waiting) and s.waiting.release is not None
+            lines.append(
+                f"  {s.ref.service} {s.ref.stage}: {s.waiting.release.describe()}, published "
+                f"{format_when(s.waiting.release.version.published, now)}"
+            )
+            lines.append(f"    {promote_command(s)}")
+    lines += ["", "Details per stage: cicd status --service SERVICE"]
     return lines

@@ -160,8 +160,35 @@ def _approval_stage(describe: bool) -> dict[str, Any]:
     return {"name": "Approval", "actions": actions}
 
 
+def deployment_window(cron: str, time_zone: str = "Europe/Berlin") -> dict[str, Any]:
+    """The before-entry condition the stacks give a stage with `deploy.window`."""
+    return {
+        "conditions": [
+            {
+                "result": "FAIL",
+                "rules": [
+                    {
+                        "name": "deployment-window",
+                        "ruleTypeId": {
+                            "category": "Rule",
+                            "owner": "AWS",
+                            "provider": "DeploymentWindow",
+                            "version": "1",
+                        },
+                        "configuration": {"Cron": cron, "TimeZone": time_zone},
+                    }
+                ],
+            }
+        ]
+    }
+
+
 def _deploy_stage(
-    service: str, stage: str, targets: Iterable[Mapping[str, Any]], verify: Sequence[str]
+    service: str,
+    stage: str,
+    targets: Iterable[Mapping[str, Any]],
+    verify: Sequence[str],
+    window: str | None = None,
 ) -> dict[str, Any]:
     actions = [
         _action(
@@ -179,7 +206,10 @@ def _deploy_stage(
         )
         for suite in verify
     ]
-    return {"name": "Deploy", "actions": actions}
+    declared: dict[str, Any] = {"name": "Deploy", "actions": actions}
+    if window:
+        declared["beforeEntry"] = deployment_window(window)
+    return declared
 
 
 def _publish_stage(service: str, bucket: str) -> dict[str, Any]:
@@ -229,6 +259,7 @@ def pipeline_declaration(
     targets: Iterable[Mapping[str, Any]] | None = None,
     verify: Sequence[str] = (),
     publish_to: str | None = None,
+    window: str | None = None,
 ) -> dict[str, Any]:
     """A GitHub-built pipeline: Source, Build (+ Package), Test, optional Approval, Deploy
     (one action per target, then `verify-<suite>` actions), and optionally Publish."""
@@ -278,7 +309,7 @@ def pipeline_declaration(
     ]
     if approval:
         stages.append(_approval_stage(describe=False))
-    stages.append(_deploy_stage(service, stage, deploy_targets, verify))
+    stages.append(_deploy_stage(service, stage, deploy_targets, verify, window))
     if publish_to:
         stages.append(_publish_stage(service, publish_to))
     return _declaration(service, stage, role_arn, stages)
@@ -293,6 +324,7 @@ def promoted_declaration(
     approval: bool = True,
     targets: Iterable[Mapping[str, Any]] | None = None,
     publish_to: str | None = None,
+    window: str | None = None,
 ) -> dict[str, Any]:
     """A promoted pipeline: Source is the upstream's release object; no Build, no Test."""
     deploy_targets = list(targets) if targets is not None else [codedeploy_target(service, stage)]
@@ -317,7 +349,7 @@ def promoted_declaration(
     ]
     if approval:
         stages.append(_approval_stage(describe=True))
-    stages.append(_deploy_stage(service, stage, deploy_targets, ()))
+    stages.append(_deploy_stage(service, stage, deploy_targets, (), window))
     if publish_to:
         stages.append(_publish_stage(service, publish_to))
     return _declaration(service, stage, role_arn, stages)
@@ -589,7 +621,15 @@ class ReleaseBucket:
 # ---------------------------------------------------------------------------------------------
 # Stubbed and moto-backed clients.
 
-SERVICES = ("codepipeline", "codedeploy", "codeconnections", "resourcegroupstaggingapi", "s3")
+SERVICES = (
+    "codepipeline",
+    "codedeploy",
+    "codeconnections",
+    "resourcegroupstaggingapi",
+    "s3",
+    "codebuild",
+    "logs",
+)
 
 
 class StubbedAws:
@@ -627,6 +667,14 @@ class StubbedAws:
     @property
     def tagging(self) -> Stubber:
         return self.stub("resourcegroupstaggingapi")
+
+    @property
+    def codebuild(self) -> Stubber:
+        return self.stub("codebuild")
+
+    @property
+    def logs(self) -> Stubber:
+        return self.stub("logs")
 
     def clients(self) -> aws.Clients:
         return aws.Clients(self.client)
@@ -717,6 +765,7 @@ class MotoWorld:
         self.revisions: dict[str, list[dict[str, str]]] = {}
         self.triggers: dict[str, str] = {}
         self.started: list[dict[str, Any]] = []
+        self.started_ids: list[str] = []
         self._keep_source_revisions(monkeypatch)
 
     @property
@@ -743,6 +792,7 @@ class MotoWorld:
             world.started.append(
                 {"name": response._get_param("name"), "sourceRevisions": requested}
             )
+            world.started_ids.append(started_id)
             world.revisions[started_id] = [
                 {"actionName": r["actionName"], "revisionId": r["revisionValue"]} for r in requested
             ]
@@ -853,7 +903,7 @@ class MotoWorld:
 
 
 class TerminalInput(io.StringIO):
-    """Stdin that claims to be a terminal, for the confirmation prompt."""
+    """A stream that claims to be a terminal: stdin for the prompt, stdout for colour."""
 
     def isatty(self) -> bool:
         return True
@@ -868,9 +918,16 @@ class Result:
 
 @dataclass
 class CliRunner:
-    """Calls `main` like a shell would, minus the process; records every `sleep`."""
+    """Calls `main` like a shell would, minus the process; records every `sleep` and every URL
+    it asks a browser to open (`browser` says whether one opens)."""
 
     sleeps: list[float] = field(default_factory=list[float])
+    opened: list[str] = field(default_factory=list[str])
+    browser: bool = True
+
+    def _open(self, url: str) -> bool:
+        self.opened.append(url)
+        return self.browser
 
     def __call__(
         self,
@@ -878,9 +935,11 @@ class CliRunner:
         clients: aws.Clients | None = None,
         stdin: str = "",
         tty: bool = False,
+        terminal: bool = False,
         connect: Callable[[str | None, str | None], aws.Clients] | None = None,
     ) -> Result:
-        out, err = io.StringIO(), io.StringIO()
+        """`tty`: stdin is a terminal (for prompts); `terminal`: stdout is one (colour, browser)."""
+        out, err = (TerminalInput() if terminal else io.StringIO()), io.StringIO()
 
         def given(region: str | None, profile: str | None) -> aws.Clients:
             assert clients is not None
@@ -895,5 +954,6 @@ class CliRunner:
             sleep=self.sleeps.append,
             now=lambda: NOW,
             connect=chosen,
+            open_url=self._open,
         )
         return Result(code, out.getvalue(), err.getvalue())

@@ -1,11 +1,17 @@
-"""The CLI's contracts with the rest of the repo: tag keys, IAM actions, docs, entry points."""
+"""The CLI's contracts with the rest of the repo: tag keys, IAM actions, docs, entry points.
+
+The CLI's page is docs/cicd.md (the README's "Day-2 operations" section links to it); these
+tests keep its tables, policy and examples true to the code.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
 import runpy
+import shlex
 import subprocess
 import sys
 from contextlib import redirect_stdout
@@ -15,20 +21,30 @@ import botocore.session
 import pytest
 
 from cicd import contract
+from cicd.cli import build_parser
 from cicd.errors import EXIT_CODE_MEANINGS, ExitCode
 from cicd.permissions import COMMAND_PERMISSIONS, IAM_ACTIONS
+from tests.cicd import docs
 from tests.cicd.aws_fakes import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
-# The README's "Day-2 operations" section, up to the next top-level section.
-_README = (ROOT / "README.md").read_text()
-DOC = _README[_README.index("## Day-2 operations") :].split("\n## ", 1)[0]
+DOC = docs.text()
+README = (ROOT / "README.md").read_text()
 IAM_PREFIX_BY_SERVICE = {
     "codepipeline": "codepipeline",
     "codedeploy": "codedeploy",
     "codeconnections": "codeconnections",
     "resourcegroupstaggingapi": "tag",
     "s3": "s3",
+    "codebuild": "codebuild",
+    "logs": "logs",
+}
+# The sample stacks' names: every documented example must use them.
+SAMPLE_SERVICES = {"web", "thumbnailer"}
+SAMPLE_PIPELINES = {
+    contract.pipeline_name(service, stage)
+    for service in SAMPLE_SERVICES
+    for stage in contract.ENVIRONMENTS
 }
 # S3 authorizes these operations under another action name (S3 API reference: GetObject with a
 # versionId needs s3:GetObjectVersion; ListObjectVersions needs s3:ListBucketVersions).
@@ -36,9 +52,7 @@ AUTHORIZED_AS = {"GetObject": "GetObjectVersion", "ListObjectVersions": "ListBuc
 
 
 def _section(title: str) -> str:
-    start = DOC.index(f"### {title}")
-    end = DOC.find("\n### ", start + 1)
-    return DOC[start : end if end != -1 else len(DOC)]
+    return docs.section(title)
 
 
 def _table_rows(section: str) -> dict[str, str]:
@@ -97,7 +111,7 @@ def test_the_docs_iam_table_lists_exactly_what_each_command_needs(cli: CliRunner
 
 
 def test_the_docs_example_policy_grants_every_action_the_cli_uses() -> None:
-    policy = json.loads(re.findall(r"```json\n(.*?)```", DOC, re.DOTALL)[0])
+    policy = json.loads(re.findall(r"```json\n(.*?)```", _section("IAM permissions"), re.DOTALL)[0])
     granted: set[str] = set()
     for statement in policy["Statement"]:
         actions = statement["Action"]
@@ -126,7 +140,7 @@ def test_every_command_has_help_with_examples(cli: CliRunner) -> None:
     for command in COMMAND_PERMISSIONS:
         result = cli(command, "--help")
         assert result.code == 0
-        assert f"examples:\n  cicd {command} " in result.out, command
+        assert re.search(f"examples:\n  cicd {command}[ \n]", result.out), command
 
 
 def test_no_command_is_a_usage_error_that_lists_the_commands(cli: CliRunner) -> None:
@@ -155,3 +169,68 @@ def test_the_cli_imports_neither_pulumi_nor_the_components() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_readme_keeps_the_day_2_heading_and_links_to_the_cli_page() -> None:
+    start = README.index("\n## Day-2 operations\n")
+    section = README[start : README.index("\n## ", start + 1)]
+    assert "[docs/cicd.md](docs/cicd.md)" in section
+    assert len(section.splitlines()) < 15, "the README keeps a short paragraph; details go to docs"
+
+
+PLACEHOLDERS = {
+    "SERVICE": "web",
+    "STAGE": "staging",
+    "EXECUTION": "1a2b3c4d",
+    "ID": "1a2b3c4d",
+    "SHA": "1a2b3c4",
+    "TEXT": "'a reason'",
+    "NAME": "web-prod-pipeline",
+    "N": "5",
+}
+
+
+def _documented_command_lines() -> list[tuple[str, str]]:
+    """Every `cicd ...` command line in docs/cicd.md and README.md code blocks and code spans."""
+    found: list[tuple[str, str]] = []
+    for name, text in (("docs/cicd.md", DOC), ("README.md", README)):
+        blocks = re.findall(r"```(?:console|sh|bash)?\n(.*?)```", text, re.DOTALL)
+        lines = [line for block in blocks for line in block.splitlines()]
+        prose = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+        lines += re.findall(r"`(cicd [^`]+)`", prose)
+        for line in lines:
+            command = line.removeprefix("$ ").split("  #")[0].strip()
+            if command.startswith("cicd ") and "..." not in command:
+                found.append((name, command))
+    return found
+
+
+def test_every_documented_cicd_command_parses_and_uses_the_sample_stacks_names() -> None:
+    parser = build_parser()
+    commands = _documented_command_lines()
+    assert len(commands) > 30
+    for where, command in commands:
+        for placeholder, value in PLACEHOLDERS.items():
+            command = re.sub(rf"\b{placeholder}\b", value, command)
+        command = re.sub(r"\[([^\]]*)\]", r"\1", command)  # optional parts: take them
+        words = shlex.split(command)[1:]
+        if len(words) == 1 and words[0] in COMMAND_PERMISSIONS:
+            continue  # a command named in prose, not an example
+        try:
+            with redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                args = parser.parse_args(words)
+        except SystemExit as exited:
+            assert exited.code == 0, f"{where}: `{command}` does not parse"
+            continue
+        service = getattr(args, "service", None)
+        assert service in SAMPLE_SERVICES | {None}, f"{where}: `{command}` names {service}"
+        for option in ("pipeline", "to_pipeline", "from_pipeline"):
+            name = getattr(args, option, None)
+            assert name in SAMPLE_PIPELINES | {None}, f"{where}: `{command}` names {name}"
+
+
+def test_every_command_has_a_one_line_summary_in_the_main_help(cli: CliRunner) -> None:
+    from cicd.cli import SHORT_HELP
+
+    assert set(SHORT_HELP) == set(COMMAND_PERMISSIONS)
+    assert all(len(text) <= 75 for text in SHORT_HELP.values())

@@ -100,7 +100,7 @@ def test_access_denied_names_the_missing_iam_action(aws: StubbedAws, cli: CliRun
     )
     assert hint == (
         "hint: ask an administrator to grant it; every permission cicd needs is listed in "
-        "the README, section 'IAM permissions'"
+        "docs/cicd.md, section 'IAM permissions'"
     )
 
 
@@ -466,6 +466,11 @@ COMMAND_LINES: dict[str, list[str]] = {
     "approve": ["approve", "--pipeline", PIPELINE],
     "reject": ["reject", "--pipeline", PIPELINE, "--reason", "no"],
     "rollback": ["rollback", "--pipeline", PIPELINE, "--yes"],
+    "info": ["info", "-s", "web", "-e", "prod", "--json"],
+    "follow": ["follow", "--pipeline", PIPELINE],
+    "logs": ["logs", "--pipeline", PIPELINE, "--tail"],
+    "open": ["open", "--pipeline", PIPELINE, "1a2b3c4d"],
+    "metrics": ["metrics"],
 }
 
 

@@ -234,3 +234,24 @@ def test_published_versions_are_newest_first_and_ignore_other_keys_and_delete_ma
 
     assert [v.version_id for v in published_versions(bucket.s3, LOCATION)] == [second, first]
     assert [v.version_id for v in published_versions(bucket.s3, LOCATION, limit=1)] == [second]
+
+
+def test_lookup_names_the_permission_a_denied_read_needs() -> None:
+    from botocore.exceptions import ClientError
+
+    class Denying:
+        def __init__(self, message: str) -> None:
+            self.message = message
+
+        def get_object(self, **_: object) -> None:
+            raise ClientError(
+                {"Error": {"Code": "AccessDenied", "Message": self.message}}, "GetObject"
+            )
+
+    plain = Manifests(lambda: Denying("Access Denied"))  # pyright: ignore[reportArgumentType]
+    kms = Manifests(
+        lambda: Denying("User is not authorized to perform: kms:Decrypt")  # pyright: ignore[reportArgumentType]
+    )
+
+    assert plain.lookup(LOCATION, "v1") == "unknown (needs s3:GetObjectVersion)"
+    assert kms.lookup(LOCATION, "v1") == "unknown (needs kms:Decrypt on the release location's key)"

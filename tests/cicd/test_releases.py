@@ -88,7 +88,10 @@ def test_release_starts_the_branch_head_without_source_revisions(
     assert result.code == 0, result.err
     assert world.started == [{"name": name, "sourceRevisions": []}]
     assert "at the head of main." in result.out
-    assert "Not following it: check on it with `cicd status`, or pass --wait" in result.out
+    assert (
+        "Not following it: `cicd status` shows where it is; "
+        f"`cicd follow --pipeline {name} {world.started_ids[0][:8]}` follows it."
+    ) in result.out
 
 
 def test_release_of_a_commit_passes_it_as_the_github_actions_source_revision(

@@ -197,7 +197,10 @@ def test_status_points_at_a_waiting_approval(aws: StubbedAws, cli: CliRunner) ->
 
     result = cli("status", "--pipeline", name, clients=aws.clients())
 
-    assert f"Commit {sha(6)[:7]} waits for approval: `cicd approve`" in result.out
+    assert (
+        f"Commit {sha(6)[:7]} waits for approval: `cicd approve --pipeline {name} --commit "
+        f"{sha(6)[:7]}` or `cicd reject --pipeline {name} --commit {sha(6)[:7]} --reason TEXT`"
+    ) in result.out
 
 
 def test_status_without_a_stage_shows_every_environment_of_the_service_in_order(
@@ -223,21 +226,6 @@ def test_status_without_a_stage_shows_every_environment_of_the_service_in_order(
         "=== shop-dev-pipeline (service shop, stage dev)",
         "=== shop-prod-pipeline (service shop, stage prod)",
     ]
-
-
-def test_status_without_service_refuses_when_several_services_exist(
-    aws: StubbedAws, cli: CliRunner
-) -> None:
-    found = [("shop-dev-pipeline", "shop", "dev"), ("billing-dev-pipeline", "billing", "dev")]
-    expect_discovery(aws.tagging, stage=None, service=None, found=found)
-
-    result = cli("status", clients=aws.clients())
-
-    assert result.code == 3
-    assert result.err == (
-        "cicd: this account and region has pipelines for several services: billing, shop\n"
-        "hint: choose one with --service (for example --service billing)\n"
-    )
 
 
 def test_status_with_no_tagged_pipeline_is_not_found(aws: StubbedAws, cli: CliRunner) -> None:

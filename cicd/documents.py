@@ -1,0 +1,174 @@
+"""The `--json` documents: one function per shape, so each shape is written down once.
+
+The shapes are a public interface (docs/cicd.md, "JSON output"; a test pins every key). Keys
+are camelCase like AWS's own JSON; times are ISO 8601 with their offset; a value the command
+could not read is null, with the reason under the document's `unknown` map (for example
+`{"deployments": "unknown (needs codedeploy:ListDeployments)"}`). Adding a key is compatible;
+renaming or removing one is not.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cicd.layout import PipelineLayout
+from cicd.partial import Unknown
+from cicd.published import PublishedRelease, Waiting
+from cicd.releases import Release
+from cicd.status import PipelineStatus, StageStatus, promote_command
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def release_document(release: Release | None, now: datetime) -> dict[str, Any] | None:
+    """One execution as a release (`cicd releases --json` lists these)."""
+    if release is None:
+        return None
+    duration = release.duration(now)
+    return {
+        "executionId": release.execution_id,
+        "status": release.status,
+        "commit": release.commit,
+        "message": release.message,
+        "trigger": release.trigger,
+        "startTime": _iso(release.started),
+        "lastUpdateTime": _iso(release.updated),
+        "durationSeconds": int(duration.total_seconds()) if duration is not None else None,
+        "rollbackTarget": release.rollback_target,
+        "versionId": release.version_id,
+        "manifestProblem": release.manifest_problem,
+    }
+
+
+def published_document(release: PublishedRelease) -> dict[str, Any]:
+    """A published release: the object version and what its manifest says."""
+    manifest = release.manifest
+    return {
+        "location": release.location.url(),
+        "versionId": release.version.version_id,
+        "published": _iso(release.version.published),
+        "commit": manifest.commit,
+        "message": release.message,
+        "repository": manifest.repository,
+        "builtBy": manifest.pipeline,
+        "builtByExecution": manifest.pipeline_execution_id,
+    }
+
+
+def _source(layout: PipelineLayout, status: PipelineStatus) -> dict[str, Any]:
+    """Both kinds of source in one shape: the keys of the other kind are null."""
+    promoted, github = layout.promoted, layout.github
+    connection = status.connection_status
+    return {
+        "kind": "release" if promoted is not None else "github",
+        "repository": github.repository if github else None,
+        "branch": github.branch if github else None,
+        "connectionArn": github.connection_arn if github else None,
+        "connectionStatus": connection if isinstance(connection, str) else None,
+        "location": promoted.location.url() if promoted else None,
+        "promotesFrom": status.promotes_from if promoted else None,
+    }
+
+
+def _stage(stage: StageStatus) -> dict[str, Any]:
+    return {
+        "name": stage.name,
+        "status": stage.status,
+        "executionId": stage.execution_id,
+        "commit": stage.commit,
+        "message": stage.message,
+        "changed": _iso(stage.changed),
+    }
+
+
+def _waiting(status: PipelineStatus) -> dict[str, Any] | None:
+    waiting = status.waiting
+    if not isinstance(waiting, Waiting):
+        return None
+    running = waiting.running
+    return {
+        "release": published_document(waiting.release) if waiting.release else None,
+        "problem": waiting.problem,
+        "runningExecutionId": running.execution_id if running else None,
+        "runningStatus": running.status if running else None,
+        "command": promote_command(status) if running is None and waiting.release else None,
+    }
+
+
+def pipeline_status_document(status: PipelineStatus, now: datetime) -> dict[str, Any]:
+    """One pipeline in `cicd status --json` (`{"pipelines": [...]}`)."""
+    layout = status.layout
+    unknown = {
+        key: str(value)
+        for key, value in (
+            ("stages", status.stages),
+            ("live", status.live),
+            ("latest", status.latest),
+            ("deployments", status.deployments),
+            ("connectionStatus", status.connection_status),
+            ("waiting", status.waiting),
+        )
+        if isinstance(value, Unknown)
+    }
+    stages = status.stages
+    deployments = status.deployments
+    return {
+        "pipeline": layout.name,
+        "service": status.ref.service,
+        "stage": status.ref.stage,
+        "source": _source(layout, status),
+        "live": release_document(status.live, now) if isinstance(status.live, Release) else None,
+        "latest": (
+            release_document(status.latest, now) if isinstance(status.latest, Release) else None
+        ),
+        "waiting": _waiting(status),
+        "stages": [_stage(s) for s in stages] if isinstance(stages, tuple) else None,
+        "deployTargets": [t.describe() for t in layout.deploy_targets],
+        "verifications": list(layout.verifications),
+        "publishesTo": layout.publishes_to.url() if layout.publishes_to else None,
+        "deployments": (
+            [
+                {
+                    "target": d.target.describe(),
+                    "deploymentId": d.deployment_id,
+                    "status": d.status,
+                    "created": _iso(d.created),
+                    "overview": dict(d.overview),
+                }
+                for d in deployments
+            ]
+            if isinstance(deployments, tuple)
+            else None
+        ),
+        "unknown": unknown,
+    }
+
+
+def started_document(
+    command: str,
+    layout: PipelineLayout,
+    service: str | None,
+    stage: str | None,
+    execution_id: str,
+    *,
+    commit: str | None,
+    message: str | None,
+    version_id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """What `release`, `promote`, `approve`, `reject` and `rollback` print with --json; the
+    follow outcome is added as `followed` (null without --wait)."""
+    return {
+        "command": command,
+        "pipeline": layout.name,
+        "service": service,
+        "stage": stage,
+        "executionId": execution_id,
+        "commit": commit,
+        "message": message,
+        "versionId": version_id,
+        **extra,
+    }

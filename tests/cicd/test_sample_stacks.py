@@ -1,0 +1,118 @@
+"""cicd reads the pipelines the sample stacks declare: the contract checked end to end.
+
+The three stack files run under Pulumi's mocks (tests/harness.py); each declared pipeline is
+turned into the document `get_pipeline` would return for it and parsed by `cicd.layout`, so a
+change on either side of the promotion contract (a renamed action, a configuration key, a tag)
+fails here. cicd itself never imports Pulumi; only this test does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cicd import contract
+from cicd.layout import PipelineLayout, parse_layout
+from cicd.window import next_opening
+from tests.harness import StackRun, iter_stacks, run_stacks
+
+SERVICES = ("web", "thumbnailer")
+
+
+def api_document(inputs: dict[str, Any]) -> dict[str, Any]:
+    """A pulumi-aws Pipeline's inputs in the shape of CodePipeline's `get_pipeline` answer."""
+
+    def action(declared: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "name": declared["name"],
+            "actionTypeId": {
+                key: declared[key] for key in ("category", "owner", "provider", "version")
+            },
+            "configuration": declared.get("configuration", {}),
+            "runOrder": int(declared.get("runOrder", 1)),
+        }
+
+    def stage(declared: dict[str, Any]) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "name": declared["name"],
+            "actions": [action(a) for a in declared["actions"]],
+        }
+        if "beforeEntry" in declared:
+            # pulumi-aws declares one `condition`; the API lists `conditions`.
+            document["beforeEntry"] = {"conditions": [declared["beforeEntry"]["condition"]]}
+        return document
+
+    return {"name": inputs["name"], "stages": [stage(s) for s in inputs["stages"]]}
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, StackRun]:
+    return run_stacks(dict(iter_stacks()))
+
+
+def _pipeline(runs: dict[str, StackRun], stage: str, service: str) -> tuple[PipelineLayout, dict]:
+    name = contract.pipeline_name(service, stage)
+    [declared] = [
+        p
+        for p in runs[stage].recorder.of_type("aws:codepipeline/pipeline:Pipeline")
+        if p.inputs["name"] == name
+    ]
+    return parse_layout(api_document(declared.inputs)), declared.inputs["tags"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_prod_deploys_exactly_the_location_staging_publishes_to(
+    runs: dict[str, StackRun], service: str
+) -> None:
+    staging, staging_tags = _pipeline(runs, "staging", service)
+    prod, prod_tags = _pipeline(runs, "prod", service)
+
+    assert staging.github is not None and staging.publishes_to is not None
+    assert prod.promoted is not None and prod.github is None
+    assert prod.promoted.action_name == contract.RELEASE_SOURCE_ACTION
+    assert prod.promoted.location == staging.publishes_to
+    assert prod.promoted.location.key == f"releases/{service}/release.zip"
+    assert prod_tags[contract.TAG_PROMOTES_FROM] == "staging"
+    assert contract.TAG_PROMOTES_FROM not in staging_tags
+    assert (prod_tags[contract.TAG_SERVICE], prod_tags[contract.TAG_STAGE]) == (service, "prod")
+
+
+@pytest.mark.parametrize("stage", contract.ENVIRONMENTS)
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_deploy_action_is_a_target_or_a_verification(
+    runs: dict[str, StackRun], stage: str, service: str
+) -> None:
+    layout, _ = _pipeline(runs, stage, service)
+    declared = next(
+        p
+        for p in runs[stage].recorder.of_type("aws:codepipeline/pipeline:Pipeline")
+        if p.inputs["name"] == layout.name
+    )
+    deploy = next(s for s in declared.inputs["stages"] if s["name"] == contract.DEPLOY_STAGE)
+
+    names = {a["name"] for a in deploy["actions"]}
+    targets = {t.action_name for t in layout.deploy_targets}
+    assert targets and targets | set(layout.verifications) == names
+    assert all(t.provider in contract.DEPLOY_PROVIDERS for t in layout.deploy_targets)
+    assert all(v.startswith(contract.VERIFY_PREFIX) for v in layout.verifications)
+
+
+def test_prods_deployment_window_is_read_and_can_be_evaluated(
+    runs: dict[str, StackRun],
+) -> None:
+    prod, _ = _pipeline(runs, "prod", "web")
+
+    window = prod.window(contract.DEPLOY_STAGE)
+
+    assert window is not None
+    assert next_opening(window.cron, window.time_zone, datetime(2025, 5, 3, tzinfo=UTC))
+
+
+def test_the_approver_policy_cicd_names_is_the_one_prod_creates(
+    runs: dict[str, StackRun],
+) -> None:
+    names = {p.inputs.get("name") for p in runs["prod"].recorder.of_type("aws:iam/policy:Policy")}
+
+    assert {contract.approver_policy_name(s, "prod") for s in SERVICES} <= names
