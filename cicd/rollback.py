@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
 from cicd.contract import DEPLOY_STAGE
 from cicd.errors import Refused
@@ -133,11 +134,44 @@ def confirm(plan: RollbackPlan, *, stdin: TextIO, out: TextIO, assume_yes: bool)
         raise Refused("rollback cancelled: nothing changed")
 
 
+# AWS rolls a stage back only to an execution started under the pipeline's current structure;
+# any `pulumi up` that changes the pipeline starts a new one. These are its refusals:
+# https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_RollbackStage.html
+STRUCTURE_REFUSALS = {"PipelineExecutionOutdatedException", "UnableToRollbackStageException"}
+
+
 def roll_back(codepipeline: BaseClient, plan: RollbackPlan) -> str:
-    """Start the rollback; returns the id of the rollback execution."""
-    response = codepipeline.rollback_stage(
-        pipelineName=plan.pipeline,
-        stageName=DEPLOY_STAGE,
-        targetPipelineExecutionId=plan.target.execution_id,
-    )
+    """Start the rollback; returns the id of the rollback execution.
+
+    When AWS refuses because the target ran on an older pipeline structure, the refusal says
+    so and what to do instead (redeploy that commit), rather than AWS's generic text.
+    """
+    try:
+        response = codepipeline.rollback_stage(
+            pipelineName=plan.pipeline,
+            stageName=DEPLOY_STAGE,
+            targetPipelineExecutionId=plan.target.execution_id,
+        )
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code not in STRUCTURE_REFUSALS:
+            raise
+        outdated = code == "PipelineExecutionOutdatedException"
+        raise Refused(
+            f"AWS cannot roll {plan.pipeline} back to {plan.target.describe()}: "
+            + (
+                "it ran on an earlier version of the pipeline, "
+                if outdated
+                else "most likely it ran on an earlier version of the pipeline, "
+            )
+            + "and a stage rolls back only to executions of the current structure (every "
+            "`pulumi up` that changes the pipeline starts a new one)",
+            f"redeploy that commit instead: {redeploy_hint(plan)}",
+        ) from error
     return str(response["pipelineExecutionId"])
+
+
+def redeploy_hint(plan: RollbackPlan) -> str:
+    """The command that puts the target's commit back without a stage rollback."""
+    commit = plan.target.commit or "<sha>"
+    return f"`cicd promote ... --commit {commit}` (promoted) or `cicd release --commit {commit}`"

@@ -249,3 +249,39 @@ def test_rollback_refuses_on_a_pipeline_without_a_deploy_stage(
     result = cli("rollback", "--pipeline", PIPELINE, "--yes", clients=aws.clients())
 
     assert (result.code, result.err) == (3, f"cicd: {PIPELINE} has no Deploy stage to roll back\n")
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("PipelineExecutionOutdatedException", "it ran on an earlier version of the pipeline"),
+        ("UnableToRollbackStageException", "most likely it ran on an earlier version"),
+    ],
+)
+def test_a_rollback_refused_after_a_pipeline_change_says_why_and_what_to_do(
+    aws: StubbedAws, cli: CliRunner, code: str, reason: str
+) -> None:
+    """AWS rolls back only to executions of the current pipeline structure (issue 9, point 6)."""
+    _deployed(aws, HISTORY)
+    aws.codepipeline.add_client_error(
+        "rollback_stage",
+        service_error_code=code,
+        service_message="The specified pipeline execution is outdated",
+        expected_params={
+            "pipelineName": PIPELINE,
+            "stageName": "Deploy",
+            "targetPipelineExecutionId": execution_id(3),
+        },
+    )
+
+    result = cli("rollback", "--pipeline", PIPELINE, "--yes", clients=aws.clients())
+
+    assert result.code == 3, result.err
+    [message, hint] = result.err.splitlines()
+    assert message.startswith(f"cicd: AWS cannot roll {PIPELINE} back to {execution_id(3)[:8]}")
+    assert reason in message
+    assert "a stage rolls back only to executions of the current structure" in message
+    assert hint == (
+        f"hint: redeploy that commit instead: `cicd promote ... --commit {sha(3)}` (promoted) "
+        f"or `cicd release --commit {sha(3)}`"
+    )

@@ -1,0 +1,123 @@
+"""How the program scales with services: evaluate the prod stack under mocks for N services.
+
+A benchmark, not a test: it prints figures and asserts nothing. For each N it starts a fresh
+Python process (so peak memory and import costs are that run's own), evaluates the real
+`__main__.py` with the prod stack file's services cloned N times (web-1, thumbnailer-1, ...;
+half of each platform), and reports wall and CPU time, peak memory (max RSS), resources
+registered, provider function calls, and the marginal cost per added service. Prod's stack
+reference to staging is answered with staging's real exports, as in the tests.
+
+Targets (issue 11): 200 services in at most 10x the time of 1 service and under 400 MiB; at most
+one call per provider function per stack.
+
+Usage: .venv/bin/python benchmarks/scale.py [--sizes 1,10,50,100,200] [--stack prod]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _child(stack: str, count: int) -> dict[str, object]:
+    """Run in a fresh interpreter: evaluate `stack` with `count` services, return figures."""
+    import resource
+    import time
+
+    sys.path.insert(0, str(ROOT))
+    started_cpu, started = time.process_time(), time.perf_counter()
+    from tests.harness import (
+        PROJECT,
+        STACK_FILES,
+        flatten_stack_config,
+        qualified_stack,
+        run_program,
+        run_stacks,
+        stack_name,
+    )
+
+    stacks = {stack_name(p): p for p in STACK_FILES}
+    upstream = {
+        qualified_stack(s): r.exports
+        for s, r in run_stacks({s: p for s, p in stacks.items() if s != stack}).items()
+    }
+    flat, secrets = flatten_stack_config(stacks[stack])
+    samples = json.loads(flat[f"{PROJECT}:services"])
+    services = []
+    for n in range(count):
+        sample = dict(samples[n % len(samples)])
+        sample["name"] = f"{sample['name'][:14]}-{n // len(samples) + 1}"
+        services.append(sample)
+    flat[f"{PROJECT}:services"] = json.dumps(services)
+    # Clone the deploy targets' names too: default alarms and groups are named after them.
+    import_done_cpu, import_done = time.process_time(), time.perf_counter()
+    run = run_program(stack, flat, secrets, upstream)
+    end_cpu, end = time.process_time(), time.perf_counter()
+    calls: dict[str, int] = {}
+    for token, _ in run.recorder.calls:
+        calls[token] = calls.get(token, 0) + 1
+    return {
+        "services": count,
+        "wall_s": end - import_done,
+        "cpu_s": end_cpu - import_done_cpu,
+        "setup_s": import_done - started,
+        "setup_cpu_s": import_done_cpu - started_cpu,
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "resources": len(run.recorder.resources),
+        "calls": calls,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Time the prod stack with N services.")
+    parser.add_argument("--sizes", default="1,10,50,100,200", help="service counts")
+    parser.add_argument("--stack", default="prod", help="the stack file to clone (default prod)")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        print(json.dumps(_child(args.stack, args.child)))
+        return
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        out = subprocess.run(
+            [sys.executable, __file__, "--stack", args.stack, "--child", str(size)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(
+        f"{'services':>8} {'resources':>9} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} "
+        f"{'ms/resource':>11} {'marginal s/service':>19} {'max calls/function':>19}"
+    )
+    first = rows[0]
+    for row in rows:
+        services = int(row["services"])  # type: ignore[arg-type]
+        marginal = (
+            (float(row["wall_s"]) - float(first["wall_s"])) / (services - int(first["services"]))  # type: ignore[arg-type]
+            if services != first["services"]
+            else float("nan")
+        )
+        calls: dict[str, int] = row["calls"]  # type: ignore[assignment]
+        print(
+            f"{services:>8} {row['resources']:>9} {row['wall_s']:>8.2f} {row['cpu_s']:>7.2f} "
+            f"{row['peak_mib']:>9.0f} {1000 * float(row['wall_s']) / int(row['resources']):>11.2f} "  # type: ignore[arg-type]
+            f"{marginal:>19.3f} {max(calls.values()) if calls else 0:>19}"
+        )
+    last = rows[-1]
+    print(
+        f"\n{last['services']} services take {float(last['wall_s']) / float(first['wall_s']):.1f}x "  # type: ignore[arg-type]
+        f"the time of {first['services']}; provider calls at {last['services']}: {last['calls']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
