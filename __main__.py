@@ -5,8 +5,8 @@ Every setting comes from this stack's `Pulumi.<stack>.yaml`; see README "Configu
 
 import pulumi
 
-from components.config import load_settings
-from components.program import declare_stack
+from stack.config import load_settings
+from stack.program import declare_stack
 
 # Validation runs before any resource is declared: a config mistake declares nothing.
 settings = load_settings()

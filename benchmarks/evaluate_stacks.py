@@ -23,7 +23,7 @@ import pulumi_aws  # noqa: E402, F401  (measured: the provider SDK dominates imp
 
 IMPORT_SECONDS = time.perf_counter() - started
 
-from components.config import parse_settings  # noqa: E402
+from stack.config import parse_settings  # noqa: E402
 from tests.harness import (  # noqa: E402
     PROJECT,
     flatten_stack_config,

@@ -10,7 +10,7 @@ import pulumi
 import pytest
 import yaml
 
-from components.config import ConfigError, load_settings, looks_secret, parse_settings
+from stack.config import ConfigError, load_settings, looks_secret, parse_settings
 from tests.harness import PROJECT, ROOT, Recorder, reset_pulumi
 
 NS = PROJECT

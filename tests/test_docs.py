@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.config import parse_settings
+from stack.config import parse_settings
 from tests.harness import PROJECT, ROOT
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

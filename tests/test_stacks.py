@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError
+from stack.config import ConfigError
 from tests.harness import (
     ACCOUNT,
     PROJECT,

@@ -36,8 +36,8 @@ import annotated_types
 import pytest
 import yaml
 
-from components.config.deploy import VerifySuite
 from components.release_channel import MANIFEST_FILE
+from stack.config.deploy import VerifySuite
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

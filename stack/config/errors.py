@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel
 
-from components.config.base import Problems
+from stack.config.base import Problems
 
 
 class ConfigError(pulumi.RunError):

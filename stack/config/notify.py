@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, field_validator
 
-from components.config.base import _Model, _no_duplicates
+from stack.config.base import _Model, _no_duplicates
 
 
 class ApprovalSettings(_Model):

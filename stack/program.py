@@ -17,13 +17,6 @@ import pulumi
 from components.artifact_store import ArtifactStore
 from components.boundary import PermissionsBoundary
 from components.build_project import BuildVariable
-from components.config import (
-    BuildSettings,
-    DeploySettings,
-    GitHubSettings,
-    ServiceSettings,
-    Settings,
-)
 from components.connection import GitHubConnection
 from components.deployment import TargetArgs
 from components.github_oidc import GitHubActionsOidc, GitHubActionsOidcArgs
@@ -39,6 +32,13 @@ from components.service_pipeline import (
     ServicePipeline,
     ServicePipelineArgs,
     VerifySuiteArgs,
+)
+from stack.config import (
+    BuildSettings,
+    DeploySettings,
+    GitHubSettings,
+    ServiceSettings,
+    Settings,
 )
 
 

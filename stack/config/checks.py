@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from components.config.base import REMOVE, Finding
+from stack.config.base import REMOVE, Finding
 
 if TYPE_CHECKING:
-    from components.config.service import ServiceSettings
-    from components.config.stack import (
+    from stack.config.service import ServiceSettings
+    from stack.config.stack import (
         ArtifactSettings,
         EnvironmentSettings,
         ReleaseSettings,

@@ -10,13 +10,13 @@ Secrets never pass through here as plain values: build variables reference Param
 Secrets Manager by name/ARN, and a plaintext variable whose name looks like a secret is an error.
 """
 
-from components.config.build import BuildSettings, EnvVar, TestSuite, looks_secret
-from components.config.deploy import DeploymentWindow, DeploySettings, DeployTarget
-from components.config.errors import ConfigError
-from components.config.load import load_settings, parse_settings
-from components.config.notify import ApprovalSettings, NotificationSettings
-from components.config.service import ServiceSettings
-from components.config.stack import (
+from stack.config.build import BuildSettings, EnvVar, TestSuite, looks_secret
+from stack.config.deploy import DeploymentWindow, DeploySettings, DeployTarget
+from stack.config.errors import ConfigError
+from stack.config.load import load_settings, parse_settings
+from stack.config.notify import ApprovalSettings, NotificationSettings
+from stack.config.service import ServiceSettings
+from stack.config.stack import (
     ArtifactSettings,
     ConnectionSettings,
     EnvironmentSettings,

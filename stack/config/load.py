@@ -13,12 +13,12 @@ from typing import Any, Literal
 import pulumi
 from pydantic import ValidationError
 
-from components.config.base import _Model
-from components.config.build import looks_secret
-from components.config.checks import Parts, cross_problems
-from components.config.errors import ConfigError, describe_all, dig, path, problem
-from components.config.service import ServiceSettings
-from components.config.stack import (
+from stack.config.base import _Model
+from stack.config.build import looks_secret
+from stack.config.checks import Parts, cross_problems
+from stack.config.errors import ConfigError, describe_all, dig, path, problem
+from stack.config.service import ServiceSettings
+from stack.config.stack import (
     ArtifactSettings,
     EnvironmentSettings,
     ReleaseSettings,

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from components.config.base import (
+from stack.config.base import (
     NAME_PATTERN,
     REMOVE,
     REPOSITORY_PATTERN,
@@ -21,9 +21,9 @@ from components.config.base import (
     _Model,
     _unique_names,
 )
-from components.config.build import BuildSettings, TestSuite
-from components.config.deploy import DeploySettings
-from components.config.notify import ApprovalSettings, NotificationSettings
+from stack.config.build import BuildSettings, TestSuite
+from stack.config.deploy import DeploySettings
+from stack.config.notify import ApprovalSettings, NotificationSettings
 
 # Keys that only a service built from GitHub has: a promoted release carries its own commit and
 # was built and tested upstream, so these would silently mean nothing.

@@ -13,7 +13,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from components.config.base import (
+from components.limits import DEFAULT_ALARMS_PER_TARGET, watched_alarms_problem
+from stack.config.base import (
     NAME_PATTERN,
     REMOVE,
     Finding,
@@ -23,8 +24,7 @@ from components.config.base import (
     _Model,
     _unique_names,
 )
-from components.config.build import TestSuite
-from components.limits import DEFAULT_ALARMS_PER_TARGET, watched_alarms_problem
+from stack.config.build import TestSuite
 
 
 class TagFilter(_Model):

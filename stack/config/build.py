@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from components.config.base import NAME_PATTERN, SECRET_NAME_PARTS, ComputeType, _Model
+from stack.config.base import NAME_PATTERN, SECRET_NAME_PARTS, ComputeType, _Model
 
 
 class EnvVar(_Model):

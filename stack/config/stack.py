@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from components.config.base import (
+from stack.config.base import (
     NAME_PATTERN,
     REMOVE,
     REPOSITORY_PATTERN,
@@ -19,8 +19,8 @@ from components.config.base import (
     _Model,
     _unique_names,
 )
-from components.config.checks import Parts, cross_problems
-from components.config.service import ServiceSettings
+from stack.config.checks import Parts, cross_problems
+from stack.config.service import ServiceSettings
 
 ACCOUNT_PATTERN = r"^\d{12}$"
 KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$"
