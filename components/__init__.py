@@ -1,1 +1,103 @@
-"""Pulumi components for a GitHub -> AWS delivery chain (one service, one stage per instance)."""
+"""Pulumi components for a GitHub -> AWS delivery chain, one service and one stage per instance.
+
+The public API is what this module exports: the components (each `Component(name, args, opts)`,
+with `args` a TypedDict whose optional keys document what happens when omitted) and their
+argument types. `ServicePipeline` is the whole chain for one service in one stage; the others
+are its parts, usable alone. Type tokens (`delivery:cicd:<Component>`) and child logical names
+(`{name}-<role>`) are a contract: a change to either is a breaking change with an alias
+(see CHANGELOG.md). Importing this package declares nothing.
+"""
+
+from components.approver_policy import ApproverPolicy, ApproverPolicyArgs
+from components.artifact_store import ArtifactStore, ArtifactStoreArgs
+from components.boundary import PermissionsBoundary, PermissionsBoundaryArgs
+from components.build_project import (
+    BuildProject,
+    BuildProjectArgs,
+    BuildSettingsArgs,
+    BuildVariable,
+)
+from components.connection import GitHubConnection, GitHubConnectionArgs
+from components.deployment import (
+    BlueGreenArgs,
+    Deployment,
+    DeploymentArgs,
+    MinimumHealthyHostsArgs,
+    TargetArgs,
+)
+from components.github_oidc import GitHubActionsOidc, GitHubActionsOidcArgs
+from components.github_repository import GitHubRepositorySettings, GitHubRepositorySettingsArgs
+from components.pipeline import DeliveryPipeline, DeliveryPipelineArgs
+from components.promotion import PromotionTrigger, PromotionTriggerArgs, Upstream, UpstreamArgs
+from components.release_alarms import ReleaseAlarms, ReleaseAlarmsArgs
+from components.release_channel import ReleaseChannel, ReleaseChannelArgs, ReleaseConsumerArgs
+from components.release_notifications import (
+    PipelineNotificationRule,
+    PipelineNotificationRuleArgs,
+    ReleaseNotifications,
+    ReleaseNotificationsArgs,
+    SlackChannelArgs,
+)
+from components.service_pipeline import (
+    AlarmTargetArgs,
+    DeployArgs,
+    NotifyArgs,
+    PromotedSourceArgs,
+    ReleaseChannelRef,
+    ServicePipeline,
+    ServicePipelineArgs,
+    TestSuiteArgs,
+    VerifySuiteArgs,
+)
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "AlarmTargetArgs",
+    "ApproverPolicy",
+    "ApproverPolicyArgs",
+    "ArtifactStore",
+    "ArtifactStoreArgs",
+    "BlueGreenArgs",
+    "BuildProject",
+    "BuildProjectArgs",
+    "BuildSettingsArgs",
+    "BuildVariable",
+    "DeliveryPipeline",
+    "DeliveryPipelineArgs",
+    "DeployArgs",
+    "Deployment",
+    "DeploymentArgs",
+    "GitHubActionsOidc",
+    "GitHubActionsOidcArgs",
+    "GitHubConnection",
+    "GitHubConnectionArgs",
+    "GitHubRepositorySettings",
+    "GitHubRepositorySettingsArgs",
+    "MinimumHealthyHostsArgs",
+    "NotifyArgs",
+    "PermissionsBoundary",
+    "PermissionsBoundaryArgs",
+    "PipelineNotificationRule",
+    "PipelineNotificationRuleArgs",
+    "PromotedSourceArgs",
+    "PromotionTrigger",
+    "PromotionTriggerArgs",
+    "ReleaseAlarms",
+    "ReleaseAlarmsArgs",
+    "ReleaseChannel",
+    "ReleaseChannelArgs",
+    "ReleaseChannelRef",
+    "ReleaseConsumerArgs",
+    "ReleaseNotifications",
+    "ReleaseNotificationsArgs",
+    "ServicePipeline",
+    "ServicePipelineArgs",
+    "SlackChannelArgs",
+    "TargetArgs",
+    "TestSuiteArgs",
+    "Upstream",
+    "UpstreamArgs",
+    "VerifySuiteArgs",
+    "__version__",
+]

@@ -1,0 +1,110 @@
+"""The components as another team gets them: an installable, typed library with a stable API.
+
+The wheel is built from `components/` the way `pip install "git+...#subdirectory=components"`
+does (build isolation fetches setuptools: marked `network`), then imported from outside this
+checkout, against this environment's Pulumi.
+"""
+
+from __future__ import annotations
+
+import inspect
+import pkgutil
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pulumi
+import pytest
+
+import components
+from tests.harness import ROOT
+
+
+def _defined_components() -> set[str]:
+    found = set()
+    for module in pkgutil.iter_modules(components.__path__):
+        loaded = __import__(f"components.{module.name}", fromlist=["_"])
+        for name, value in vars(loaded).items():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, pulumi.ComponentResource)
+                and value.__module__ == loaded.__name__
+            ):
+                found.add(name)
+    return found
+
+
+def test_every_component_and_its_args_are_exported_from_the_package_root() -> None:
+    defined = _defined_components()
+    assert len(defined) >= 16
+    assert defined <= set(components.__all__)
+    for name in defined:
+        assert f"{name}Args" in components.__all__ or name in {"PipelineNotificationRule"}, name
+        assert getattr(components, name).__module__.startswith("components.")
+
+
+def test_importing_the_library_brings_neither_the_platform_program_nor_its_config() -> None:
+    probe = (
+        "import sys, components; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'stack', 'pydantic', 'cicd'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_library_is_typed_and_versioned_like_its_changelog() -> None:
+    assert (ROOT / "components" / "py.typed").exists()
+    changelog = (ROOT / "components" / "CHANGELOG.md").read_text()
+    assert f"## {components.__version__} " in changelog, "the version has a changelog entry"
+    library = tomllib.loads((ROOT / "components" / "pyproject.toml").read_text())["project"]
+    root = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pulumi_deps = [d for d in root["dependencies"] if d.startswith("pulumi")]
+    assert library["dependencies"] == pulumi_deps, "the same ranges as the platform"
+
+
+@pytest.mark.network
+def test_the_wheel_holds_the_typed_library_alone_and_imports_outside_this_checkout(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "checkout" / "components"
+    shutil.copytree(
+        ROOT / "components",
+        source,
+        ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"),
+    )
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", wheels, source],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    [wheel] = wheels.glob("gh_aws_delivery_components-*.whl")
+    assert f"-{components.__version__}-" in wheel.name
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "components/py.typed" in names
+    assert "components/service_pipeline.py" in names
+    assert not [n for n in names if n.startswith(("stack/", "tests/", "cicd/"))], names
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-t", target, wheel],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    probe = "import components; print(components.__file__, components.__version__)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+    )
+    where, version = result.stdout.split()
+    assert where.startswith(str(target)) and version == components.__version__
