@@ -49,6 +49,11 @@ class Resource:
     """True for an existing resource read with `.get(...)`, which Pulumi does not manage."""
     ignore_changes: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    """URNs (mock) of the resources this one depends on: `depends_on` and every input's."""
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Input name -> URNs (mock) of the resources that input's value came from. It links a
+    bucket's settings to their bucket even where the value itself is unknown in a preview."""
 
 
 # ARN shapes for the types whose ARNs other resources consume; `{name}` is the physical name.
@@ -232,6 +237,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 last.protect = bool(request.protect)
                 last.retain_on_delete = bool(request.retainOnDelete)
                 last.ignore_changes = list(request.ignoreChanges)
+                last.dependencies = sorted(set(request.dependencies))
+                last.property_dependencies = {
+                    key: sorted(set(deps.urns))
+                    for key, deps in sorted(request.propertyDependencies.items())
+                    if deps.urns
+                }
             return response
 
     def ReadResource(self, request: Any) -> Any:
@@ -351,6 +362,29 @@ def run_stacks(stacks: dict[str, Path]) -> dict[str, StackRun]:
 def _upstreams_of(stack_file: Path) -> list[str]:
     config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
     return sorted((config.get(f"{PROJECT}:upstreams") or {}).keys())
+
+
+def upstreams_of(stack_file: Path) -> list[str]:
+    """The stacks this stack file promotes from (its `upstreams:` keys), sorted."""
+    return _upstreams_of(stack_file)
+
+
+def with_upstreams(stacks: list[str]) -> list[str]:
+    """`stacks` and every stack they reference, transitively: what must run before them.
+
+    An upstream without a stack file here (another project's stack) is left out: its reference
+    then fails with the names that do exist, as for any unknown stack.
+    """
+    files = dict(iter_stacks())
+    needed: set[str] = set()
+    pending = list(stacks)
+    while pending:
+        name = pending.pop()
+        if name in needed or name not in files:
+            continue
+        needed.add(name)
+        pending.extend(_upstreams_of(files[name]))
+    return sorted(needed)
 
 
 def stack_name(stack_file: Path) -> str:
