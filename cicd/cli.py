@@ -20,7 +20,7 @@ from typing import Any, NoReturn, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cicd import __version__, aws, commands, metrics, observe
+from cicd import __version__, aws, commands, diagram, diff, metrics, observe, plan
 from cicd.context import Context
 from cicd.contract import ENVIRONMENTS
 from cicd.entry import INTERRUPTED_MESSAGE
@@ -39,6 +39,7 @@ from cicd.progress import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, Sleep
 
 Connect = Callable[[str | None, str | None], aws.Clients]
 Handler = Callable[[argparse.Namespace, Context], int]
+OfflineHandler = Callable[[argparse.Namespace, TextIO, TextIO], int]
 Opener = Callable[[str], bool]
 
 _EXIT_CODES = "\n".join(
@@ -58,12 +59,16 @@ examples:
   cicd info -s web -e prod                      one release, whole: actions, tests, approver
   cicd logs -s web -e dev --action unit         a build's logs
   cicd metrics --since 30d                      deployment frequency, lead time, failures
+  cicd plan --stack dev --check                 what dev declares, guardrails checked (offline)
+  cicd diff --base origin/main                  what this branch changes, stack by stack
+  cicd diagram --stack prod                     prod's pipelines as a Mermaid flowchart
 
 Every command finds the pipeline by its tags (cicd:service, cicd:stage); --pipeline NAME
 skips that. AWS credentials and region come from --profile/--region, else AWS_PROFILE,
 AWS_REGION and ~/.aws as for the AWS CLI. CICD_SERVICE and CICD_STAGE set defaults for
 --service and --stage. Every command takes --json; colour only on a terminal, never with
-NO_COLOR set.
+NO_COLOR set. plan, diff and diagram need no AWS at all: they run the Pulumi program under
+Pulumi's mocks and need the platform install (`make install`), not only the CLI.
 
 exit codes:
 {_EXIT_CODES}
@@ -84,6 +89,12 @@ SHORT_HELP = {
     "logs": "a release's build, command and deployment logs",
     "open": "the console URL of a pipeline or release (opened on a terminal)",
     "metrics": "delivery metrics: frequency, lead time, failure rate, time to restore",
+}
+# The commands that evaluate the Pulumi program offline: no AWS, but the platform install.
+OFFLINE_HELP = {
+    "plan": "a stack's desired state, evaluated offline; --check runs the guardrails",
+    "diff": "what changes between a git ref and the working tree, stack by stack",
+    "diagram": "a stack's pipelines as they will run: Mermaid, SVG or PNG",
 }
 
 
@@ -239,6 +250,17 @@ def build_parser() -> _Parser:
         _wait_options(),
         _json_option(),
     )
+
+    def offline_command(name: str, handler: OfflineHandler, summary: str, epilog: str) -> _Parser:
+        cmd = sub.add_parser(
+            name,
+            help=OFFLINE_HELP[name],
+            description=textwrap.fill(summary, width=88),
+            epilog="examples:\n" + epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        cmd.set_defaults(offline_handler=handler)
+        return cmd
 
     def command(
         name: str, handler: Handler, summary: str, epilog: str, *parents: _Parser
@@ -457,7 +479,84 @@ def build_parser() -> _Parser:
         metavar="WHEN",
         help="window start: 30d, 12w, or a date like 2025-04-01 (default: 30d)",
     )
+    _offline_commands(offline_command)
     return parser
+
+
+def _offline_commands(offline_command: Callable[..., _Parser]) -> None:
+    plan_cmd = offline_command(
+        "plan",
+        plan.run_plan,
+        "Evaluate the Pulumi program with a stack file's config under Pulumi's mocks (no "
+        "Pulumi CLI, no AWS, secrets as placeholders; stacks that promote from another get "
+        "that stack's offline exports) and print every resource it declares, grouped by "
+        "component, with a summary count. --json prints a stable, sorted document (the same "
+        "input gives byte-identical output); --check runs the policy pack's guardrails and "
+        "exits 1 on a mandatory violation. See docs/plan-and-policy.md.",
+        "  cicd plan --stack dev\n"
+        "  cicd plan --stack prod --check\n"
+        "  cicd plan --stack staging --json > staging-plan.json\n",
+    )
+    plan_cmd.add_argument("--stack", required=True, metavar="STACK", help="the Pulumi.STACK.yaml")
+    plan_cmd.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan_cmd.add_argument(
+        "--check",
+        action="store_true",
+        help="also run the guardrails (policy/); exit 1 on a mandatory violation",
+    )
+    plan_cmd.add_argument(
+        "--policy-config",
+        metavar="FILE",
+        help="guardrail configuration, as `pulumi policy enable --config FILE` reads it",
+    )
+    diff_cmd = offline_command(
+        "diff",
+        diff.run_diff,
+        "Plan every stack at a git ref (checked out in a temporary git worktree) and in the "
+        "working tree, and print what differs per stack: resources added, removed and "
+        "changed, each changed input before and after, and replacements where a changed "
+        "input forces one for that resource type. --format markdown suits a pull request "
+        "comment: one collapsed section per stack.",
+        "  cicd diff --base origin/main\n"
+        "  cicd diff --base HEAD~1 --stack prod\n"
+        "  cicd diff --base origin/main --format markdown > plan-diff.md\n",
+    )
+    diff_cmd.add_argument("--base", required=True, metavar="REF", help="git ref to compare with")
+    diff_cmd.add_argument(
+        "--stack", action="append", metavar="STACK", help="only this stack (repeatable)"
+    )
+    diff_cmd.add_argument(
+        "--format", choices=("text", "markdown", "json"), default="text", help="default: text"
+    )
+    diff_cmd.add_argument(
+        "--exit-code", action="store_true", help="exit 1 when any stack changes (like git diff)"
+    )
+    diff_cmd.add_argument(
+        "--root",
+        metavar="DIR",
+        help="the checkout whose working tree is compared (default: the one cicd runs from)",
+    )
+    diagram_cmd = offline_command(
+        "diagram",
+        diagram.run_diagram,
+        "Draw a stack's pipelines as they will run: stages in order, parallel actions side by "
+        "side, the manual approval, stage conditions (deployment window, alarm bake, "
+        "rollback), deploy targets, verification and publication. Mermaid text by default; "
+        "SVG or PNG rendered without a browser (mermaidx).",
+        "  cicd diagram --stack prod\n  cicd diagram --stack prod --format svg --output prod.svg\n",
+    )
+    diagram_cmd.add_argument("--stack", metavar="STACK", help="the Pulumi.STACK.yaml")
+    diagram_cmd.add_argument(
+        "--format", choices=("mermaid", "svg", "png"), default="mermaid", help="default: mermaid"
+    )
+    diagram_cmd.add_argument(
+        "--output", "-o", metavar="FILE", help="write to FILE (needed for png on a terminal)"
+    )
+    diagram_cmd.add_argument(
+        "--readme",
+        metavar="FILE",
+        help="rewrite every stack's Mermaid block in FILE between its markers (make diagrams)",
+    )
 
 
 def _open_in_browser(url: str) -> bool:
@@ -505,6 +604,9 @@ def main(
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else int(ExitCode.USAGE)
     try:
+        offline: OfflineHandler | None = getattr(args, "offline_handler", None)
+        if offline is not None:
+            return offline(args, out, err)
         _check_environment_defaults(args)
         clients = connect(args.region, args.profile)
         context = Context(

@@ -821,9 +821,10 @@ def _enforcement(rule: Rule, level: str) -> Enforcement:
 def evaluate(
     resources: Iterable[Resource],
     config: Mapping[str, Any] | None = None,
-    rules: Sequence[Rule] = RULES,
+    rules: Sequence[Rule] | None = None,
 ) -> list[Finding]:
-    """Every violation of every enabled rule, ordered by rule then resource."""
+    """Every violation of every enabled rule (default: `RULES`), in rule order."""
+    rules = RULES if rules is None else rules
     unknown = set(config or {}) - {rule.name for rule in RULES} - {"all"}
     if unknown:
         raise ValueError(

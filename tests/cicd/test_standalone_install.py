@@ -62,3 +62,12 @@ def test_the_cli_wheel_installs_without_pulumi_and_runs(tmp_path: Path) -> None:
     assert help_text.startswith("usage: cicd ")
     assert "cicd promote -s web --from staging --to prod" in help_text
     assert _run(venv / "bin" / "cicd", "--version", cwd=tmp_path) == "cicd 0.1.0\n"
+    # The offline commands need the platform: one line says what to install.
+    for command in (["plan", "--stack", "dev"], ["diagram", "--stack", "prod"]):
+        result = subprocess.run(
+            [str(venv / "bin" / "cicd"), *command], capture_output=True, text=True, cwd=tmp_path
+        )
+        assert (result.returncode, result.stdout) == (1, ""), result.stderr
+        [line] = result.stderr.splitlines()
+        assert line.startswith(f"cicd: `cicd {command[0]}` runs the Pulumi program offline")
+        assert "run `make install`" in line
