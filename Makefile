@@ -31,3 +31,16 @@ bench: ## Print timing figures for evaluating every stack under mocks
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
+
+# Offline plan, diff and diagram (docs/plan-and-policy.md) ---------------------------------------
+.PHONY: diagrams guardrails
+
+diagrams: ## Regenerate the README's pipeline diagrams from the sample stacks
+	$(BIN)/cicd diagram --readme README.md
+
+guardrails: ## cicd plan --check on every stack file: the policy pack's rules, offline
+	@for file in Pulumi.*.yaml; do \
+		stack=$${file#Pulumi.}; stack=$${stack%.yaml}; \
+		$(BIN)/cicd plan --stack $$stack --check > /dev/null || exit 1; \
+		echo "$$stack: guardrails passed"; \
+	done

@@ -1,5 +1,5 @@
 """`cicd diagram`: each sample stack's pipelines as Mermaid, the README's copies kept current,
-SVG and PNG rendered without a browser."""
+SVG and PNG rendered without a browser; and the README's example outputs kept true."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 from cicd.cli import main
-from cicd.diagram import diagrams_for, render, update_readme
+from cicd.diagram import README_END, README_START, diagrams_for, readme_block, render, update_readme
 from cicd.errors import UsageError
+from tests.harness import ROOT
+
+README = ROOT / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +25,16 @@ def diagrams() -> dict[str, str]:
 def cicd(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     return main(list(argv), stdout=out, stderr=err), out.getvalue(), err.getvalue()
+
+
+def test_the_readme_embeds_the_current_diagram_of_every_stack(diagrams: dict[str, str]) -> None:
+    readme = README.read_text()
+    for stack, text in diagrams.items():
+        assert readme_block(stack, text) in readme, (
+            f"the README's diagram of {stack} is stale: run `make diagrams` and commit README.md"
+        )
+    section = readme[readme.index("## Offline plan, diff and diagram") : readme.index("## Testing")]
+    assert section.count("```mermaid") == len(diagrams) == 3
 
 
 def test_prod_shows_the_promoted_release_approval_window_rollback_and_bake(
@@ -82,12 +95,37 @@ def test_svg_and_png_render_without_a_browser(diagrams: dict[str, str], tmp_path
     assert (tmp_path / "dev.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_a_readme_without_the_markers_is_refused() -> None:
+def test_make_diagrams_rewrites_only_the_blocks_between_the_markers(
+    diagrams: dict[str, str], tmp_path: Path
+) -> None:
+    stale = README.read_text().replace("CodeDeployDefault.OneAtATime", "CodeDeployDefault.Stale")
+    copy = tmp_path / "README.md"
+    copy.write_text(stale)
+    code, _, err = cicd("diagram", "--readme", str(copy))
+    assert (code, err) == (0, f"{copy}: diagrams updated\n")
+    assert copy.read_text() == README.read_text()
+    code, _, err = cicd("diagram", "--readme", str(copy))
+    assert err == f"{copy}: diagrams already current\n"
     with pytest.raises(UsageError, match="the README has no diagram block for stack qa"):
         update_readme("# nothing here\n", {"qa": "flowchart TB\n"})
+    assert README_START.format(stack="dev") in README.read_text()
+    assert README_END.format(stack="dev") in README.read_text()
 
 
 def test_diagram_needs_a_stack_or_a_readme() -> None:
     code, _, err = cicd("diagram")
     assert code == 2
     assert err == "cicd: give --stack STACK (or --readme FILE to refresh every stack's diagram)\n"
+
+
+def test_the_readmes_plan_example_is_real_output() -> None:
+    readme = README.read_text()
+    section = readme[readme.index("## Offline plan, diff and diagram") : readme.index("## Testing")]
+    block = re.search(r"```console\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    example = block.group(1).split("$ cicd diff")[0].splitlines()[1:]
+    code, out, _ = cicd("plan", "--stack", "prod", "--check")
+    assert code == 0
+    for line in example:
+        if line != "...":
+            assert line in out.splitlines(), f"README plan example: {line!r} is not in the output"

@@ -268,3 +268,16 @@ def test_the_replacement_table_covers_the_stateful_types_the_program_declares() 
             assert typ in REPLACE_ON_CHANGE, typ
     assert forces_replacement("aws:iam/policy:Policy", "description")
     assert not forces_replacement("aws:codedeploy/application:Application", "name")
+
+
+def test_the_readmes_diff_example_is_this_scenarios_real_output(text_diff: str) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Offline plan, diff and diagram") : readme.index("## Testing")]
+    example = section.split("$ cicd diff")[1].split("$ cicd diagram")[0].splitlines()[1:]
+    shown = [line for line in example if line.startswith("  ")]
+    assert len(shown) >= 5
+    for line in shown:
+        assert line in text_diff.splitlines(), f"README diff example: {line!r}"
+    assert (
+        "Stack dev: 5 to add, 6 to update, 1 to replace, 5 to remove, 3 output changes" in example
+    )
