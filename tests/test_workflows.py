@@ -325,3 +325,196 @@ def test_actionlint_refuses_a_folder_without_workflows(tmp_path: Path) -> None:
     result = run_actionlint(tmp_path)
     assert result.returncode == 2
     assert "no *.yml or *.yaml files" in result.stderr
+
+
+# --- The offline plan on pull requests (docs/plan-and-policy.md) -----------------------------
+
+SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
+COMMENT_SCRIPT = ROOT / ".github" / "scripts" / "offline-plan-comment.sh"
+
+
+def preview_steps() -> list[dict[str, Any]]:
+    return load("preview.yml")["jobs"]["preview"]["steps"]
+
+
+def step_named(steps: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
+    [step] = [s for s in steps if s.get("name", "").startswith(prefix)]
+    return step
+
+
+def test_every_preview_job_plans_offline_before_any_aws_step_and_forks_skip_aws() -> None:
+    steps = preview_steps()
+    offline = next(s for s in steps if s.get("id") == "offline")
+    index = steps.index(offline)
+    runs = [s.get("run", "").strip() for s in steps]
+    assert (
+        runs.index("make test")
+        < index
+        < steps.index(steps_using({"steps": steps}, CONFIGURE_AWS)[0])
+    )
+    assert 'cicd diff --base "$BASE_SHA" --stack "$STACK" --format markdown' in offline["run"]
+    assert 'cicd plan --stack "$STACK" --check' in offline["run"]
+    assert offline["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    assert "if" not in offline, "forks get the offline plan too"
+    aws_steps = [
+        step_named(steps, "Check the preview role variable"),
+        *steps_using({"steps": steps}, CONFIGURE_AWS),
+        *steps_using({"steps": steps}, PULUMI_ACTION),
+    ]
+    for step in aws_steps:
+        assert step["if"] == SAME_REPOSITORY, f"{step}: forks get no OIDC token"
+
+
+def test_the_offline_result_is_commented_above_the_preview_and_kept_for_forks() -> None:
+    steps = preview_steps()
+    comment = step_named(steps, "Comment the offline result")
+    [pulumi] = steps_using({"steps": steps}, PULUMI_ACTION)
+    assert comment["if"] == SAME_REPOSITORY
+    assert steps.index(comment) < steps.index(pulumi), "posted first, so it reads above"
+    assert comment["env"]["GH_TOKEN"] == "${{ github.token }}"
+    [upload] = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert upload["with"]["name"] == "offline-plan-${{ matrix.stack }}"
+    assert "if" not in upload
+    fail = steps[-1]
+    assert fail["name"] == "Fail on a mandatory guardrail violation"
+    assert fail["if"] == "always() && steps.offline.outputs.guardrails == 'failed'"
+
+
+def test_no_new_step_puts_an_expression_inside_a_script() -> None:
+    """Untrusted values (a fork's branch, a stack name) reach scripts through env only."""
+    for name in ("preview.yml", "preview-comment.yml"):
+        for job in load(name)["jobs"].values():
+            for step in job["steps"]:
+                assert "${{" not in step.get("run", ""), f"{name}: {step.get('name')}"
+
+
+def test_the_fork_comment_workflow_runs_no_pull_request_code() -> None:
+    workflow = load("preview-comment.yml")
+    assert workflow["on"] == {"workflow_run": {"workflows": ["preview"], "types": ["completed"]}}
+    assert workflow["permissions"] == {
+        "contents": "read",
+        "actions": "read",
+        "pull-requests": "write",
+    }
+    [job] = workflow["jobs"].values()
+    assert "github.event.workflow_run.head_repository.full_name != github.repository" in job["if"]
+    [checkout] = [s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+    assert "with" not in checkout, "the default branch, never the pull request's head"
+    script = "\n".join(s.get("run", "") for s in job["steps"])
+    assert not re.search(r"\b(make|pip|python|npm)\b|\.venv", script), "no project code runs"
+    assert 'if [ "$head" != "$HEAD_SHA" ]' in script, "the artifact's PR number is checked"
+
+
+def _offline_step_env(tmp_path: Path, check_exit: int) -> tuple[dict[str, str], Path]:
+    """A checkout stand-in where `.venv/bin/cicd` and `git` are stubs, for the offline step."""
+    bin_dir = tmp_path / "bin"
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    bin_dir.mkdir()
+    cicd = tmp_path / ".venv" / "bin" / "cicd"
+    cicd.write_text(
+        "#!/usr/bin/env bash\n"
+        'if [ "$1" = diff ]; then echo "### Offline plan diff against \\`$3\\`"; exit 0; fi\n'
+        'echo "Plan of stack $3"; echo "Guardrails on stack $3: 15 rules"; '
+        f'echo "verdict {check_exit}"; exit {check_exit}\n'
+    )
+    git = bin_dir / "git"
+    git.write_text("#!/usr/bin/env bash\nexit 0\n")
+    for tool in (cicd, git):
+        tool.chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "BASE_SHA": "0123abcd",
+        "PR_NUMBER": "42",
+        "STACK": "qa",
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
+    return env, tmp_path
+
+
+@needs_bash_and_jq
+@pytest.mark.parametrize(("check_exit", "verdict"), [(0, "passed"), (1, "failed")])
+def test_the_offline_step_writes_the_report_summary_and_verdict(
+    tmp_path: Path, check_exit: int, verdict: str
+) -> None:
+    env, cwd = _offline_step_env(tmp_path, check_exit)
+    offline = next(s for s in preview_steps() if s.get("id") == "offline")
+    result = subprocess.run(
+        ["bash", "-c", offline["run"]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = (cwd / "offline-plan" / "qa.md").read_text()
+    assert report.splitlines()[:2] == [
+        "<!-- offline-plan:qa -->",
+        "### Offline plan diff against `0123abcd`",
+    ]
+    assert (
+        f"#### Guardrails on qa\n```\nGuardrails on stack qa: 15 rules\nverdict {check_exit}\n```"
+        in report
+    )
+    assert (cwd / "summary").read_text() == report
+    assert (cwd / "offline-plan" / "pr-number").read_text() == "42\n"
+    outputs = (cwd / "output").read_text().splitlines()
+    assert outputs == [f"guardrails={verdict}", "report=offline-plan/qa.md"]
+
+
+def _fake_gh(tmp_path: Path, existing: str) -> tuple[dict[str, str], Path]:
+    calls = tmp_path / "calls"
+    gh = tmp_path / "gh"
+    gh.write_text(
+        "#!/usr/bin/env bash\n"
+        f'args="$*"; printf "%s\\n" "${{args//$\'\\n\'/\\\\n}}" >> {calls}\n'
+        f'if [ "$1" = api ] && [ "$2" = --paginate ]; then printf "{existing}"; fi\n'
+    )
+    gh.chmod(0o755)
+    env = {
+        **os.environ,
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "GITHUB_REPOSITORY": "acme/platform",
+    }
+    return env, calls
+
+
+@needs_bash_and_jq
+def test_the_comment_script_posts_once_then_edits_its_own_comment(tmp_path: Path) -> None:
+    report = tmp_path / "qa.md"
+    report.write_text("<!-- offline-plan:qa -->\nNo changes.\n")
+    env, calls = _fake_gh(tmp_path, "")
+    run = [str(COMMENT_SCRIPT), "7", "qa", str(report)]
+    result = subprocess.run(run, env=env, capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stdout) == (0, "commented on #7 (qa)\n"), result.stderr
+    listed, posted = calls.read_text().splitlines()
+    assert 'select(.user.login == "github-actions[bot]"' in listed
+    assert posted.startswith(
+        "api --method POST repos/acme/platform/issues/7/comments -f body=<!-- offline-plan:qa -->"
+    )
+    calls.unlink()
+    env, calls = _fake_gh(tmp_path, "991\\n")
+    result = subprocess.run(run, env=env, capture_output=True, text=True, check=False)
+    assert result.stdout == "edited comment 991 on #7 (qa)\n"
+    assert (
+        calls.read_text()
+        .splitlines()[1]
+        .startswith("api --method PATCH repos/acme/platform/issues/comments/991 -f body=")
+    )
+
+
+@needs_bash_and_jq
+def test_the_comment_script_refuses_a_pull_request_number_that_is_not_one(tmp_path: Path) -> None:
+    env, calls = _fake_gh(tmp_path, "")
+    result = subprocess.run(
+        [str(COMMENT_SCRIPT), "7; rm -rf /", "qa", str(tmp_path / "x.md")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "::error::not a pull request number" in result.stdout
+    assert not calls.exists()
