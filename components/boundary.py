@@ -23,6 +23,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.iam import policy_document
 from components.naming import NamingContext
 
@@ -160,9 +161,7 @@ class PermissionsBoundary(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         project, stage = pulumi.get_project(), args["stage"]
         naming = NamingContext.current(project, stage)
-        account_id = aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
-        ).account_id
+        account_id = aws_context(self).account_id
         policy = aws.iam.Policy(
             f"{name}-policy",
             name=boundary_policy_name(project, stage),

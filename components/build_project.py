@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.artifact_store import artifact_access_statements
+from components.aws_context import aws_context
 from components.iam import policy_document, service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
 
@@ -66,8 +67,8 @@ class BuildProjectArgs(BuildSettingsArgs):
     invoke_function_arns: NotRequired[Sequence[pulumi.Input[str]]]
     """Lambda function (alias) ARNs the project may invoke, for verification suites that send
     test traffic to a function. Omitted: none."""
-    read_pipeline_arn: NotRequired[pulumi.Input[str]]
-    """A pipeline whose executions the project may read (the release manifest step reads the
+    read_pipeline_arns: NotRequired[Sequence[pulumi.Input[str]]]
+    """Pipelines whose executions the project may read (the release manifest step reads the
     execution it runs in). Omitted: none."""
     permissions_boundary: NotRequired[pulumi.Input[str]]
     """Managed policy set as the permissions boundary of every role created here
@@ -103,7 +104,7 @@ def role_policy(
     variables: Sequence[BuildVariable],
     s3_cache: bool,
     invoke_function_arns: Sequence[str] = (),
-    read_pipeline_arn: str | None = None,
+    read_pipeline_arns: Sequence[str] = (),
 ) -> str:
     """The project's permissions: its logs, its reports, artifacts, and referenced secrets."""
     statements: list[dict[str, Any]] = [
@@ -157,7 +158,7 @@ def role_policy(
                 "Resource": sorted(invoke_function_arns),
             }
         )
-    if read_pipeline_arn:
+    if read_pipeline_arns:
         statements.append(
             {
                 "Sid": "ReadPipelineExecutions",
@@ -166,7 +167,7 @@ def role_policy(
                     "codepipeline:GetPipelineExecution",
                     "codepipeline:ListActionExecutions",
                 ],
-                "Resource": read_pipeline_arn,
+                "Resource": sorted(read_pipeline_arns),
             }
         )
     return policy_document(statements)
@@ -206,9 +207,8 @@ class BuildProject(pulumi.ComponentResource):
         tags = {**naming.tags, **(args.get("tags") or {})}
         child = pulumi.ResourceOptions(parent=self)
 
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        region = aws.get_region_output(opts=invoke).region
+        where = aws_context(self)
+        account_id, region = where.account_id, where.region
         project_arn = pulumi.Output.format(
             "arn:aws:codebuild:{0}:{1}:project/{2}", region, account_id, project_name
         )
@@ -241,7 +241,7 @@ class BuildProject(pulumi.ComponentResource):
                 args["artifact_bucket_arn"],
                 kms_key_arn,
                 list(args.get("invoke_function_arns") or []),
-                args.get("read_pipeline_arn"),
+                list(args.get("read_pipeline_arns") or []),
             ).apply(
                 lambda a: role_policy(
                     region=a[0],
@@ -253,7 +253,7 @@ class BuildProject(pulumi.ComponentResource):
                     variables=variables,
                     s3_cache=cache == "s3",
                     invoke_function_arns=a[5],
-                    read_pipeline_arn=a[6],
+                    read_pipeline_arns=a[6],
                 )
             ),
             opts=child,

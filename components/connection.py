@@ -14,6 +14,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.naming import NamingContext
 
 TYPE = "delivery:cicd:GitHubConnection"
@@ -104,7 +105,7 @@ class GitHubConnection(pulumi.ComponentResource):
             )
         self.arn = connection.arn
         self.status = connection.connection_status
-        self.console_url = aws.get_region_output().region.apply(console_url)
+        self.console_url = aws_context(self).region.apply(console_url)
         self.register_outputs(
             {"arn": self.arn, "status": self.status, "console_url": self.console_url}
         )

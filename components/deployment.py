@@ -15,6 +15,7 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.iam import policy_document, service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
 
@@ -183,9 +184,7 @@ class Deployment(pulumi.ComponentResource):
                 "to watch or set rollback_on_alarm=False"
             )
 
-        account_id = aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
-        ).account_id
+        account_id = aws_context(self).account_id
         role = aws.iam.Role(
             f"{name}-role",
             name=naming.name("codedeploy", IAM_ROLE_MAX),

@@ -23,10 +23,11 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.iam import service_trust_policy
 from components.naming import IAM_ROLE_MAX, TAG_PROMOTES_FROM, NamingContext
 from components.pipeline_role import role_policy
-from components.release_manifest import execution_id_variable
+from components.release_manifest import package_variables
 
 TYPE = "delivery:cicd:DeliveryPipeline"
 
@@ -245,9 +246,8 @@ class DeliveryPipeline(pulumi.ComponentResource):
         self._naming = NamingContext.current(args["service"], args["stage"])
         self._physical_name = pipeline_physical_name(args["service"], args["stage"])
         self._validate()
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        self._account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        self._region = aws.get_region_output(opts=invoke).region
+        where = aws_context(self)
+        self._account_id, self._region = where.account_id, where.region
         self._alarm_names = pulumi.Output.from_input(args["deploy"].get("alarm_names") or []).apply(
             list
         )
@@ -456,8 +456,8 @@ class DeliveryPipeline(pulumi.ComponentResource):
             inputs=[SOURCE_ARTIFACT],
             outputs=[BUILD_ARTIFACT],
         )
-        packager = args.get("package")
-        assert packager is not None, "validated in _validate"
+        packager, source = args.get("package"), args.get("source")
+        assert packager is not None and source is not None, "validated in _validate"
         package = _action(
             PACKAGE_ACTION,
             "Build",
@@ -465,7 +465,13 @@ class DeliveryPipeline(pulumi.ComponentResource):
             {
                 "ProjectName": packager["project_name"],
                 # Documented to resolve pipeline variables, unlike a Commands action's commands.
-                "EnvironmentVariables": execution_id_variable(),
+                "EnvironmentVariables": package_variables(
+                    service=args["service"],
+                    stage=args["stage"],
+                    repository=source["repository"],
+                    branch=source["branch"],
+                    pipeline_name=self._physical_name,
+                ),
             },
             inputs=[BUILD_ARTIFACT],
             outputs=[RELEASE_ARTIFACT],

@@ -17,6 +17,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.iam import policy_document, service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
 from components.release_channel import release_event_pattern, release_object_key
@@ -140,9 +141,7 @@ class Upstream(pulumi.ComponentResource):
                 f"Upstream {name!r}: give stack_name (a stack reference) or bucket_name (the "
                 "release bucket itself), exactly one"
             )
-        own_account = aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
-        ).account_id
+        own_account = aws_context(self).account_id
 
         if stack_name is not None:
             reference = pulumi.StackReference(
@@ -240,9 +239,7 @@ class PromotionTrigger(pulumi.ComponentResource):
         naming = NamingContext.current(service, stage)
         tags = {**naming.tags, **(args.get("tags") or {})}
         child = pulumi.ResourceOptions(parent=self)
-        account_id = aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
-        ).account_id
+        account_id = aws_context(self).account_id
 
         rule = aws.cloudwatch.EventRule(
             f"{name}-rule",

@@ -28,6 +28,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.bucket import BucketSpec, Reader, private_bucket
 from components.iam import policy_document, service_trust_policy
 from components.naming import IAM_ROLE_MAX, S3_BUCKET_MAX, NamingContext
@@ -200,9 +201,8 @@ class ReleaseChannel(pulumi.ComponentResource):
                 "(AWS managed keys cannot be shared): set create_kms_key or kms_key_arn"
             )
 
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        self.account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        self.region = aws.get_region_output(opts=invoke).region
+        where = aws_context(self)
+        self.account_id, self.region = where.account_id, where.region
         kept = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
 
         key_arn: pulumi.Input[str] | None = given_key
