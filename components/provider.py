@@ -109,46 +109,63 @@ def serve() -> None:
 # Annotations the analyzer can read ----------------------------------------------------------
 
 
+def typed_dicts(
+    hosted: Sequence[type[pulumi.ComponentResource]] = COMPONENTS,
+) -> dict[str, type]:
+    """Every TypedDict the components' args reach, by name: their args and the schema's types."""
+    found: dict[str, type] = {}
+
+    def visit(annotation: Any) -> None:
+        if isinstance(annotation, type) and typing.is_typeddict(annotation):
+            if annotation.__name__ not in found:
+                found[annotation.__name__] = annotation
+                for value in evaluated(annotation).values():
+                    visit(value)
+            return
+        for argument in typing.get_args(annotation):
+            visit(argument)
+
+    for component in hosted:
+        visit(args_type(component))
+    return found
+
+
+def args_type(component: type[pulumi.ComponentResource]) -> type:
+    """The TypedDict a component's `args` is annotated with."""
+    return inspect.get_annotations(component.__init__, eval_str=True)["args"]
+
+
+def evaluated(typed_dict: type) -> dict[str, Any]:
+    """The annotations of a TypedDict's keys (its bases' too), evaluated one level.
+
+    Not `typing.get_type_hints`: it would also evaluate `pulumi.Input`'s inner `"Output[T]"`,
+    in our modules' namespaces, where `Output` is undefined; the analyzer expects that reference
+    as it is. One level is what `inspect.get_annotations(eval_str=True)` does for classes.
+    """
+    return {
+        key: _evaluate(value, typed_dict.__module__)
+        for key, value in typed_dict.__annotations__.items()
+    }
+
+
 @contextmanager
 def _evaluated_annotations(
     hosted: Sequence[type[pulumi.ComponentResource]],
 ) -> Iterator[dict[str, type]]:
-    """Evaluated annotations in place while the analyzer runs; yields the TypedDicts it reaches.
-
-    Not `typing.get_type_hints`: it would also evaluate `pulumi.Input`'s inner `"Output[T]"`,
-    in our modules' namespaces, where `Output` is undefined; the analyzer expects that reference
-    as it is. Each annotation is evaluated one level, as `inspect.get_annotations(eval_str=True)`
-    does.
-    """
+    """Evaluated annotations in place while the analyzer runs; yields `typed_dicts(hosted)`."""
+    declared = typed_dicts(hosted)
     saved: list[tuple[Any, dict[str, Any]]] = []
-    declared: dict[str, type] = {}
 
     def replace(owner: Any, annotations: dict[str, Any]) -> None:
         saved.append((owner, owner.__annotations__))
         owner.__annotations__ = annotations
 
-    def visit(annotation: Any) -> None:
-        if isinstance(annotation, type) and typing.is_typeddict(annotation):
-            if annotation.__name__ in declared:
-                return
-            declared[annotation.__name__] = annotation
-            evaluated = {
-                key: _evaluate(value, annotation.__module__)
-                for key, value in annotation.__annotations__.items()
-            }
-            replace(annotation, {key: _without_literals(v) for key, v in evaluated.items()})
-            for value in evaluated.values():
-                visit(value)
-            return
-        for argument in typing.get_args(annotation):
-            visit(argument)
-
     try:
         for component in hosted:
             replace(component, inspect.get_annotations(component, eval_str=True))
-            init = inspect.get_annotations(component.__init__, eval_str=True)
-            replace(component.__init__, init)
-            visit(init["args"])
+            replace(component.__init__, inspect.get_annotations(component.__init__, eval_str=True))
+        for typed_dict in declared.values():
+            replace(typed_dict, {k: _without_literals(v) for k, v in evaluated(typed_dict).items()})
         yield declared
     finally:
         for owner, annotations in reversed(saved):
@@ -223,11 +240,6 @@ def _class_definition(cls: type) -> ast.ClassDef:
     return definition
 
 
-def args_type(component: type[pulumi.ComponentResource]) -> type:
-    """The TypedDict a component's `args` is annotated with."""
-    return inspect.get_annotations(component.__init__, eval_str=True)["args"]
-
-
 def _completed(
     inferred: dict[str, Any],
     hosted: Sequence[type[pulumi.ComponentResource]],
@@ -250,11 +262,7 @@ def _completed(
 
 def _describe(properties: dict[str, Any], typed_dict: type) -> None:
     docstrings = key_docstrings(typed_dict)
-    annotations = {
-        key: _evaluate(value, typed_dict.__module__)
-        for key, value in typed_dict.__annotations__.items()
-    }
-    for key, annotation in annotations.items():
+    for key, annotation in evaluated(typed_dict).items():
         schema_property = properties.get(camel_case(key))
         if schema_property is None:
             continue
