@@ -70,3 +70,7 @@ def test_iam_tables_are_derived_from_what_the_example_declares(rendered: str) ->
     assert "trusts `codebuild.amazonaws.com` if `aws:SourceAccount`, `aws:SourceArn` match" in build
     connection = rendered.split("\n## GitHubConnection\n")[1].split("\n## ")[0]
     assert "None: it declares no role and no policy." in connection
+
+
+def test_the_reference_is_linked_from_the_components_page() -> None:
+    assert "(reference.md)" in (ROOT / "docs" / "components.md").read_text()
