@@ -2,9 +2,10 @@
 
 Defines `PACKAGE` (`delivery`), `COMPONENTS` (what the provider hosts), `EXCLUDED` (the public
 components it does not host, and why), `schema()` (the package schema Pulumi's analyzer infers
-from the components' type annotations and docstrings), `provider()` and `serve()` (the plugin's
-entry point; `__main__.py` calls it). Importing this module declares nothing and starts nothing.
-Python programs keep importing the components directly; this is only for `pulumi package add`.
+from the components' type annotations and docstrings), `provider()` (a `DeliveryProvider`) and
+`serve()` (the plugin's entry point; `__main__.py` calls it). Importing this module declares
+nothing and starts nothing. Python programs keep importing the components directly; this is only
+for `pulumi package add`.
 
 The SDK's `component_provider_host(COMPONENTS, "delivery")` is
 `pulumi.provider.main(ComponentProvider(...), sys.argv[1:])`; `serve()` calls those two pieces
@@ -15,8 +16,9 @@ itself because the analyzer needs three things our code does differently:
    without evaluating them and fails on the first one. While the analyzer runs, the annotations
    of the components, their `__init__` and every TypedDict they reach are replaced by evaluated
    ones, then restored (`_evaluated_annotations`).
-2. It has no mapping for `Literal[...]`: those keys are analyzed as `str`, and the allowed values
-   are appended to the key's description, so TypeScript and Go users still read them.
+2. It has no mapping for `Literal[...]`: those keys are analyzed as `str`, the allowed values
+   are appended to the key's description, so TypeScript and Go users still read them, and
+   `DeliveryProvider.construct` refuses any other value, naming the allowed ones.
 3. It reads a key's docstring from the TypedDict that is analyzed, not from the base that
    declares it (`BuildProjectArgs` inherits `buildspec`, `image`... from `BuildSettingsArgs`).
    Missing descriptions are filled from the declaring class.
@@ -51,7 +53,9 @@ from contextlib import contextmanager
 from typing import Any, Literal, Union
 
 import pulumi
-from pulumi.provider import main
+from pulumi.errors import InputPropertyError
+from pulumi.output import Inputs
+from pulumi.provider import ConstructResult, main
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 
@@ -92,13 +96,66 @@ def schema(
 
 def provider(
     hosted: Sequence[type[pulumi.ComponentResource]] = COMPONENTS,
-) -> ComponentProvider:
+) -> DeliveryProvider:
     """Pulumi's ComponentProvider for `hosted`, with the schema its analyzer infers, completed."""
     with _evaluated_annotations(hosted) as declared:
-        hosted_provider = ComponentProvider(list(hosted), PACKAGE, version=components.__version__)
-    inferred = json.loads(hosted_provider.schema or "{}")
-    hosted_provider.schema = json.dumps(_completed(inferred, hosted, declared))
-    return hosted_provider
+        hosting = DeliveryProvider(list(hosted), PACKAGE, version=components.__version__)
+    completed, allowed = _completed(json.loads(hosting.schema or "{}"), hosted, declared)
+    hosting.schema = json.dumps(completed)
+    hosting.spec, hosting.allowed = completed, allowed
+    return hosting
+
+
+class DeliveryProvider(ComponentProvider):
+    """The SDK's ComponentProvider, refusing a value outside a `Literal` before constructing.
+
+    The schema types those keys as strings (see above), so the generated SDKs accept any string;
+    Python users have their type checker, other languages this check.
+    """
+
+    spec: dict[str, Any]
+    """The completed schema."""
+    allowed: dict[str, dict[str, tuple[str, ...]]]
+    """Schema token (of a component or a type) -> camelCase key -> its allowed values."""
+
+    def construct(
+        self,
+        name: str,
+        resource_type: str,
+        inputs: Inputs,
+        options: pulumi.ResourceOptions | None = None,
+    ) -> ConstructResult:
+        component = resource_type.rsplit(":", 1)[-1]
+        if resource_type in self.spec.get("resources", {}):
+            self._check(inputs, resource_type, "", component)
+        return super().construct(name, resource_type, inputs, options)
+
+    def _check(self, inputs: Any, token: str, path: str, component: str) -> None:
+        if not isinstance(inputs, dict):
+            return  # an Output: its value is not known before the component uses it
+        spec = self.spec["resources"].get(token) or self.spec["types"][token]
+        properties = spec.get("inputProperties", spec.get("properties", {}))
+        for key, value in inputs.items():
+            where = f"{path}.{key}" if path else key
+            allowed = self.allowed.get(token, {}).get(key)
+            if allowed and isinstance(value, str) and value not in allowed:
+                raise InputPropertyError(
+                    where,
+                    f"{component} input {where}: {value!r} is not allowed; "
+                    f"use one of {', '.join(allowed)}",
+                )
+            self._check_nested(value, properties.get(key, {}), where, component)
+
+    def _check_nested(self, value: Any, spec: dict[str, Any], path: str, component: str) -> None:
+        ref = spec.get("$ref", "")
+        if ref.startswith("#/types/"):
+            self._check(value, ref.removeprefix("#/types/"), path, component)
+        elif "items" in spec and isinstance(value, list):
+            for i, item in enumerate(value):
+                self._check_nested(item, spec["items"], f"{path}[{i}]", component)
+        elif "additionalProperties" in spec and isinstance(value, dict):
+            for key, item in value.items():
+                self._check_nested(item, spec["additionalProperties"], f"{path}.{key}", component)
 
 
 def serve() -> None:
@@ -244,24 +301,30 @@ def _completed(
     inferred: dict[str, Any],
     hosted: Sequence[type[pulumi.ComponentResource]],
     declared: Mapping[str, type],
-) -> dict[str, Any]:
-    """The schema with the descriptions the analyzer misses: inherited keys, Literal values."""
+) -> tuple[dict[str, Any], dict[str, dict[str, tuple[str, ...]]]]:
+    """The schema with the descriptions the analyzer misses (inherited keys, Literal values),
+    and each schema token's Literal keys with their allowed values."""
+    allowed: dict[str, dict[str, tuple[str, ...]]] = {}
     for component in hosted:
-        resource = inferred["resources"][f"{PACKAGE}:index:{component.__name__}"]
-        _describe(resource.get("inputProperties", {}), args_type(component))
+        token = f"{PACKAGE}:index:{component.__name__}"
+        resource = inferred["resources"][token]
+        allowed[token] = _describe(resource.get("inputProperties", {}), args_type(component))
         for output in resource.get("properties", {}).values():
             if output.get("description"):
                 output["description"] = inspect.cleandoc(output["description"])
     for name, typed_dict in declared.items():
         # The components' own args are resources' inputs, not types.
-        complex_type = inferred.get("types", {}).get(f"{PACKAGE}:index:{name}")
+        token = f"{PACKAGE}:index:{name}"
+        complex_type = inferred.get("types", {}).get(token)
         if complex_type is not None:
-            _describe(complex_type.get("properties", {}), typed_dict)
-    return inferred
+            allowed[token] = _describe(complex_type.get("properties", {}), typed_dict)
+    return inferred, allowed
 
 
-def _describe(properties: dict[str, Any], typed_dict: type) -> None:
+def _describe(properties: dict[str, Any], typed_dict: type) -> dict[str, tuple[str, ...]]:
+    """Completes the descriptions of a TypedDict's keys; returns its Literal keys' values."""
     docstrings = key_docstrings(typed_dict)
+    literals: dict[str, tuple[str, ...]] = {}
     for key, annotation in evaluated(typed_dict).items():
         schema_property = properties.get(camel_case(key))
         if schema_property is None:
@@ -271,7 +334,9 @@ def _describe(properties: dict[str, Any], typed_dict: type) -> None:
         )
         allowed = literal_values(annotation)
         if allowed:
+            literals[camel_case(key)] = allowed
             values = ", ".join(f"`{v}`" for v in allowed)
             description = f"{description}\n\nAllowed values: {values}.".strip()
         if description:
             schema_property["description"] = description
+    return literals

@@ -22,6 +22,7 @@ import pulumi
 import pytest
 import yaml
 from google.protobuf import empty_pb2
+from pulumi.errors import InputPropertyError
 from pulumi.provider.experimental.analyzer import DuplicateTypeError
 from pulumi.provider.experimental.util import camel_case
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
@@ -178,6 +179,30 @@ def test_a_typescript_programs_camelcase_inputs_reach_the_component_which_keeps_
     assert mocks.one("aws:codepipeline/pipeline:Pipeline").inputs["executionMode"] == "QUEUED"
     suite = mocks.one("aws:codebuild/project:Project", "orders-test-unit-project")
     assert suite.inputs["buildTimeout"] == 15
+
+
+def test_a_value_outside_a_literal_is_refused_with_the_allowed_values() -> None:
+    """The SDKs type these keys as strings; the provider checks them, at any depth."""
+    hosting = provider.provider()
+    args = {
+        "service": "orders",
+        "stage": "dev",
+        "repository": "acme/orders",
+        "branch": "main",
+        "deploy": {"platform": "lambda", "targets": [{"name": "api"}]},
+        "tests": [{"name": "unit", "environment": [{"name": "A", "type": "PLAIN", "value": "1"}]}],
+    }
+    with pytest.raises(InputPropertyError) as refused:
+        hosting.construct("orders", "delivery:index:ServicePipeline", args, None)
+    assert refused.value.property_path == "tests[0].environment[0].type"
+    assert refused.value.reason == (
+        "ServicePipeline input tests[0].environment[0].type: 'PLAIN' is not allowed; "
+        "use one of PLAINTEXT, PARAMETER_STORE, SECRETS_MANAGER"
+    )
+    args["tests"] = []
+    args["deploy"]["platform"] = "Lambda"
+    with pytest.raises(InputPropertyError, match=r"deploy\.platform: 'Lambda' is not allowed"):
+        hosting.construct("orders", "delivery:index:ServicePipeline", args, None)
 
 
 def test_delivery_pipeline_stays_excluded_only_while_its_deploy_args_clash() -> None:
