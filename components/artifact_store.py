@@ -80,8 +80,11 @@ class ArtifactStore(pulumi.ComponentResource):
     """Private, encrypted, versioned artifact bucket with expiry and a TLS-only policy."""
 
     bucket_name: pulumi.Output[str]
+    """Name of the artifact bucket, for a pipeline's artifact store and its projects."""
     bucket_arn: pulumi.Output[str]
+    """ARN of the artifact bucket, to which artifact permissions are scoped."""
     kms_key_arn: pulumi.Output[str | None]
+    """The `kms_key_arn` given, or None: objects use SSE-S3."""
 
     def __init__(
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None

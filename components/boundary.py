@@ -144,16 +144,19 @@ def boundary_document(boundary_arn: str) -> dict[str, Any]:
 
 class PermissionsBoundaryArgs(TypedDict):
     stage: str
+    """The stage whose roles carry the boundary; names the policy `{project}-{stage}-boundary`."""
     protect: NotRequired[bool]
     """Protect the policy. Omitted: False. A deleted boundary policy cannot be deleted while
     attached, so an accidental destroy fails rather than leaving roles unbounded."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Omitted: only the naming tags."""
 
 
 class PermissionsBoundary(pulumi.ComponentResource):
     """The stage's permissions boundary policy."""
 
     policy_arn: pulumi.Output[str]
+    """ARN of the boundary policy: the `permissions_boundary` of every component in the stage."""
 
     def __init__(
         self, name: str, args: PermissionsBoundaryArgs, opts: pulumi.ResourceOptions | None = None

@@ -24,7 +24,10 @@ TYPE = "delivery:cicd:BuildProject"
 
 class BuildVariable(TypedDict):
     name: str
+    """Environment variable name, as the buildspec reads it."""
     type: Literal["PLAINTEXT", "PARAMETER_STORE", "SECRETS_MANAGER"]
+    """Where the value comes from: the value itself, a Parameter Store parameter or a Secrets
+    Manager secret (the project's role may read only those named here)."""
     value: str
     """Plain value, parameter name, or secret ARN/name (optionally with `:json-key`)."""
 
@@ -50,12 +53,15 @@ class BuildSettingsArgs(TypedDict):
 
 class BuildProjectArgs(BuildSettingsArgs):
     service: str
+    """Naming: the service; the project is `{service}-{stage}-{role}`, tagged with both."""
     stage: str
+    """Naming: the stage, e.g. dev; also the project's STAGE variable (see `stage_variable`)."""
     role: str
     """What the project does, used in names: `build`, `test-unit`, ..."""
     artifact_bucket_arn: pulumi.Input[str]
     """The pipeline's artifact bucket (read/write artifacts; S3 cache lives under `cache/`)."""
     artifact_bucket_name: pulumi.Input[str]
+    """Name of the same bucket, where `cache: s3` keeps the cache (`cache/<project>/`)."""
     kms_key_arn: NotRequired[pulumi.Input[str | None]]
     """The artifact bucket's KMS key, if any. Omitted: artifacts use SSE-S3."""
     log_retention_days: NotRequired[int]
@@ -74,6 +80,7 @@ class BuildProjectArgs(BuildSettingsArgs):
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Omitted: only the naming tags."""
 
 
 def parameter_arn(region: str, account_id: str, name: str) -> str:
@@ -177,9 +184,13 @@ class BuildProject(pulumi.ComponentResource):
     """A CodeBuild project run by CodePipeline, with a least-privilege role and log group."""
 
     project_name: pulumi.Output[str]
+    """Name of the CodeBuild project, for a pipeline action."""
     project_arn: pulumi.Output[str]
+    """ARN of the project, to which a pipeline role's StartBuild is scoped."""
     role_arn: pulumi.Output[str]
+    """ARN of the project's service role."""
     log_group_name: pulumi.Output[str]
+    """The log group the builds write to: `/aws/codebuild/<project>`."""
 
     def __init__(
         self, name: str, args: BuildProjectArgs, opts: pulumi.ResourceOptions | None = None

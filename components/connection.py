@@ -72,8 +72,11 @@ class GitHubConnection(pulumi.ComponentResource):
     """A CodeConnections connection to GitHub, created here or adopted by ARN."""
 
     arn: pulumi.Output[str]
+    """ARN of the connection (created or adopted), for a pipeline's source action."""
     status: pulumi.Output[str]
+    """`PENDING` until someone completes the GitHub handshake in the console, then `AVAILABLE`."""
     console_url: pulumi.Output[str]
+    """The console page listing connections, where a pending one is completed."""
 
     def __init__(
         self, name: str, args: GitHubConnectionArgs, opts: pulumi.ResourceOptions | None = None

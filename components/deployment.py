@@ -33,7 +33,9 @@ ROLLBACK_ON_ALARM = "DEPLOYMENT_STOP_ON_ALARM"
 
 class TagFilter(TypedDict):
     key: str
+    """EC2 tag key."""
     value: str
+    """EC2 tag value: an instance matches when it has `key` with this value."""
 
 
 class BlueGreenArgs(TypedDict):
@@ -73,14 +75,20 @@ class TargetArgs(TypedDict):
 
 class MinimumHealthyHostsArgs(TypedDict):
     type: Literal["FLEET_PERCENT", "HOST_COUNT"]
+    """Whether `value` counts percent of the fleet or instances."""
     value: int
+    """How many instances (or percent of the fleet) must stay healthy during a release."""
 
 
 class DeploymentArgs(TypedDict):
     service: str
+    """Naming: the service; the application is `{service}-{stage}`."""
     stage: str
+    """Naming: the stage, e.g. dev."""
     platform: Literal["server", "lambda"]
+    """What releases run on: instances with the CodeDeploy agent, or Lambda functions."""
     targets: Sequence[TargetArgs]
+    """One deployment group per target."""
     strategy: NotRequired[str]
     """A CodeDeployDefault.* config for the platform. Omitted: all at once (or the custom
     config from minimum_healthy_hosts)."""
@@ -101,6 +109,7 @@ class DeploymentArgs(TypedDict):
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Omitted: only the naming tags."""
 
 
 def trigger_key_policy(key_arn: str) -> str:
@@ -146,11 +155,18 @@ class Deployment(pulumi.ComponentResource):
     """A CodeDeploy application with one deployment group per target."""
 
     application_name: pulumi.Output[str]
+    """Name of the CodeDeploy application."""
     application_arn: pulumi.Output[str]
+    """ARN of the CodeDeploy application."""
     deployment_group_names: pulumi.Output[dict[str, str]]
+    """Deployment group name per target `name`."""
     deployment_group_arns: pulumi.Output[dict[str, str]]
+    """Deployment group ARN per target `name`."""
     deployment_config_name: pulumi.Output[str]
+    """The deployment config every group uses: `strategy`, the custom config made for
+    `minimum_healthy_hosts`, or the platform's all-at-once default."""
     role_arn: pulumi.Output[str]
+    """ARN of the CodeDeploy service role."""
 
     def __init__(
         self, name: str, args: DeploymentArgs, opts: pulumi.ResourceOptions | None = None

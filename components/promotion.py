@@ -123,9 +123,13 @@ class Upstream(pulumi.ComponentResource):
     """Where an upstream stage publishes its releases, as this stack sees it."""
 
     bucket_name: pulumi.Output[str]
+    """The upstream's release bucket (from its stack's `releases` output, or as given)."""
     bucket_arn: pulumi.Output[str]
+    """ARN of that bucket."""
     kms_key_arn: pulumi.Output[str | None]
+    """The key its releases are encrypted with, or None: SSE-S3."""
     account_id: pulumi.Output[str]
+    """The account the upstream publishes from, and its release events come from."""
 
     def __init__(
         self, name: str, args: UpstreamArgs, opts: pulumi.ResourceOptions | None = None
@@ -213,9 +217,13 @@ def _check_releases(
 
 class PromotionTriggerArgs(TypedDict):
     service: str
+    """Naming: the service whose pipeline is started."""
     stage: str
+    """Naming: this (downstream) stage."""
     pipeline_name: pulumi.Input[str]
+    """Name of the pipeline the rule starts (the rule targets it by `pipeline_arn`)."""
     pipeline_arn: pulumi.Input[str]
+    """ARN of that pipeline: the rule's target, and all its role may start."""
     source_action: str
     """The pipeline's S3 source action, named in the version override."""
     bucket_name: pulumi.Input[str]
@@ -226,13 +234,16 @@ class PromotionTriggerArgs(TypedDict):
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Omitted: only the naming tags."""
 
 
 class PromotionTrigger(pulumi.ComponentResource):
     """An EventBridge rule that starts one pipeline on each release its upstream publishes."""
 
     rule_arn: pulumi.Output[str]
+    """ARN of the EventBridge rule."""
     role_arn: pulumi.Output[str]
+    """ARN of the role EventBridge assumes to start the pipeline."""
 
     def __init__(
         self, name: str, args: PromotionTriggerArgs, opts: pulumi.ResourceOptions | None = None

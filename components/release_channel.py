@@ -73,6 +73,7 @@ class ReleaseChannelArgs(TypedDict):
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Omitted: only the naming tags."""
 
 
 def key_policy(account_id: str, region: str, consumers: Sequence[ReleaseConsumerArgs]) -> str:
@@ -170,10 +171,15 @@ class ReleaseChannel(pulumi.ComponentResource):
     """A versioned release location, its key, and event forwarding for other accounts."""
 
     bucket_name: pulumi.Output[str]
+    """Name of the release bucket, which downstream stages promote from."""
     bucket_arn: pulumi.Output[str]
+    """ARN of the release bucket."""
     kms_key_arn: pulumi.Output[str | None]
+    """The key releases are encrypted with (created or given), or None: SSE-S3."""
     account_id: pulumi.Output[str]
+    """This stack's account, which consumers' grants and event rules name."""
     region: pulumi.Output[str]
+    """This stack's region, where the bucket is."""
 
     def __init__(
         self, name: str, args: ReleaseChannelArgs, opts: pulumi.ResourceOptions | None = None

@@ -448,7 +448,9 @@ class PipelineNotificationRuleArgs(TypedDict):
     """Inputs of `PipelineNotificationRule`."""
 
     service: str
+    """Service name for naming and tags (`{service}-{stage}-releases`)."""
     stage: str
+    """Environment stage for naming and tags, e.g. `prod`."""
     pipeline_arn: pulumi.Input[str]
     """The pipeline whose executions and pending approvals are reported."""
     topic_arn: pulumi.Input[str]
@@ -461,6 +463,7 @@ class PipelineNotificationRule(pulumi.ComponentResource):
     """The CodeStar Notifications rule for a pipeline that already exists, to a given topic."""
 
     notification_rule_arn: pulumi.Output[str]
+    """ARN of the CodeStar Notifications rule."""
 
     def __init__(
         self,

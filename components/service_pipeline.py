@@ -72,17 +72,26 @@ class AlarmTargetArgs(TypedDict):
     """What default alarms measure for one deploy target (an ALB target group or a function)."""
 
     target_group_arn_suffix: NotRequired[str]
+    """Server: `arn_suffix` of the target's ALB target group, with `load_balancer_arn_suffix`.
+    Omitted: no ALB alarms."""
     load_balancer_arn_suffix: NotRequired[str]
+    """Server: `arn_suffix` of that target group's load balancer."""
     function_name: NotRequired[str]
+    """Lambda: the function. Omitted: no Lambda alarms."""
     alias: NotRequired[str]
+    """Lambda: the alias whose traffic is watched. Omitted: every version's."""
 
 
 class DeployArgs(TypedDict):
     platform: Literal["server", "lambda"]
+    """What releases run on: instances with the CodeDeploy agent, or Lambda functions."""
     targets: Sequence[TargetArgs]
+    """Where releases go: one deployment group and one Deploy action per target."""
     strategy: NotRequired[str]
     """Omitted: all at once for the platform."""
     minimum_healthy_hosts: NotRequired[MinimumHealthyHostsArgs]
+    """Server: how many instances stay healthy during a release (a custom deployment config).
+    Omitted: `strategy`."""
     auto_rollback: NotRequired[bool]
     """Omitted: True."""
     alarm_names: NotRequired[Sequence[str]]
@@ -104,16 +113,22 @@ class DeployArgs(TypedDict):
 
 class NotifyArgs(TypedDict):
     email: NotRequired[Sequence[str]]
+    """Email addresses subscribed to the release topic. Omitted: none."""
     https: NotRequired[Sequence[str]]
+    """`https://` endpoints subscribed to the release topic. Omitted: none."""
     slack: NotRequired[SlackChannelArgs]
+    """A Slack channel the release topic posts to through AWS Chatbot. Omitted: none."""
 
 
 class PromotedSourceArgs(TypedDict):
     """Where the upstream stage publishes this service's releases (`components.promotion`)."""
 
     upstream_stage: str
+    """The stage promoted from; tags the pipeline `cicd:promotes-from`."""
     bucket_name: pulumi.Input[str]
+    """The upstream's release bucket (`Upstream.bucket_name`)."""
     bucket_arn: pulumi.Input[str]
+    """ARN of that bucket (`Upstream.bucket_arn`)."""
     kms_key_arn: NotRequired[pulumi.Input[str | None]]
     """The key releases are encrypted with. Omitted: SSE-S3."""
     upstream_account_id: pulumi.Input[str]
@@ -127,15 +142,20 @@ class ReleaseChannelRef(TypedDict):
     """Where this stage publishes the releases it proved (`components.release_channel`)."""
 
     bucket_name: pulumi.Input[str]
+    """This stage's release bucket (`ReleaseChannel.bucket_name`)."""
     bucket_arn: pulumi.Input[str]
+    """ARN of that bucket (`ReleaseChannel.bucket_arn`)."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
     """Encrypt releases with this key. Omitted: the bucket's default encryption."""
 
 
 class ServicePipelineArgs(TypedDict):
     service: str
+    """The service: names every resource `{service}-{stage}-<role>` and tags it `cicd:service`."""
     stage: str
+    """The stage, e.g. dev: naming and the `cicd:stage` tag."""
     deploy: DeployArgs
+    """How releases are deployed, verified, watched and rolled back."""
     repository: NotRequired[str]
     """GitHub `owner/repo` of the application. Give it (and `branch`) to build from GitHub, or
     `promoted_from` instead."""
@@ -158,6 +178,7 @@ class ServicePipelineArgs(TypedDict):
     artifact_bucket_name: NotRequired[pulumi.Input[str]]
     """A shared artifact bucket (give its ARN too). Omitted: a new ArtifactStore is created."""
     artifact_bucket_arn: NotRequired[pulumi.Input[str]]
+    """ARN of the shared bucket named in `artifact_bucket_name`."""
     artifact_kms_key_arn: NotRequired[pulumi.Input[str] | None]
     """The shared bucket's KMS key ARN (a plain value or Output of a str). Omitted: SSE-S3."""
     build: NotRequired[BuildArgs]
@@ -180,24 +201,38 @@ class ServicePipelineArgs(TypedDict):
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags on every taggable resource. Omitted: only the naming tags."""
 
 
 class ServicePipeline(pulumi.ComponentResource):
     """Source, (build, tests), (approval), deploy, verify, (publish): one service's chain."""
 
     pipeline_name: pulumi.Output[str]
+    """Name of the pipeline, `{service}-{stage}-pipeline`."""
     pipeline_arn: pulumi.Output[str]
+    """ARN of the pipeline."""
     pipeline_url: pulumi.Output[str]
+    """The pipeline's page in the CodePipeline console."""
     connection_arn: pulumi.Output[str | None]
+    """The GitHub connection the source uses (created or shared); None when promoted."""
     artifact_bucket_name: pulumi.Output[str]
+    """The artifact bucket (created or shared)."""
     build_project_name: pulumi.Output[str | None]
+    """The Build action's project; None when promoted."""
     test_project_names: pulumi.Output[dict[str, str]]
+    """Test project name per suite `name`."""
     verify_project_names: pulumi.Output[dict[str, str]]
+    """Verification project name per suite `name`."""
     application_name: pulumi.Output[str]
+    """The CodeDeploy application."""
     deployment_group_names: pulumi.Output[dict[str, str]]
+    """Deployment group name per target `name`."""
     topic_arn: pulumi.Output[str | None]
+    """The release topic; None without an approval or `notify`."""
     approver_policy_arn: pulumi.Output[str | None]
+    """Managed policy that lets its holders approve releases; None without an approval."""
     release_object_key: pulumi.Output[str | None]
+    """Key of the release object this stage publishes (with `publish_to`); None otherwise."""
 
     def __init__(
         self, name: str, args: ServicePipelineArgs, opts: pulumi.ResourceOptions | None = None
