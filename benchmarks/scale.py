@@ -5,7 +5,9 @@ Python process (so peak memory and import costs are that run's own), evaluates t
 `__main__.py` with the prod stack file's services cloned N times (web-1, thumbnailer-1, ...;
 half of each platform), and reports wall and CPU time, peak memory (max RSS), resources
 registered, provider function calls, and the marginal cost per added service. Prod's stack
-reference to staging is answered with staging's real exports, as in the tests.
+reference to staging is answered with staging's real exports, as in the tests; they are
+computed once in a process of their own, because a real `pulumi preview` of prod reads them
+from staging's state and never evaluates staging in the same process.
 
 Targets (issue 11): 200 services in at most 10x the time of 1 service and under 400 MiB; at most
 one call per provider function per stack.
@@ -20,12 +22,26 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _child(stack: str, count: int) -> dict[str, object]:
+def _upstream_exports(stack: str) -> dict[str, object]:
+    """Run in a fresh interpreter: every other stack's exports, keyed by qualified name."""
+    sys.path.insert(0, str(ROOT))
+    from tests.harness import STACK_FILES, qualified_stack, run_stacks, stack_name
+
+    stacks = {stack_name(p): p for p in STACK_FILES}
+    return {
+        qualified_stack(s): r.exports
+        for s, r in run_stacks({s: p for s, p in stacks.items() if s != stack}).items()
+    }
+
+
+def _child(stack: str, count: int, upstream: dict[str, Any]) -> dict[str, object]:
     """Run in a fresh interpreter: evaluate `stack` with `count` services, return figures."""
     import resource
     import time
@@ -36,17 +52,11 @@ def _child(stack: str, count: int) -> dict[str, object]:
         PROJECT,
         STACK_FILES,
         flatten_stack_config,
-        qualified_stack,
         run_program,
-        run_stacks,
         stack_name,
     )
 
     stacks = {stack_name(p): p for p in STACK_FILES}
-    upstream = {
-        qualified_stack(s): r.exports
-        for s, r in run_stacks({s: p for s, p in stacks.items() if s != stack}).items()
-    }
     flat, secrets = flatten_stack_config(stacks[stack])
     samples = json.loads(flat[f"{PROJECT}:services"])
     services = []
@@ -79,21 +89,34 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10,50,100,200", help="service counts")
     parser.add_argument("--stack", default="prod", help="the stack file to clone (default prod)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--upstream", help=argparse.SUPPRESS)
+    parser.add_argument("--exports", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child is not None:
-        print(json.dumps(_child(args.stack, args.child)))
+    if args.exports:
+        print(json.dumps(_upstream_exports(args.stack)))
         return
-    rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
+    if args.child is not None:
+        upstream = json.loads(Path(args.upstream).read_text())
+        print(json.dumps(_child(args.stack, args.child, upstream)))
+        return
+
+    def child(*extra: str) -> str:
         out = subprocess.run(
-            [sys.executable, __file__, "--stack", args.stack, "--child", str(size)],
+            [sys.executable, __file__, "--stack", args.stack, *extra],
             capture_output=True,
             text=True,
             check=True,
             cwd=ROOT,
             env={**os.environ, "PYTHONHASHSEED": "0"},
         )
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        return out.stdout.strip().splitlines()[-1]
+
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        upstream = Path(scratch) / "upstream.json"
+        upstream.write_text(child("--exports"))
+        for size in (int(s) for s in args.sizes.split(",")):
+            rows.append(json.loads(child("--child", str(size), "--upstream", str(upstream))))
     print(
         f"{'services':>8} {'resources':>9} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} "
         f"{'ms/resource':>11} {'marginal s/service':>19} {'max calls/function':>19}"

@@ -38,6 +38,7 @@ from components.release_notifications import (
     ReleaseNotificationsArgs,
     SlackChannelArgs,
 )
+from components.release_steps import ReleaseSteps, ReleaseStepsArgs, ReleaseStepsRef
 from components.service_pipeline import (
     AlarmTargetArgs,
     DeployArgs,
@@ -91,6 +92,9 @@ __all__ = [
     "ReleaseConsumerArgs",
     "ReleaseNotifications",
     "ReleaseNotificationsArgs",
+    "ReleaseSteps",
+    "ReleaseStepsArgs",
+    "ReleaseStepsRef",
     "ServicePipeline",
     "ServicePipelineArgs",
     "SlackChannelArgs",

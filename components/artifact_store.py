@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
-import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.bucket import BucketSpec, private_bucket
 from components.naming import S3_BUCKET_MAX, NamingContext
 
@@ -80,8 +80,11 @@ class ArtifactStore(pulumi.ComponentResource):
     """Private, encrypted, versioned artifact bucket with expiry and a TLS-only policy."""
 
     bucket_name: pulumi.Output[str]
+    """Name of the artifact bucket, for a pipeline's artifact store and its projects."""
     bucket_arn: pulumi.Output[str]
+    """ARN of the artifact bucket, to which artifact permissions are scoped."""
     kms_key_arn: pulumi.Output[str | None]
+    """The `kms_key_arn` given, or None: objects use SSE-S3."""
 
     def __init__(
         self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None
@@ -95,9 +98,8 @@ class ArtifactStore(pulumi.ComponentResource):
         protect = args.get("protect", False)
         tags = {**naming.tags, **(args.get("tags") or {})}
         # Bucket names are global across all AWS accounts: account and region make them unique.
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        bucket_name = pulumi.Output.all(identity.account_id, region.region).apply(
+        where = aws_context(self)
+        bucket_name = pulumi.Output.all(where.account_id, where.region).apply(
             lambda ar: naming.name(f"artifacts-{ar[0]}-{ar[1]}", S3_BUCKET_MAX)
         )
         bucket = private_bucket(

@@ -23,6 +23,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.iam import policy_document
 from components.naming import NamingContext
 
@@ -143,16 +144,19 @@ def boundary_document(boundary_arn: str) -> dict[str, Any]:
 
 class PermissionsBoundaryArgs(TypedDict):
     stage: str
+    """The stage whose roles carry the boundary; names the policy `{project}-{stage}-boundary`."""
     protect: NotRequired[bool]
     """Protect the policy. Omitted: False. A deleted boundary policy cannot be deleted while
     attached, so an accidental destroy fails rather than leaving roles unbounded."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Omitted: only the naming tags."""
 
 
 class PermissionsBoundary(pulumi.ComponentResource):
     """The stage's permissions boundary policy."""
 
     policy_arn: pulumi.Output[str]
+    """ARN of the boundary policy: the `permissions_boundary` of every component in the stage."""
 
     def __init__(
         self, name: str, args: PermissionsBoundaryArgs, opts: pulumi.ResourceOptions | None = None
@@ -160,9 +164,7 @@ class PermissionsBoundary(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         project, stage = pulumi.get_project(), args["stage"]
         naming = NamingContext.current(project, stage)
-        account_id = aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
-        ).account_id
+        account_id = aws_context(self).account_id
         policy = aws.iam.Policy(
             f"{name}-policy",
             name=boundary_policy_name(project, stage),

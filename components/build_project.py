@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.artifact_store import artifact_access_statements
+from components.aws_context import aws_context
 from components.iam import policy_document, service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
 
@@ -23,7 +24,10 @@ TYPE = "delivery:cicd:BuildProject"
 
 class BuildVariable(TypedDict):
     name: str
+    """Environment variable name, as the buildspec reads it."""
     type: Literal["PLAINTEXT", "PARAMETER_STORE", "SECRETS_MANAGER"]
+    """Where the value comes from: the value itself, a Parameter Store parameter or a Secrets
+    Manager secret (the project's role may read only those named here)."""
     value: str
     """Plain value, parameter name, or secret ARN/name (optionally with `:json-key`)."""
 
@@ -49,12 +53,15 @@ class BuildSettingsArgs(TypedDict):
 
 class BuildProjectArgs(BuildSettingsArgs):
     service: str
+    """Naming: the service; the project is `{service}-{stage}-{role}`, tagged with both."""
     stage: str
+    """Naming: the stage, e.g. dev; also the project's STAGE variable (see `stage_variable`)."""
     role: str
     """What the project does, used in names: `build`, `test-unit`, ..."""
     artifact_bucket_arn: pulumi.Input[str]
     """The pipeline's artifact bucket (read/write artifacts; S3 cache lives under `cache/`)."""
     artifact_bucket_name: pulumi.Input[str]
+    """Name of the same bucket, where `cache: s3` keeps the cache (`cache/<project>/`)."""
     kms_key_arn: NotRequired[pulumi.Input[str | None]]
     """The artifact bucket's KMS key, if any. Omitted: artifacts use SSE-S3."""
     log_retention_days: NotRequired[int]
@@ -66,13 +73,14 @@ class BuildProjectArgs(BuildSettingsArgs):
     invoke_function_arns: NotRequired[Sequence[pulumi.Input[str]]]
     """Lambda function (alias) ARNs the project may invoke, for verification suites that send
     test traffic to a function. Omitted: none."""
-    read_pipeline_arn: NotRequired[pulumi.Input[str]]
-    """A pipeline whose executions the project may read (the release manifest step reads the
+    read_pipeline_arns: NotRequired[Sequence[pulumi.Input[str]]]
+    """Pipelines whose executions the project may read (the release manifest step reads the
     execution it runs in). Omitted: none."""
     permissions_boundary: NotRequired[pulumi.Input[str]]
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Omitted: only the naming tags."""
 
 
 def parameter_arn(region: str, account_id: str, name: str) -> str:
@@ -103,7 +111,7 @@ def role_policy(
     variables: Sequence[BuildVariable],
     s3_cache: bool,
     invoke_function_arns: Sequence[str] = (),
-    read_pipeline_arn: str | None = None,
+    read_pipeline_arns: Sequence[str] = (),
 ) -> str:
     """The project's permissions: its logs, its reports, artifacts, and referenced secrets."""
     statements: list[dict[str, Any]] = [
@@ -157,7 +165,7 @@ def role_policy(
                 "Resource": sorted(invoke_function_arns),
             }
         )
-    if read_pipeline_arn:
+    if read_pipeline_arns:
         statements.append(
             {
                 "Sid": "ReadPipelineExecutions",
@@ -166,7 +174,7 @@ def role_policy(
                     "codepipeline:GetPipelineExecution",
                     "codepipeline:ListActionExecutions",
                 ],
-                "Resource": read_pipeline_arn,
+                "Resource": sorted(read_pipeline_arns),
             }
         )
     return policy_document(statements)
@@ -176,9 +184,13 @@ class BuildProject(pulumi.ComponentResource):
     """A CodeBuild project run by CodePipeline, with a least-privilege role and log group."""
 
     project_name: pulumi.Output[str]
+    """Name of the CodeBuild project, for a pipeline action."""
     project_arn: pulumi.Output[str]
+    """ARN of the project, to which a pipeline role's StartBuild is scoped."""
     role_arn: pulumi.Output[str]
+    """ARN of the project's service role."""
     log_group_name: pulumi.Output[str]
+    """The log group the builds write to: `/aws/codebuild/<project>`."""
 
     def __init__(
         self, name: str, args: BuildProjectArgs, opts: pulumi.ResourceOptions | None = None
@@ -206,9 +218,8 @@ class BuildProject(pulumi.ComponentResource):
         tags = {**naming.tags, **(args.get("tags") or {})}
         child = pulumi.ResourceOptions(parent=self)
 
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        region = aws.get_region_output(opts=invoke).region
+        where = aws_context(self)
+        account_id, region = where.account_id, where.region
         project_arn = pulumi.Output.format(
             "arn:aws:codebuild:{0}:{1}:project/{2}", region, account_id, project_name
         )
@@ -241,7 +252,7 @@ class BuildProject(pulumi.ComponentResource):
                 args["artifact_bucket_arn"],
                 kms_key_arn,
                 list(args.get("invoke_function_arns") or []),
-                args.get("read_pipeline_arn"),
+                list(args.get("read_pipeline_arns") or []),
             ).apply(
                 lambda a: role_policy(
                     region=a[0],
@@ -253,7 +264,7 @@ class BuildProject(pulumi.ComponentResource):
                     variables=variables,
                     s3_cache=cache == "s3",
                     invoke_function_arns=a[5],
-                    read_pipeline_arn=a[6],
+                    read_pipeline_arns=a[6],
                 )
             ),
             opts=child,

@@ -14,6 +14,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.naming import NamingContext
 
 TYPE = "delivery:cicd:GitHubConnection"
@@ -71,8 +72,11 @@ class GitHubConnection(pulumi.ComponentResource):
     """A CodeConnections connection to GitHub, created here or adopted by ARN."""
 
     arn: pulumi.Output[str]
+    """ARN of the connection (created or adopted), for a pipeline's source action."""
     status: pulumi.Output[str]
+    """`PENDING` until someone completes the GitHub handshake in the console, then `AVAILABLE`."""
     console_url: pulumi.Output[str]
+    """The console page listing connections, where a pending one is completed."""
 
     def __init__(
         self, name: str, args: GitHubConnectionArgs, opts: pulumi.ResourceOptions | None = None
@@ -104,7 +108,7 @@ class GitHubConnection(pulumi.ComponentResource):
             )
         self.arn = connection.arn
         self.status = connection.connection_status
-        self.console_url = aws.get_region_output().region.apply(console_url)
+        self.console_url = aws_context(self).region.apply(console_url)
         self.register_outputs(
             {"arn": self.arn, "status": self.status, "console_url": self.console_url}
         )

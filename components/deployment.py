@@ -15,6 +15,7 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.iam import policy_document, service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
 
@@ -32,7 +33,9 @@ ROLLBACK_ON_ALARM = "DEPLOYMENT_STOP_ON_ALARM"
 
 class TagFilter(TypedDict):
     key: str
+    """EC2 tag key."""
     value: str
+    """EC2 tag value: an instance matches when it has `key` with this value."""
 
 
 class BlueGreenArgs(TypedDict):
@@ -72,14 +75,20 @@ class TargetArgs(TypedDict):
 
 class MinimumHealthyHostsArgs(TypedDict):
     type: Literal["FLEET_PERCENT", "HOST_COUNT"]
+    """Whether `value` counts percent of the fleet or instances."""
     value: int
+    """How many instances (or percent of the fleet) must stay healthy during a release."""
 
 
 class DeploymentArgs(TypedDict):
     service: str
+    """Naming: the service; the application is `{service}-{stage}`."""
     stage: str
+    """Naming: the stage, e.g. dev."""
     platform: Literal["server", "lambda"]
+    """What releases run on: instances with the CodeDeploy agent, or Lambda functions."""
     targets: Sequence[TargetArgs]
+    """One deployment group per target."""
     strategy: NotRequired[str]
     """A CodeDeployDefault.* config for the platform. Omitted: all at once (or the custom
     config from minimum_healthy_hosts)."""
@@ -100,6 +109,7 @@ class DeploymentArgs(TypedDict):
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Omitted: only the naming tags."""
 
 
 def trigger_key_policy(key_arn: str) -> str:
@@ -145,11 +155,18 @@ class Deployment(pulumi.ComponentResource):
     """A CodeDeploy application with one deployment group per target."""
 
     application_name: pulumi.Output[str]
+    """Name of the CodeDeploy application."""
     application_arn: pulumi.Output[str]
+    """ARN of the CodeDeploy application."""
     deployment_group_names: pulumi.Output[dict[str, str]]
+    """Deployment group name per target `name`."""
     deployment_group_arns: pulumi.Output[dict[str, str]]
+    """Deployment group ARN per target `name`."""
     deployment_config_name: pulumi.Output[str]
+    """The deployment config every group uses: `strategy`, the custom config made for
+    `minimum_healthy_hosts`, or the platform's all-at-once default."""
     role_arn: pulumi.Output[str]
+    """ARN of the CodeDeploy service role."""
 
     def __init__(
         self, name: str, args: DeploymentArgs, opts: pulumi.ResourceOptions | None = None
@@ -183,9 +200,7 @@ class Deployment(pulumi.ComponentResource):
                 "to watch or set rollback_on_alarm=False"
             )
 
-        account_id = aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
-        ).account_id
+        account_id = aws_context(self).account_id
         role = aws.iam.Role(
             f"{name}-role",
             name=naming.name("codedeploy", IAM_ROLE_MAX),

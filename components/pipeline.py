@@ -23,10 +23,11 @@ from typing import Literal, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.iam import service_trust_policy
 from components.naming import IAM_ROLE_MAX, TAG_PROMOTES_FROM, NamingContext
 from components.pipeline_role import role_policy
-from components.release_manifest import execution_id_variable
+from components.release_manifest import package_variables
 
 TYPE = "delivery:cicd:DeliveryPipeline"
 
@@ -47,9 +48,11 @@ class SourceArgs(TypedDict):
     """Build from GitHub."""
 
     connection_arn: pulumi.Input[str]
+    """The CodeConnections connection to GitHub (`GitHubConnection.arn`)."""
     repository: str
     """GitHub `owner/repo`."""
     branch: str
+    """The branch whose pushes start the pipeline."""
     file_paths: NotRequired[Sequence[str]]
     """Only pushes touching these globs start the pipeline. Omitted: every push to the branch."""
 
@@ -58,8 +61,11 @@ class ReleaseSourceArgs(TypedDict):
     """Deploy the releases another stage published (see `components.release_channel`)."""
 
     bucket_name: pulumi.Input[str]
+    """The upstream's release bucket."""
     bucket_arn: pulumi.Input[str]
+    """ARN of that bucket."""
     object_key: str
+    """The release object the upstream publishes for this service."""
     kms_key_arn: NotRequired[pulumi.Input[str | None]]
     """The key releases are encrypted with. Omitted: SSE-S3."""
     upstream_stage: str
@@ -70,8 +76,11 @@ class PublishArgs(TypedDict):
     """Publish each release this pipeline proved, for the stages that promote from this one."""
 
     bucket_name: pulumi.Input[str]
+    """This stage's release bucket."""
     bucket_arn: pulumi.Input[str]
+    """ARN of that bucket."""
     object_key: str
+    """The release object to write, which downstream stages watch."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
     """Encrypt the release with this key. Omitted: the bucket's default encryption."""
 
@@ -80,7 +89,9 @@ class ProjectRef(TypedDict):
     name: str
     """Stable key: the action name (`Build`, the suite name for tests, `verify-<name>`)."""
     project_name: pulumi.Input[str]
+    """The CodeBuild project the action runs."""
     project_arn: pulumi.Input[str]
+    """ARN of that project, to which the pipeline role's StartBuild is scoped."""
 
 
 class ApprovalArgs(TypedDict):
@@ -94,24 +105,35 @@ class ApprovalArgs(TypedDict):
 
 class ServerTargetRef(TypedDict):
     name: str
+    """Stable key: the Deploy action's name."""
     application_name: pulumi.Input[str]
+    """The CodeDeploy application."""
     deployment_group_name: pulumi.Input[str]
+    """The deployment group the action deploys to."""
     deployment_group_arn: pulumi.Input[str]
+    """ARN of that group, to which the pipeline role's CreateDeployment is scoped."""
 
 
 class LambdaTargetRef(TypedDict):
     name: str
+    """Stable key: the Deploy action's name."""
     function_name: str
+    """The function the action deploys."""
     alias: str
+    """The alias whose traffic shifts to the new version."""
 
 
 class DeployArgs(TypedDict):
     platform: Literal["server", "lambda"]
+    """What releases run on: instances with the CodeDeploy agent, or Lambda functions."""
     server_targets: NotRequired[Sequence[ServerTargetRef]]
+    """Server: the deployment groups, one Deploy action each. Required for `server`."""
     application_arn: NotRequired[pulumi.Input[str]]
+    """Server: the CodeDeploy application, where the role may register revisions."""
     deployment_config_name: NotRequired[pulumi.Input[str]]
     """Server: the deployment config the groups use (the role may read it)."""
     lambda_targets: NotRequired[Sequence[LambdaTargetRef]]
+    """Lambda: the functions and aliases, one Deploy action each. Required for `lambda`."""
     lambda_strategy: NotRequired[str]
     """Lambda: a CodeDeployDefault.Lambda* name. Omitted: all at once."""
     alarm_names: NotRequired[pulumi.Input[Sequence[str]]]
@@ -129,10 +151,15 @@ class DeployArgs(TypedDict):
 
 class DeliveryPipelineArgs(TypedDict):
     service: str
+    """Naming: the service; the pipeline is `{service}-{stage}-pipeline`."""
     stage: str
+    """Naming: the stage, e.g. dev."""
     artifact_bucket_name: pulumi.Input[str]
+    """The artifact bucket, where actions pass artifacts to each other."""
     artifact_bucket_arn: pulumi.Input[str]
+    """ARN of that bucket, to which the role's artifact access is scoped."""
     deploy: DeployArgs
+    """The Deploy stage: targets, verification, rollback, bake and window."""
     source: NotRequired[SourceArgs]
     """Build from GitHub. Exactly one of `source` and `release_source`."""
     release_source: NotRequired[ReleaseSourceArgs]
@@ -159,6 +186,7 @@ class DeliveryPipelineArgs(TypedDict):
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Omitted: only the naming tags."""
 
 
 def pipeline_physical_name(service: str, stage: str) -> str:
@@ -232,10 +260,16 @@ class DeliveryPipeline(pulumi.ComponentResource):
     """A V2 pipeline from GitHub or from an upstream stage's release, with its own role."""
 
     pipeline_name: pulumi.Output[str]
+    """Name of the pipeline, `{service}-{stage}-pipeline`."""
     pipeline_arn: pulumi.Output[str]
+    """ARN of the pipeline."""
     console_url: pulumi.Output[str]
+    """The pipeline's page in the CodePipeline console."""
     role_arn: pulumi.Output[str]
+    """ARN of the pipeline's service role."""
     approval_action_arn: pulumi.Output[str | None]
+    """ARN of the manual-approval action, for `codepipeline:PutApprovalResult`; None without an
+    approval."""
 
     def __init__(
         self, name: str, args: DeliveryPipelineArgs, opts: pulumi.ResourceOptions | None = None
@@ -245,9 +279,8 @@ class DeliveryPipeline(pulumi.ComponentResource):
         self._naming = NamingContext.current(args["service"], args["stage"])
         self._physical_name = pipeline_physical_name(args["service"], args["stage"])
         self._validate()
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        self._account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        self._region = aws.get_region_output(opts=invoke).region
+        where = aws_context(self)
+        self._account_id, self._region = where.account_id, where.region
         self._alarm_names = pulumi.Output.from_input(args["deploy"].get("alarm_names") or []).apply(
             list
         )
@@ -456,8 +489,8 @@ class DeliveryPipeline(pulumi.ComponentResource):
             inputs=[SOURCE_ARTIFACT],
             outputs=[BUILD_ARTIFACT],
         )
-        packager = args.get("package")
-        assert packager is not None, "validated in _validate"
+        packager, source = args.get("package"), args.get("source")
+        assert packager is not None and source is not None, "validated in _validate"
         package = _action(
             PACKAGE_ACTION,
             "Build",
@@ -465,7 +498,13 @@ class DeliveryPipeline(pulumi.ComponentResource):
             {
                 "ProjectName": packager["project_name"],
                 # Documented to resolve pipeline variables, unlike a Commands action's commands.
-                "EnvironmentVariables": execution_id_variable(),
+                "EnvironmentVariables": package_variables(
+                    service=args["service"],
+                    stage=args["stage"],
+                    repository=source["repository"],
+                    branch=source["branch"],
+                    pipeline_name=self._physical_name,
+                ),
             },
             inputs=[BUILD_ARTIFACT],
             outputs=[RELEASE_ARTIFACT],

@@ -17,6 +17,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.iam import policy_document, service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
 from components.release_channel import release_event_pattern, release_object_key
@@ -122,9 +123,13 @@ class Upstream(pulumi.ComponentResource):
     """Where an upstream stage publishes its releases, as this stack sees it."""
 
     bucket_name: pulumi.Output[str]
+    """The upstream's release bucket (from its stack's `releases` output, or as given)."""
     bucket_arn: pulumi.Output[str]
+    """ARN of that bucket."""
     kms_key_arn: pulumi.Output[str | None]
+    """The key its releases are encrypted with, or None: SSE-S3."""
     account_id: pulumi.Output[str]
+    """The account the upstream publishes from, and its release events come from."""
 
     def __init__(
         self, name: str, args: UpstreamArgs, opts: pulumi.ResourceOptions | None = None
@@ -140,9 +145,7 @@ class Upstream(pulumi.ComponentResource):
                 f"Upstream {name!r}: give stack_name (a stack reference) or bucket_name (the "
                 "release bucket itself), exactly one"
             )
-        own_account = aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
-        ).account_id
+        own_account = aws_context(self).account_id
 
         if stack_name is not None:
             reference = pulumi.StackReference(
@@ -202,18 +205,25 @@ def _check_releases(
     published = value.get("services") or []
     missing = [s for s in services if s not in published]
     if missing:
+        # Named up to a few: a stage with hundreds of services must not print them all.
+        named = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         pulumi.log.warn(
-            f"stack {stack_name} does not publish {', '.join(missing)}; those pipelines "
-            "wait until it does"
+            f"stack {stack_name} does not publish {named}; those pipelines wait until it does"
         )
     return value
 
 
 class PromotionTriggerArgs(TypedDict):
     service: str
+    """Naming: the service whose pipeline is started."""
     stage: str
+    """Naming: this (downstream) stage."""
     pipeline_name: pulumi.Input[str]
+    """Name of the pipeline the rule starts (the rule targets it by `pipeline_arn`)."""
     pipeline_arn: pulumi.Input[str]
+    """ARN of that pipeline: the rule's target, and all its role may start."""
     source_action: str
     """The pipeline's S3 source action, named in the version override."""
     bucket_name: pulumi.Input[str]
@@ -224,13 +234,16 @@ class PromotionTriggerArgs(TypedDict):
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Omitted: only the naming tags."""
 
 
 class PromotionTrigger(pulumi.ComponentResource):
     """An EventBridge rule that starts one pipeline on each release its upstream publishes."""
 
     rule_arn: pulumi.Output[str]
+    """ARN of the EventBridge rule."""
     role_arn: pulumi.Output[str]
+    """ARN of the role EventBridge assumes to start the pipeline."""
 
     def __init__(
         self, name: str, args: PromotionTriggerArgs, opts: pulumi.ResourceOptions | None = None
@@ -240,9 +253,7 @@ class PromotionTrigger(pulumi.ComponentResource):
         naming = NamingContext.current(service, stage)
         tags = {**naming.tags, **(args.get("tags") or {})}
         child = pulumi.ResourceOptions(parent=self)
-        account_id = aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
-        ).account_id
+        account_id = aws_context(self).account_id
 
         rule = aws.cloudwatch.EventRule(
             f"{name}-rule",

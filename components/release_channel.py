@@ -28,6 +28,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.bucket import BucketSpec, Reader, private_bucket
 from components.iam import policy_document, service_trust_policy
 from components.naming import IAM_ROLE_MAX, S3_BUCKET_MAX, NamingContext
@@ -72,6 +73,7 @@ class ReleaseChannelArgs(TypedDict):
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags. Omitted: only the naming tags."""
 
 
 def key_policy(account_id: str, region: str, consumers: Sequence[ReleaseConsumerArgs]) -> str:
@@ -169,10 +171,15 @@ class ReleaseChannel(pulumi.ComponentResource):
     """A versioned release location, its key, and event forwarding for other accounts."""
 
     bucket_name: pulumi.Output[str]
+    """Name of the release bucket, which downstream stages promote from."""
     bucket_arn: pulumi.Output[str]
+    """ARN of the release bucket."""
     kms_key_arn: pulumi.Output[str | None]
+    """The key releases are encrypted with (created or given), or None: SSE-S3."""
     account_id: pulumi.Output[str]
+    """This stack's account, which consumers' grants and event rules name."""
     region: pulumi.Output[str]
+    """This stack's region, where the bucket is."""
 
     def __init__(
         self, name: str, args: ReleaseChannelArgs, opts: pulumi.ResourceOptions | None = None
@@ -200,9 +207,8 @@ class ReleaseChannel(pulumi.ComponentResource):
                 "(AWS managed keys cannot be shared): set create_kms_key or kms_key_arn"
             )
 
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        self.account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        self.region = aws.get_region_output(opts=invoke).region
+        where = aws_context(self)
+        self.account_id, self.region = where.account_id, where.region
         kept = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
 
         key_arn: pulumi.Input[str] | None = given_key

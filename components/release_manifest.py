@@ -101,15 +101,23 @@ phases:
 """
 
 
-def execution_id_variable() -> str:
-    """The CodeBuild action's EnvironmentVariables that give `Package` this execution's id."""
+def package_variables(
+    *, service: str, stage: str, repository: str, branch: str, pipeline_name: str
+) -> str:
+    """The Package action's EnvironmentVariables: this pipeline's facts and execution id.
+
+    Passed by the action rather than set on the project, so one project serves every pipeline
+    of a stage. The configuration is checked by config validation to need no quoting.
+    """
+    values = {
+        EXECUTION_ID_VARIABLE: "#{codepipeline.PipelineExecutionId}",
+        "SERVICE": service,
+        "STAGE": stage,
+        "REPOSITORY": repository,
+        "BRANCH": branch,
+        "PIPELINE_NAME": pipeline_name,
+    }
     return json.dumps(
-        [
-            {
-                "name": EXECUTION_ID_VARIABLE,
-                "value": "#{codepipeline.PipelineExecutionId}",
-                "type": "PLAINTEXT",
-            }
-        ],
+        [{"name": k, "value": v, "type": "PLAINTEXT"} for k, v in values.items()],
         separators=(",", ":"),
     )

@@ -30,6 +30,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.naming import IAM_ROLE_MAX, NamingContext
 
 CODESTAR_NOTIFICATIONS_PRINCIPAL = "codestar-notifications.amazonaws.com"
@@ -308,14 +309,12 @@ class ReleaseNotifications(pulumi.ComponentResource):
                 parent=self, protect=protect_topic, retain_on_delete=protect_topic
             )
 
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account_id = aws.get_caller_identity_output(opts=invoke).account_id
-        partition = aws.get_partition_output(opts=invoke)
-        region = aws.get_region_output(opts=invoke).region
+        where = aws_context(self)
+        account_id, region = where.account_id, where.region
         topic_name = naming.name("releases", TOPIC_NAME_MAX)
         # Known before the topic exists, so the key policy can name the topic it serves.
         expected_topic_arn = pulumi.Output.format(
-            "arn:{0}:sns:{1}:{2}:{3}", partition.partition, region, account_id, topic_name
+            "arn:{0}:sns:{1}:{2}:{3}", where.partition, region, account_id, topic_name
         )
 
         if given_key_arn is None:
@@ -324,10 +323,10 @@ class ReleaseNotifications(pulumi.ComponentResource):
                 description=f"Encrypts the {topic_name} SNS topic",
                 enable_key_rotation=True,
                 policy=pulumi.Output.all(
-                    partition.partition,
+                    where.partition,
                     account_id,
                     region,
-                    partition.dns_suffix,
+                    where.dns_suffix,
                     expected_topic_arn,
                     *publisher_role_arns,
                 ).apply(
@@ -405,7 +404,7 @@ class ReleaseNotifications(pulumi.ComponentResource):
                 # Without a guardrail AWS applies AdministratorAccess as the channel's ceiling;
                 # this channel only relays notifications, so nobody may run commands from it.
                 guardrail_policy_arns=[
-                    pulumi.Output.format("arn:{0}:iam::aws:policy/AWSDenyAll", partition.partition)
+                    pulumi.Output.format("arn:{0}:iam::aws:policy/AWSDenyAll", where.partition)
                 ],
                 logging_level="ERROR",
                 tags=tags,
@@ -449,7 +448,9 @@ class PipelineNotificationRuleArgs(TypedDict):
     """Inputs of `PipelineNotificationRule`."""
 
     service: str
+    """Service name for naming and tags (`{service}-{stage}-releases`)."""
     stage: str
+    """Environment stage for naming and tags, e.g. `prod`."""
     pipeline_arn: pulumi.Input[str]
     """The pipeline whose executions and pending approvals are reported."""
     topic_arn: pulumi.Input[str]
@@ -462,6 +463,7 @@ class PipelineNotificationRule(pulumi.ComponentResource):
     """The CodeStar Notifications rule for a pipeline that already exists, to a given topic."""
 
     notification_rule_arn: pulumi.Output[str]
+    """ARN of the CodeStar Notifications rule."""
 
     def __init__(
         self,

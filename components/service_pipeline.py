@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
 
 import pulumi
-import pulumi_aws as aws
 
 from components.approver_policy import ApproverPolicy
 from components.artifact_store import ArtifactStore
+from components.aws_context import aws_context
 from components.build_project import BuildProject, BuildProjectArgs, BuildVariable
 from components.build_project import BuildSettingsArgs as BuildArgs
 from components.connection import GitHubConnection
@@ -43,13 +43,13 @@ from components.pipeline import DeployArgs as PipelineDeployArgs
 from components.promotion import PromotionTrigger, PromotionTriggerArgs
 from components.release_alarms import ReleaseAlarms
 from components.release_channel import release_object_key
-from components.release_manifest import DESCRIBE_BUILDSPEC, PACKAGE_BUILDSPEC
 from components.release_notifications import (
     PipelineNotificationRule,
     ReleaseNotifications,
     ReleaseNotificationsArgs,
     SlackChannelArgs,
 )
+from components.release_steps import ReleaseSteps, ReleaseStepsArgs, ReleaseStepsRef
 
 TYPE = "delivery:cicd:ServicePipeline"
 
@@ -72,17 +72,26 @@ class AlarmTargetArgs(TypedDict):
     """What default alarms measure for one deploy target (an ALB target group or a function)."""
 
     target_group_arn_suffix: NotRequired[str]
+    """Server: `arn_suffix` of the target's ALB target group, with `load_balancer_arn_suffix`.
+    Omitted: no ALB alarms."""
     load_balancer_arn_suffix: NotRequired[str]
+    """Server: `arn_suffix` of that target group's load balancer."""
     function_name: NotRequired[str]
+    """Lambda: the function. Omitted: no Lambda alarms."""
     alias: NotRequired[str]
+    """Lambda: the alias whose traffic is watched. Omitted: every version's."""
 
 
 class DeployArgs(TypedDict):
     platform: Literal["server", "lambda"]
+    """What releases run on: instances with the CodeDeploy agent, or Lambda functions."""
     targets: Sequence[TargetArgs]
+    """Where releases go: one deployment group and one Deploy action per target."""
     strategy: NotRequired[str]
     """Omitted: all at once for the platform."""
     minimum_healthy_hosts: NotRequired[MinimumHealthyHostsArgs]
+    """Server: how many instances stay healthy during a release (a custom deployment config).
+    Omitted: `strategy`."""
     auto_rollback: NotRequired[bool]
     """Omitted: True."""
     alarm_names: NotRequired[Sequence[str]]
@@ -104,16 +113,22 @@ class DeployArgs(TypedDict):
 
 class NotifyArgs(TypedDict):
     email: NotRequired[Sequence[str]]
+    """Email addresses subscribed to the release topic. Omitted: none."""
     https: NotRequired[Sequence[str]]
+    """`https://` endpoints subscribed to the release topic. Omitted: none."""
     slack: NotRequired[SlackChannelArgs]
+    """A Slack channel the release topic posts to through AWS Chatbot. Omitted: none."""
 
 
 class PromotedSourceArgs(TypedDict):
     """Where the upstream stage publishes this service's releases (`components.promotion`)."""
 
     upstream_stage: str
+    """The stage promoted from; tags the pipeline `cicd:promotes-from`."""
     bucket_name: pulumi.Input[str]
+    """The upstream's release bucket (`Upstream.bucket_name`)."""
     bucket_arn: pulumi.Input[str]
+    """ARN of that bucket (`Upstream.bucket_arn`)."""
     kms_key_arn: NotRequired[pulumi.Input[str | None]]
     """The key releases are encrypted with. Omitted: SSE-S3."""
     upstream_account_id: pulumi.Input[str]
@@ -127,15 +142,20 @@ class ReleaseChannelRef(TypedDict):
     """Where this stage publishes the releases it proved (`components.release_channel`)."""
 
     bucket_name: pulumi.Input[str]
+    """This stage's release bucket (`ReleaseChannel.bucket_name`)."""
     bucket_arn: pulumi.Input[str]
+    """ARN of that bucket (`ReleaseChannel.bucket_arn`)."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
     """Encrypt releases with this key. Omitted: the bucket's default encryption."""
 
 
 class ServicePipelineArgs(TypedDict):
     service: str
+    """The service: names every resource `{service}-{stage}-<role>` and tags it `cicd:service`."""
     stage: str
+    """The stage, e.g. dev: naming and the `cicd:stage` tag."""
     deploy: DeployArgs
+    """How releases are deployed, verified, watched and rolled back."""
     repository: NotRequired[str]
     """GitHub `owner/repo` of the application. Give it (and `branch`) to build from GitHub, or
     `promoted_from` instead."""
@@ -146,6 +166,9 @@ class ServicePipelineArgs(TypedDict):
     promoted_from: NotRequired[PromotedSourceArgs]
     """Deploy the releases another stage proved: no Build and no Test. Omitted: build from
     GitHub."""
+    release_steps: NotRequired[ReleaseStepsRef]
+    """The stage's shared package and describe projects. Omitted: this service makes its own
+    pair (`ReleaseSteps`)."""
     publish_to: NotRequired[ReleaseChannelRef]
     """Publish each release this stage proves, after Deploy, verification and bake. Omitted:
     nothing is published."""
@@ -155,6 +178,7 @@ class ServicePipelineArgs(TypedDict):
     artifact_bucket_name: NotRequired[pulumi.Input[str]]
     """A shared artifact bucket (give its ARN too). Omitted: a new ArtifactStore is created."""
     artifact_bucket_arn: NotRequired[pulumi.Input[str]]
+    """ARN of the shared bucket named in `artifact_bucket_name`."""
     artifact_kms_key_arn: NotRequired[pulumi.Input[str] | None]
     """The shared bucket's KMS key ARN (a plain value or Output of a str). Omitted: SSE-S3."""
     build: NotRequired[BuildArgs]
@@ -177,24 +201,38 @@ class ServicePipelineArgs(TypedDict):
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+    """Extra tags on every taggable resource. Omitted: only the naming tags."""
 
 
 class ServicePipeline(pulumi.ComponentResource):
     """Source, (build, tests), (approval), deploy, verify, (publish): one service's chain."""
 
     pipeline_name: pulumi.Output[str]
+    """Name of the pipeline, `{service}-{stage}-pipeline`."""
     pipeline_arn: pulumi.Output[str]
+    """ARN of the pipeline."""
     pipeline_url: pulumi.Output[str]
+    """The pipeline's page in the CodePipeline console."""
     connection_arn: pulumi.Output[str | None]
+    """The GitHub connection the source uses (created or shared); None when promoted."""
     artifact_bucket_name: pulumi.Output[str]
+    """The artifact bucket (created or shared)."""
     build_project_name: pulumi.Output[str | None]
+    """The Build action's project; None when promoted."""
     test_project_names: pulumi.Output[dict[str, str]]
+    """Test project name per suite `name`."""
     verify_project_names: pulumi.Output[dict[str, str]]
+    """Verification project name per suite `name`."""
     application_name: pulumi.Output[str]
+    """The CodeDeploy application."""
     deployment_group_names: pulumi.Output[dict[str, str]]
+    """Deployment group name per target `name`."""
     topic_arn: pulumi.Output[str | None]
+    """The release topic; None without an approval or `notify`."""
     approver_policy_arn: pulumi.Output[str | None]
+    """Managed policy that lets its holders approve releases; None without an approval."""
     release_object_key: pulumi.Output[str | None]
+    """Key of the release object this stage publishes (with `publish_to`); None otherwise."""
 
     def __init__(
         self, name: str, args: ServicePipelineArgs, opts: pulumi.ResourceOptions | None = None
@@ -230,8 +268,8 @@ class ServicePipeline(pulumi.ComponentResource):
         self.pipeline_url = pipeline.console_url
         self.connection_arn = pulumi.Output.from_input(connection_arn)
         self.artifact_bucket_name = pulumi.Output.from_input(bucket_name)
-        self.build_project_name = (
-            builds.build.project_name if builds.build else pulumi.Output.from_input(None)
+        self.build_project_name = pulumi.Output.from_input(
+            builds.build["project_name"] if builds.build else None
         )
         self.test_project_names = _names(builds.tests)
         self.verify_project_names = _names(verifiers)
@@ -361,7 +399,6 @@ class ServicePipeline(pulumi.ComponentResource):
         stage_variable: bool = True,
         extra_environment: Sequence[BuildVariable] = (),
         invoke_function_arns: Sequence[pulumi.Input[str]] = (),
-        read_pipeline_arn: pulumi.Input[str] | None = None,
     ) -> BuildProject:
         args = self._args
         bucket_name, bucket_arn, kms_key_arn = artifacts
@@ -386,8 +423,6 @@ class ServicePipeline(pulumi.ComponentResource):
             project_args["stage_variable"] = False
         if invoke_function_arns:
             project_args["invoke_function_arns"] = list(invoke_function_arns)
-        if read_pipeline_arn is not None:
-            project_args["read_pipeline_arn"] = read_pipeline_arn
         if "permissions_boundary" in args:
             project_args["permissions_boundary"] = args["permissions_boundary"]
         return BuildProject(f"{self._name}-{role}", project_args, opts=self._child)
@@ -401,45 +436,49 @@ class ServicePipeline(pulumi.ComponentResource):
         """The projects a pipeline runs besides verification: build, package, tests, describe."""
         args = self._args
         artifacts = (bucket_name, bucket_arn, kms_key_arn)
-        # The release manifest steps: platform-owned buildspecs, small and uncached.
-        step: BuildArgs = {"cache": "none", "timeout_minutes": 10}
-        if "promoted_from" in args:
-            describe = None
-            if "approval_timeout_minutes" in args:
-                describe = self._project(
-                    "describe", {**step, "buildspec": DESCRIBE_BUILDSPEC}, artifacts
-                )
-            return Builds(None, None, {}, describe)
+        promoted = "promoted_from" in args
+        steps = self._release_steps(bucket_name, bucket_arn, kms_key_arn)
+        if promoted:
+            return Builds(None, None, {}, steps.get("describe"))
         # One build is deployed to every stage that promotes it: it gets no STAGE to depend on.
         build = self._project("build", args.get("build") or {}, artifacts, stage_variable=False)
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        name = pipeline_physical_name(args["service"], args["stage"])
-        package = self._project(
-            "package",
-            {
-                **step,
-                "buildspec": PACKAGE_BUILDSPEC,
-                "environment": [
-                    {
-                        "name": "REPOSITORY",
-                        "type": "PLAINTEXT",
-                        "value": args.get("repository", ""),
-                    },
-                    {"name": "BRANCH", "type": "PLAINTEXT", "value": args.get("branch", "")},
-                    {"name": "PIPELINE_NAME", "type": "PLAINTEXT", "value": name},
-                ],
-            },
-            artifacts,
-            read_pipeline_arn=pulumi.Output.format(
-                "arn:aws:codepipeline:{0}:{1}:{2}", region.region, identity.account_id, name
-            ),
-        )
         suites = {
             t["name"]: self._project(f"test-{t['name']}", t, artifacts)
             for t in args.get("tests") or []
         }
-        return Builds(build, package, suites, None)
+        return Builds(_ref("Build", build), steps.get("package"), suites, None)
+
+    def _release_steps(
+        self,
+        bucket_name: pulumi.Input[str],
+        bucket_arn: pulumi.Input[str],
+        kms_key_arn: pulumi.Input[str] | None,
+    ) -> ReleaseStepsRef:
+        """The stage's shared release manifest projects, or a pair of this service's own."""
+        args = self._args
+        if "release_steps" in args:
+            return args["release_steps"]
+        promoted = "promoted_from" in args
+        if promoted and "approval_timeout_minutes" not in args:
+            return {}
+        steps_args: ReleaseStepsArgs = {
+            "service": args["service"],
+            "stage": args["stage"],
+            "artifact_bucket_name": bucket_name,
+            "artifact_bucket_arn": bucket_arn,
+            "kms_key_arn": kms_key_arn,
+            "log_retention_days": args.get("log_retention_days", 14),
+            "tags": self._tags,
+        }
+        if promoted:
+            steps_args["describe"] = True
+        else:
+            steps_args["packaged_pipelines"] = [
+                pipeline_physical_name(args["service"], args["stage"])
+            ]
+        if "permissions_boundary" in args:
+            steps_args["permissions_boundary"] = args["permissions_boundary"]
+        return ReleaseSteps(f"{self._name}-release", steps_args, opts=self._child).refs
 
     def _topic(self) -> ReleaseNotifications | None:
         args = self._args
@@ -519,8 +558,7 @@ class ServicePipeline(pulumi.ComponentResource):
         args = self._args
         deploy = args["deploy"]
         targets = {t["name"]: t for t in deploy["targets"]}
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        where = aws_context(self)
         verifiers: dict[str, BuildProject] = {}
         for suite in deploy.get("verify") or []:
             target = targets[suite["target"]]
@@ -534,8 +572,8 @@ class ServicePipeline(pulumi.ComponentResource):
                 invoke.append(
                     pulumi.Output.format(
                         "arn:aws:lambda:{0}:{1}:function:{2}:{3}",
-                        region.region,
-                        identity.account_id,
+                        where.region,
+                        where.account_id,
                         function,
                         alias,
                     )
@@ -582,7 +620,7 @@ class ServicePipeline(pulumi.ComponentResource):
                 release["kms_key_arn"] = promoted["kms_key_arn"]
             pipeline_args["release_source"] = release
             if builds.describe is not None:
-                pipeline_args["describe"] = _ref("Describe", builds.describe)
+                pipeline_args["describe"] = builds.describe
         else:
             build, package = builds.build, builds.package
             assert connection_arn is not None and build and package, "validated in _validate"
@@ -592,8 +630,8 @@ class ServicePipeline(pulumi.ComponentResource):
                 "branch": args.get("branch", ""),
                 "file_paths": list(args.get("file_paths") or []),
             }
-            pipeline_args["build"] = _ref("Build", build)
-            pipeline_args["package"] = _ref("Package", package)
+            pipeline_args["build"] = build
+            pipeline_args["package"] = package
             pipeline_args["tests"] = [_ref(key, p) for key, p in builds.tests.items()]
         channel = args.get("publish_to")
         if channel is not None:
@@ -724,10 +762,10 @@ class ServicePipeline(pulumi.ComponentResource):
 class Builds:
     """The CodeBuild projects of a pipeline apart from verification."""
 
-    build: BuildProject | None
-    package: BuildProject | None
+    build: ProjectRef | None
+    package: ProjectRef | None
     tests: Mapping[str, BuildProject]
-    describe: BuildProject | None
+    describe: ProjectRef | None
 
 
 def _plain(name: str, value: str) -> BuildVariable:

@@ -21,8 +21,10 @@ from components.connection import GitHubConnection
 from components.deployment import TargetArgs
 from components.github_oidc import GitHubActionsOidc, GitHubActionsOidcArgs
 from components.github_repository import GitHubRepositorySettings
+from components.pipeline import pipeline_physical_name
 from components.promotion import RELEASES_OUTPUT, Upstream, UpstreamArgs
 from components.release_channel import ReleaseChannel, ReleaseChannelArgs
+from components.release_steps import ReleaseSteps, ReleaseStepsArgs, ReleaseStepsRef
 from components.service_pipeline import (
     AlarmTargetArgs,
     BuildArgs,
@@ -142,6 +144,7 @@ def service_args(
         "log_retention_days": settings.environment.log_retention_days,
         "protect": settings.environment.protected,
         "permissions_boundary": shared.boundary,
+        "release_steps": shared.release_steps,
     }
     if service.promote_from is not None:
         upstream = shared.upstreams[service.promote_from]
@@ -204,6 +207,8 @@ class Shared:
     upstreams: Mapping[str, Upstream]
     boundary: pulumi.Output[str]
     """The permissions boundary every role of the stage carries."""
+    release_steps: ReleaseStepsRef
+    """The package and describe projects every pipeline of the stage runs."""
 
 
 def declare_stack(settings: Settings) -> dict[str, Any]:
@@ -211,8 +216,9 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
     boundary = PermissionsBoundary(
         "boundary", {"stage": settings.stage, "protect": settings.environment.protected}
     ).policy_arn
+    store = _artifact_store(settings)
     shared = Shared(
-        store=_artifact_store(settings),
+        store=store,
         connection=_connection(settings),
         channel=(channel := _release_channel(settings, boundary)),
         channel_key_arn=(
@@ -222,6 +228,7 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
         ),
         upstreams={name: _upstream(settings, name) for name in settings.upstreams},
         boundary=boundary,
+        release_steps=_release_steps(settings, store, boundary),
     )
     services: dict[str, Any] = {}
     for service in settings.services:
@@ -276,6 +283,29 @@ def _artifact_store(settings: Settings) -> ArtifactStore:
             "protect": settings.environment.protected,
         },
     )
+
+
+def _release_steps(
+    settings: Settings, store: ArtifactStore, boundary: pulumi.Output[str]
+) -> ReleaseStepsRef:
+    """One package and one describe project for the whole stage, made only when some pipeline
+    runs them: pipelines pass what differs per service as action variables."""
+    built = [s for s in settings.services if s.promote_from is None]
+    args: ReleaseStepsArgs = {
+        "service": pulumi.get_project(),
+        "stage": settings.stage,
+        "artifact_bucket_name": store.bucket_name,
+        "artifact_bucket_arn": store.bucket_arn,
+        "kms_key_arn": settings.artifacts.kms_key_arn,
+        "packaged_pipelines": [pipeline_physical_name(s.name, settings.stage) for s in built],
+        # Only an approval of a promoted release shows the manifest.
+        "describe": any(
+            s.promote_from is not None and s.approval.enabled for s in settings.services
+        ),
+        "log_retention_days": settings.environment.log_retention_days,
+        "permissions_boundary": boundary,
+    }
+    return ReleaseSteps("release-steps", args).refs
 
 
 def _connection(settings: Settings) -> GitHubConnection | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import Resource, iter_stacks, run_stacks
+from tests.harness import PROJECT, Resource, iter_stacks, run_stacks
 
 STACKS = dict(iter_stacks())
 
@@ -143,8 +143,11 @@ def test_pipeline_roles_touch_only_their_own_pipeline_resources(
             assert ":connection/" in connection
         else:
             assert "ReadRelease" in grants, f"{stack} {service}: neither GitHub nor a release"
+        # Its own projects, and the stage's shared release manifest steps.
+        shared = {f"{PROJECT}-{stack}-package", f"{PROJECT}-{stack}-describe"}
         for arn in grants["RunBuildsAndTests"]["Resource"]:
-            assert arn.split("project/")[1].startswith(f"{service}-{stack}-"), arn
+            project = arn.split("project/")[1]
+            assert project.startswith(f"{service}-{stack}-") or project in shared, arn
         if "DeployToGroups" in grants:
             for arn in grants["DeployToGroups"]["Resource"]:
                 assert arn.endswith(f":deploymentgroup:{service}-{stack}/{service}-{stack}-web"), (

@@ -205,7 +205,21 @@ def test_a_service_pipeline_alone_creates_its_own_connection_and_bucket(mocks: R
         "delivery:cicd:BuildProject",
         "delivery:cicd:Deployment",
         "delivery:cicd:DeliveryPipeline",
+        "delivery:cicd:ReleaseSteps",
     }
+    # Its own package step, allowed to read only this pipeline's executions.
+    package = mocks.one("aws:codebuild/project:Project", "orders-release-package-project")
+    assert package.inputs["name"] == "orders-dev-package"
+    build_stage = pipeline.inputs["stages"][1]
+    assert build_stage["actions"][1]["configuration"]["ProjectName"] == "orders-dev-package"
+    grants = json.loads(
+        mocks.one("aws:iam/rolePolicy:RolePolicy", "orders-release-package-policy").inputs["policy"]
+    )
+    read = next(s for s in grants["Statement"] if s["Sid"] == "ReadPipelineExecutions")
+    assert read["Resource"] == [f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:orders-dev-pipeline"]
+    assert "orders-release-describe-project" not in {
+        r.name for r in mocks.of_type("aws:codebuild/project:Project")
+    }, "nothing is promoted here: no describe step"
 
 
 def test_a_shared_bucket_needs_both_name_and_arn(mocks: Recorder) -> None:

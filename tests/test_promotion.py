@@ -292,24 +292,49 @@ def test_verification_gets_the_endpoint_and_may_call_only_its_target(
     assert deploy["onFailure"] == {"result": "ROLLBACK"}
 
 
-def test_the_package_step_may_read_only_its_own_pipelines_executions(
+def test_the_stages_package_step_may_read_only_the_stages_pipelines_executions(
     runs: dict[str, StackRun],
 ) -> None:
-    grants = policy(runs["staging"], "web-package-policy")
+    # One package project serves the stage; it reads the executions of the pipelines it
+    # packages and no other.
+    grants = policy(runs["staging"], "release-steps-package-policy")
     assert grants["ReadPipelineExecutions"] == {
         "Sid": "ReadPipelineExecutions",
         "Effect": "Allow",
         "Action": ["codepipeline:GetPipelineExecution", "codepipeline:ListActionExecutions"],
-        "Resource": f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:web-staging-pipeline",
+        "Resource": [
+            f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:thumbnailer-staging-pipeline",
+            f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:web-staging-pipeline",
+        ],
     }
-    package = stage(pipeline(runs["staging"], "web"), "Build")["actions"][1]
-    assert json.loads(package["configuration"]["EnvironmentVariables"]) == [
-        {
-            "name": "PIPELINE_EXECUTION_ID",
-            "value": "#{codepipeline.PipelineExecutionId}",
-            "type": "PLAINTEXT",
-        }
-    ]
+    packager = runs["staging"].recorder.one(PROJECT_TYPE, "release-steps-package-project")
+    for service, repository in (("web", "acme/web"), ("thumbnailer", "acme/thumbnailer")):
+        package = stage(pipeline(runs["staging"], service), "Build")["actions"][1]
+        assert package["configuration"]["ProjectName"] == packager.inputs["name"]
+        # What differs per pipeline reaches the shared project as the action's variables.
+        assert json.loads(package["configuration"]["EnvironmentVariables"]) == [
+            {
+                "name": "PIPELINE_EXECUTION_ID",
+                "value": "#{codepipeline.PipelineExecutionId}",
+                "type": "PLAINTEXT",
+            },
+            {"name": "SERVICE", "value": service, "type": "PLAINTEXT"},
+            {"name": "STAGE", "value": "staging", "type": "PLAINTEXT"},
+            {"name": "REPOSITORY", "value": repository, "type": "PLAINTEXT"},
+            {"name": "BRANCH", "value": "main", "type": "PLAINTEXT"},
+            {
+                "name": "PIPELINE_NAME",
+                "value": f"{service}-staging-pipeline",
+                "type": "PLAINTEXT",
+            },
+        ]
+
+
+def test_a_stage_that_only_promotes_has_no_package_project(runs: dict[str, StackRun]) -> None:
+    projects = {p.name for p in runs["prod"].recorder.of_type(PROJECT_TYPE)}
+    assert "release-steps-package-project" not in projects
+    # prod's thumbnailer waits for approval: the stage's describe project reads its manifest.
+    assert "release-steps-describe-project" in projects
 
 
 # Across accounts: staging publishes for a prod in another account ----------------------------

@@ -115,6 +115,39 @@ def test_a_stack_reference_without_releases_says_what_to_do(mocks: Recorder) -> 
         )
 
 
+def test_services_the_upstream_does_not_publish_are_named_up_to_five(
+    mocks: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *_, **__: warnings.append(message))
+    mocks.stack_outputs["acme/app/staging"] = {
+        "releases": {
+            "bucket": "staging-releases",
+            "bucket_arn": "arn:aws:s3:::staging-releases",
+            "consumers": ["prod"],
+            "services": ["web"],
+        }
+    }
+    services = ["web", *(f"svc-{n}" for n in range(7))]
+    run_pulumi(
+        lambda: (
+            Upstream(
+                "u",
+                {
+                    "stage": "prod",
+                    "upstream_stage": "staging",
+                    "stack_name": "acme/app/staging",
+                    "services": services,
+                },
+            ).bucket_name
+        )
+    )
+    assert warnings == [
+        "stack acme/app/staging does not publish svc-0, svc-1, svc-2, svc-3, svc-4 and 2 more; "
+        "those pipelines wait until it does"
+    ]
+
+
 def promoted(**extra: Any) -> dict[str, Any]:
     return {
         "service": "orders",

@@ -25,7 +25,7 @@ from components.release_manifest import (
     EXECUTION_ID_VARIABLE,
     PACKAGE_BUILDSPEC,
     RELEASE_VARIABLES,
-    execution_id_variable,
+    package_variables,
 )
 
 BASH = shutil.which("bash")
@@ -179,14 +179,29 @@ def test_package_exports_every_file_of_the_build_plus_the_manifest() -> None:
     assert spec["artifacts"] == {"files": ["**/*"]}, "the build's layout, unchanged"
 
 
-def test_the_pipeline_hands_package_the_execution_id_as_a_variable() -> None:
-    assert json.loads(execution_id_variable()) == [
+def test_the_pipeline_hands_package_its_facts_and_the_execution_id_as_variables() -> None:
+    variables = package_variables(
+        service="web",
+        stage="staging",
+        repository="acme/web",
+        branch="main",
+        pipeline_name="web-staging-pipeline",
+    )
+    assert json.loads(variables) == [
         {
             "name": EXECUTION_ID_VARIABLE,
             "value": "#{codepipeline.PipelineExecutionId}",
             "type": "PLAINTEXT",
-        }
+        },
+        {"name": "SERVICE", "value": "web", "type": "PLAINTEXT"},
+        {"name": "STAGE", "value": "staging", "type": "PLAINTEXT"},
+        {"name": "REPOSITORY", "value": "acme/web", "type": "PLAINTEXT"},
+        {"name": "BRANCH", "value": "main", "type": "PLAINTEXT"},
+        {"name": "PIPELINE_NAME", "value": "web-staging-pipeline", "type": "PLAINTEXT"},
     ]
+    # The package buildspec reads every one of them.
+    for variable in json.loads(variables):
+        assert variable["name"] in PACKAGE_BUILDSPEC
 
 
 def test_describe_exports_the_commit_for_the_approval(tmp_path: Path) -> None:

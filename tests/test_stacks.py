@@ -140,7 +140,7 @@ def test_pipeline_actions_are_wired_to_the_created_resources(
         assert build["outputArtifacts"] == ["BuildArtifact"]
         # The manifest is added after the build, before anything deploys the artifact.
         assert (package["name"], package["runOrder"]) == ("Package", 2)
-        assert package["configuration"]["ProjectName"] == f"{service}-{stack}-package"
+        assert package["configuration"]["ProjectName"] == f"{PROJECT}-{stack}-package"
         assert package["configuration"]["ProjectName"] in project_names
         assert (package["inputArtifacts"], package["outputArtifacts"]) == (
             ["BuildArtifact"],
@@ -287,7 +287,7 @@ def test_production_approval_names_the_commit_and_links_to_it(runs: dict[str, St
     )
     assert describe["namespace"] == "ReleaseVariables"
     assert describe["inputArtifacts"] == ["ReleaseArtifact"]
-    describer = prod.one(PROJECT_TYPE, "web-describe-project")
+    describer = prod.one(PROJECT_TYPE, "release-steps-describe-project")
     assert describe["configuration"]["ProjectName"] == describer.inputs["name"]
     assert "exported-variables" in describer.inputs["source"]["buildspec"]
     assert (approve["category"], approve["provider"], approve["name"], approve["runOrder"]) == (
