@@ -96,7 +96,9 @@ def test_normalize_turns_whole_floats_into_ints_and_keeps_other_text() -> None:
     }
 
 
-def test_the_text_plan_groups_resources_under_their_components_with_a_count() -> None:
+def test_the_text_plan_groups_resources_under_their_components_with_a_count(
+    plans: dict[str, Any],
+) -> None:
     code, out, _ = cicd("plan", "--stack", "staging")
     assert code == 0
     lines = out.splitlines()
@@ -109,7 +111,10 @@ def test_the_text_plan_groups_resources_under_their_components_with_a_count() ->
         )
         for line in lines[web:]
     )
-    assert "112 resources: " in out
+    recorded = len(plans["staging"][1].recorder.resources)
+    tree = lines[lines.index("") + 1 : lines.index("", lines.index("") + 1)]
+    assert len(tree) == recorded, "one line per resource"
+    assert f"{recorded} resources: " in out
     assert "   2  aws:s3/bucket:Bucket" in out
 
 
