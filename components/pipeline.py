@@ -123,7 +123,7 @@ class LambdaTargetRef(TypedDict):
     """The alias whose traffic shifts to the new version."""
 
 
-class DeployArgs(TypedDict):
+class PipelineDeployArgs(TypedDict):
     platform: Literal["server", "lambda"]
     """What releases run on: instances with the CodeDeploy agent, or Lambda functions."""
     server_targets: NotRequired[Sequence[ServerTargetRef]]
@@ -149,6 +149,11 @@ class DeployArgs(TypedDict):
     """`{cron, time_zone}`: the stage may only start inside it. Omitted: always open."""
 
 
+DeployArgs = PipelineDeployArgs
+"""The name before 1.0.0, kept for Python users; `PipelineDeployArgs` avoids the clash with
+`components.DeployArgs` (`ServicePipeline`'s) in the multi-language schema."""
+
+
 class DeliveryPipelineArgs(TypedDict):
     service: str
     """Naming: the service; the pipeline is `{service}-{stage}-pipeline`."""
@@ -158,7 +163,7 @@ class DeliveryPipelineArgs(TypedDict):
     """The artifact bucket, where actions pass artifacts to each other."""
     artifact_bucket_arn: pulumi.Input[str]
     """ARN of that bucket, to which the role's artifact access is scoped."""
-    deploy: DeployArgs
+    deploy: PipelineDeployArgs
     """The Deploy stage: targets, verification, rollback, bake and window."""
     source: NotRequired[SourceArgs]
     """Build from GitHub. Exactly one of `source` and `release_source`."""

@@ -65,15 +65,7 @@ PACKAGE = "delivery"
 """The package name: the first part of every type token, ours (`delivery:cicd:`) and the
 schema's (`delivery:index:`)."""
 
-EXCLUDED: Mapping[str, str] = {
-    "DeliveryPipeline": (
-        "its `components.pipeline.DeployArgs` has the same name as `ServicePipeline`'s "
-        "`components.DeployArgs`, and the schema has one namespace for types (DuplicateTypeError). "
-        "Renaming it (say `PipelineDeployArgs`, keeping `DeployArgs` as an alias for Python users) "
-        "lets it in; until then other languages build the chain with `ServicePipeline`, which "
-        "creates the pipeline with everything it references."
-    ),
-}
+EXCLUDED: Mapping[str, str] = {}
 """Public components the provider does not host, with the reason."""
 
 COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = tuple(

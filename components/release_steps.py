@@ -27,8 +27,11 @@ class ReleaseStepsArgs(TypedDict):
     service: str
     """Naming: the service, or the project's name for a pair the whole stage shares."""
     stage: str
+    """The environment: part of every name (`{service}-{stage}-package`) and a tag."""
     artifact_bucket_name: pulumi.Input[str]
+    """The pipelines' artifact bucket: the projects read and write the artifacts there."""
     artifact_bucket_arn: pulumi.Input[str]
+    """ARN of the same bucket, for the projects' role policies."""
     kms_key_arn: NotRequired[pulumi.Input[str] | None]
     """The artifact bucket's KMS key. Omitted: SSE-S3."""
     packaged_pipelines: NotRequired[Sequence[str]]
@@ -41,6 +44,7 @@ class ReleaseStepsArgs(TypedDict):
     permissions_boundary: NotRequired[pulumi.Input[str]]
     """Managed policy set as the permissions boundary of the projects' roles. Omitted: none."""
     tags: NotRequired[Mapping[str, str]]
+    """Added to the standard tags of every resource. Omitted: the standard tags only."""
 
 
 class ReleaseStepsRef(TypedDict):
@@ -55,10 +59,10 @@ class ReleaseStepsRef(TypedDict):
 class ReleaseSteps(pulumi.ComponentResource):
     """The package and describe projects of one stage (or one service)."""
 
-    package: BuildProject | None
-    describe: BuildProject | None
-    refs: ReleaseStepsRef
-    """The projects as the pipeline actions `Package` and `Describe` reference them."""
+    package_project_name: pulumi.Output[str | None]
+    """The package project, `{service}-{stage}-package`; None without `packaged_pipelines`."""
+    describe_project_name: pulumi.Output[str | None]
+    """The describe project, `{service}-{stage}-describe`; None without `describe`."""
 
     def __init__(
         self, name: str, args: ReleaseStepsArgs, opts: pulumi.ResourceOptions | None = None
@@ -98,14 +102,26 @@ class ReleaseSteps(pulumi.ComponentResource):
             )
             for pipeline in pipelines
         ]
-        self.package = project("package", PACKAGE_BUILDSPEC, arns) if pipelines else None
-        self.describe = project("describe", DESCRIBE_BUILDSPEC) if args.get("describe") else None
-        self.refs = {}
-        if self.package is not None:
-            self.refs["package"] = _ref("Package", self.package)
-        if self.describe is not None:
-            self.refs["describe"] = _ref("Describe", self.describe)
-        self.register_outputs({})
+        package = project("package", PACKAGE_BUILDSPEC, arns) if pipelines else None
+        describe = project("describe", DESCRIBE_BUILDSPEC) if args.get("describe") else None
+        # For Python callers (`ServicePipelineArgs.release_steps`): not a schema output.
+        self.refs: ReleaseStepsRef = {}
+        if package is not None:
+            self.refs["package"] = _ref("Package", package)
+        if describe is not None:
+            self.refs["describe"] = _ref("Describe", describe)
+        self.package_project_name = pulumi.Output.from_input(
+            package.project_name if package else None
+        )
+        self.describe_project_name = pulumi.Output.from_input(
+            describe.project_name if describe else None
+        )
+        self.register_outputs(
+            {
+                "package_project_name": self.package_project_name,
+                "describe_project_name": self.describe_project_name,
+            }
+        )
 
 
 def _ref(action: str, project: BuildProject) -> ProjectRef:

@@ -33,13 +33,13 @@ from components.pipeline import (
     DeliveryPipeline,
     DeliveryPipelineArgs,
     LambdaTargetRef,
+    PipelineDeployArgs,
     ProjectRef,
     PublishArgs,
     ReleaseSourceArgs,
     ServerTargetRef,
     pipeline_physical_name,
 )
-from components.pipeline import DeployArgs as PipelineDeployArgs
 from components.promotion import PromotionTrigger, PromotionTriggerArgs
 from components.release_alarms import ReleaseAlarms
 from components.release_channel import release_object_key

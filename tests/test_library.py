@@ -67,10 +67,11 @@ def test_the_library_is_typed_and_versioned_like_its_changelog() -> None:
     assert library["dependencies"] == pulumi_deps, "the same ranges as the platform"
 
 
-@pytest.mark.network
-def test_the_wheel_holds_the_typed_library_alone_and_imports_outside_this_checkout(
-    tmp_path: Path,
-) -> None:
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The library built into a wheel from a copy of `components/` and installed alone into a
+    directory of its own (no dependencies: this environment's Pulumi serves): (wheel, site)."""
+    tmp_path = tmp_path_factory.mktemp("library")
     source = tmp_path / "checkout" / "components"
     shutil.copytree(
         ROOT / "components",
@@ -85,11 +86,6 @@ def test_the_wheel_holds_the_typed_library_alone_and_imports_outside_this_checko
         timeout=600,
     )
     [wheel] = wheels.glob("gh_aws_delivery_components-*.whl")
-    assert f"-{components.__version__}-" in wheel.name
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "components/py.typed" in names
-    assert "components/service_pipeline.py" in names
-    assert not [n for n in names if n.startswith(("stack/", "tests/", "cicd/"))], names
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-t", target, wheel],
@@ -97,6 +93,19 @@ def test_the_wheel_holds_the_typed_library_alone_and_imports_outside_this_checko
         capture_output=True,
         timeout=600,
     )
+    return wheel, target
+
+
+@pytest.mark.network
+def test_the_wheel_holds_the_typed_library_alone_and_imports_outside_this_checkout(
+    installed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    wheel, target = installed
+    assert f"-{components.__version__}-" in wheel.name
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "components/py.typed" in names
+    assert "components/service_pipeline.py" in names
+    assert not [n for n in names if n.startswith(("stack/", "tests/", "cicd/"))], names
     probe = "import components; print(components.__file__, components.__version__)"
     result = subprocess.run(
         [sys.executable, "-c", probe],
@@ -108,3 +117,40 @@ def test_the_wheel_holds_the_typed_library_alone_and_imports_outside_this_checko
     )
     where, version = result.stdout.split()
     assert where.startswith(str(target)) and version == components.__version__
+
+
+@pytest.mark.network
+def test_the_second_teams_example_passes_its_own_tests_with_the_installed_library(
+    installed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """What the payments team does: its own project, the library from a wheel, its own tests."""
+    _, target = installed
+    project = tmp_path / "payments-api"
+    shutil.copytree(
+        ROOT / "examples" / "payments-api",
+        project,
+        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"),
+    )
+    requirement = (project / "requirements.txt").read_text()
+    assert f"@components-v{components.__version__}#subdirectory=components" in requirement
+    env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    probe = "import components; print(components.__file__)"
+    where = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=project,
+        env=env,
+    ).stdout.strip()
+    assert where.startswith(str(target)), where
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", project],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env=env,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout

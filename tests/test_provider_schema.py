@@ -23,11 +23,11 @@ import pytest
 import yaml
 from google.protobuf import empty_pb2
 from pulumi.errors import InputPropertyError
-from pulumi.provider.experimental.analyzer import DuplicateTypeError
 from pulumi.provider.experimental.util import camel_case
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 import components
+from components import pipeline as pipeline_module
 from components import provider
 from components.service_pipeline import ServicePipelineArgs
 from tests.harness import ROOT, Recorder, run_pulumi
@@ -65,7 +65,7 @@ def hosted() -> Iterator[type[pulumi.ComponentResource]]:
 def test_the_analyzer_infers_a_schema_naming_every_public_component_but_the_excluded(
     schema: dict[str, Any],
 ) -> None:
-    assert len(PUBLIC) == 16
+    assert len(PUBLIC) == 17
     assert set(provider.EXCLUDED) <= PUBLIC, "only public components can be excluded"
     expected = {f"delivery:index:{name}" for name in PUBLIC - set(provider.EXCLUDED)}
     assert set(schema["resources"]) == expected
@@ -88,7 +88,7 @@ def test_every_input_key_of_every_component_is_in_the_schema_with_its_descriptio
             assert inputs[camel_case(key)].get("description"), f"{where} has no description"
             assert (camel_case(key) in resource.get("requiredInputs", [])) == required, where
             counted += 1
-    assert counted == 153
+    assert counted == 181
 
 
 def test_every_key_of_every_nested_type_has_its_description(schema: dict[str, Any]) -> None:
@@ -99,7 +99,7 @@ def test_every_key_of_every_nested_type_has_its_description(schema: dict[str, An
         if not spec.get("description")
     ]
     assert undescribed == []
-    assert len(schema["types"]) == 15
+    assert len(schema["types"]) == 24
 
 
 def test_every_output_is_in_the_schema_with_its_description(schema: dict[str, Any]) -> None:
@@ -205,11 +205,12 @@ def test_a_value_outside_a_literal_is_refused_with_the_allowed_values() -> None:
         hosting.construct("orders", "delivery:index:ServicePipeline", args, None)
 
 
-def test_delivery_pipeline_stays_excluded_only_while_its_deploy_args_clash() -> None:
-    """When `components.pipeline.DeployArgs` is renamed, this fails: remove the exclusion."""
-    with pytest.raises(DuplicateTypeError, match="'DeployArgs'"):
-        provider.provider([*provider.COMPONENTS, components.DeliveryPipeline])
-    assert "DeployArgs" in provider.EXCLUDED["DeliveryPipeline"]
+def test_every_public_component_is_hosted_delivery_pipeline_included() -> None:
+    # DeliveryPipeline's deploy type was `DeployArgs`, ServicePipeline's too: one schema
+    # namespace cannot hold both. Its rename to `PipelineDeployArgs` let it in.
+    assert provider.EXCLUDED == {}
+    assert components.DeliveryPipeline in provider.COMPONENTS
+    assert pipeline_module.DeployArgs is pipeline_module.PipelineDeployArgs
 
 
 def test_the_analysis_leaves_the_components_annotations_as_they_were() -> None:

@@ -262,6 +262,21 @@ EXAMPLES: Mapping[str, str] = {
         )
         pulumi.export("topic", releases.topic_arn)
     """,
+    "ReleaseSteps": """
+        from components import ReleaseSteps
+
+        steps = ReleaseSteps(
+            "release-steps",
+            {
+                "service": "shared",
+                "stage": "staging",
+                "artifact_bucket_name": "shared-staging-artifacts",
+                "artifact_bucket_arn": "arn:aws:s3:::shared-staging-artifacts",
+                "packaged_pipelines": ["orders-staging-pipeline", "billing-staging-pipeline"],
+            },
+        )
+        pulumi.export("package_project", steps.package_project_name)
+    """,
     "Upstream": """
         from components import Upstream
 
