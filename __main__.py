@@ -12,7 +12,7 @@ from stack.program import declare_stack
 
 # The Pulumi SDK makes an Output, four futures and a task for every output property of every
 # resource, all alive until the engine answers: ~0.6M objects at 200 services. With Python's
-# default thresholds, full collections over them took 60% of the CPU and found little garbage.
+# default thresholds, full collections over them took 63% of the CPU and found little garbage.
 # Collecting the old generations rarely measured 25.3 s -> 17.1 s of CPU at 200 services, with
 # the same peak memory (docs/performance.md).
 gc.set_threshold(10_000, 50, 100)
