@@ -96,6 +96,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return wheel, target
 
 
+def imported_from(target: Path, cwd: Path) -> str:
+    """`components.__file__ components.__version__` as a process with only `target` sees it."""
+    probe = "import components; print(components.__file__, components.__version__)"
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+    ).stdout.strip()
+
+
 @pytest.mark.network
 def test_the_wheel_holds_the_typed_library_alone_and_imports_outside_this_checkout(
     installed: tuple[Path, Path], tmp_path: Path
@@ -106,16 +119,7 @@ def test_the_wheel_holds_the_typed_library_alone_and_imports_outside_this_checko
     assert "components/py.typed" in names
     assert "components/service_pipeline.py" in names
     assert not [n for n in names if n.startswith(("stack/", "tests/", "cicd/"))], names
-    probe = "import components; print(components.__file__, components.__version__)"
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
-    )
-    where, version = result.stdout.split()
+    where, version = imported_from(target, tmp_path).split()
     assert where.startswith(str(target)) and version == components.__version__
 
 
@@ -134,15 +138,7 @@ def test_the_second_teams_example_passes_its_own_tests_with_the_installed_librar
     requirement = (project / "requirements.txt").read_text()
     assert f"@components-v{components.__version__}#subdirectory=components" in requirement
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    probe = "import components; print(components.__file__)"
-    where = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=project,
-        env=env,
-    ).stdout.strip()
+    where = imported_from(target, project).split()[0]
     assert where.startswith(str(target)), where
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", project],

@@ -98,21 +98,22 @@ def test_an_upstream_named_by_bucket_in_this_account_admits_no_events(mocks: Rec
     assert mocks.of_type("aws:cloudwatch/eventPermission:EventPermission") == []
 
 
+def run_upstream_reference(services: list[str] | None = None) -> None:
+    """prod's Upstream on the stack reference `acme/app/staging`, evaluated."""
+    args: UpstreamArgs = {
+        "stage": "prod",
+        "upstream_stage": "staging",
+        "stack_name": "acme/app/staging",
+    }
+    if services is not None:
+        args["services"] = services
+    run_pulumi(lambda: Upstream("u", args).bucket_name)
+
+
 def test_a_stack_reference_without_releases_says_what_to_do(mocks: Recorder) -> None:
     mocks.stack_outputs["acme/app/staging"] = {"artifact_bucket": "x"}
     with pytest.raises(Exception, match="has no usable 'releases' output"):
-        run_pulumi(
-            lambda: (
-                Upstream(
-                    "u",
-                    {
-                        "stage": "prod",
-                        "upstream_stage": "staging",
-                        "stack_name": "acme/app/staging",
-                    },
-                ).bucket_name
-            )
-        )
+        run_upstream_reference()
 
 
 def test_services_the_upstream_does_not_publish_are_named_up_to_five(
@@ -128,20 +129,7 @@ def test_services_the_upstream_does_not_publish_are_named_up_to_five(
             "services": ["web"],
         }
     }
-    services = ["web", *(f"svc-{n}" for n in range(7))]
-    run_pulumi(
-        lambda: (
-            Upstream(
-                "u",
-                {
-                    "stage": "prod",
-                    "upstream_stage": "staging",
-                    "stack_name": "acme/app/staging",
-                    "services": services,
-                },
-            ).bucket_name
-        )
-    )
+    run_upstream_reference(["web", *(f"svc-{n}" for n in range(7))])
     assert warnings == [
         "stack acme/app/staging does not publish svc-0, svc-1, svc-2, svc-3, svc-4 and 2 more; "
         "those pipelines wait until it does"
