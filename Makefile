@@ -29,7 +29,7 @@ unit:
 bench: ## Print timing figures for evaluating every stack under mocks
 	$(BIN)/python benchmarks/evaluate_stacks.py
 
-# Not part of `test`: about an hour on 2 cores. Niced, since it keeps both cores busy.
+# Not part of `test`: 80 min on 2 busy shared cores (86 CPU-min). Niced: it keeps both cores busy.
 mutation: ## Mutation testing of components/ and cicd/ (mutmut); prints the share killed per file
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,mutation]'
 	nice -n 10 $(BIN)/python tools/mutation.py $(MUTATION_ARGS)
