@@ -4,7 +4,7 @@ mutmut runs, for each mutant, the tests that called the mutated function while i
 stats. Two things make that selection wrong or slow here, and this plugin corrects both inside
 the worker (it only acts when mutmut names a mutant in MUTANT_UNDER_TEST):
 
-- The whole-program modules (`test_stacks.py`, `test_iam_scope.py`) evaluate every stack once, in
+- The whole-program modules (`WHOLE_PROGRAM_MODULES`) evaluate every stack once, in
   a module-scoped fixture, so mutmut credits the program's functions to the first test of each
   module only. Run alone, that test skips every other stack assertion (URN snapshot, wiring,
   IAM scope). When a mutant is reached by nothing but these modules (the program's own wiring
@@ -35,8 +35,24 @@ from pathlib import Path
 
 import pytest
 
-# Modules that run the whole program for every stack file, with module-scoped fixtures.
-WHOLE_PROGRAM_MODULES = ("tests/test_stacks.py", "tests/test_iam_scope.py")
+# Modules that run the whole program for every stack file (or analyse the whole library) in
+# module-scoped fixtures: seconds per mutant each.
+WHOLE_PROGRAM_MODULES = (
+    "tests/test_stacks.py",
+    "tests/test_iam_scope.py",
+    "tests/test_iam_lint.py",
+    "tests/test_boundary.py",
+    "tests/test_promotion.py",
+    "tests/test_upgrades.py",
+    "tests/test_aws_context.py",
+    "tests/test_policy_rules.py",
+    "tests/test_plan.py",
+    "tests/test_plan_diff.py",
+    "tests/test_plan_diagram.py",
+    "tests/test_provider_schema.py",
+    "tests/test_reference.py",
+    "tests/cicd/test_sample_stacks.py",
+)
 MUTANT_MARKER = "__mutmut_"
 # Written by the stats run, read by the fork server; relative to mutmut's working directory,
 # which is mutants/ (so `make mutation` starts without it, and it never lands in git).
