@@ -52,6 +52,17 @@ def _environment(**extra: str) -> dict[str, str]:
     return environment
 
 
+def _as_from_a_terminal() -> None:
+    """Give the child Ctrl-C's default disposition, as a terminal's shell does.
+
+    A shell without job control (a script, `sh -c`) starts `&` jobs with SIGINT ignored, and
+    children inherit that (POSIX Shell Command Language, 2.11 Signals and Error Handling); Python
+    then installs no KeyboardInterrupt handler, so these tests failed whenever pytest itself ran
+    as such a job (a mutation run started in the background did).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_while_boto3_is_imported_is_one_line_and_exit_130() -> None:
     result = subprocess.run(
         [sys.executable, "-c", _INTERRUPT_DURING_IMPORT],
@@ -60,6 +71,7 @@ def test_ctrl_c_while_boto3_is_imported_is_one_line_and_exit_130() -> None:
         cwd=ROOT,
         env=_environment(),
         timeout=60,
+        preexec_fn=_as_from_a_terminal,
     )
 
     assert (result.returncode, result.stderr) == (130, INTERRUPTED_MESSAGE)
@@ -99,6 +111,7 @@ def test_ctrl_c_while_a_request_waits_for_aws_is_one_line_and_exit_130(
         text=True,
         cwd=ROOT,
         env=_environment(AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}"),
+        preexec_fn=_as_from_a_terminal,
     )
     try:
         assert connected.wait(timeout=60), "cicd never sent its request"
