@@ -9,7 +9,13 @@ and writes:
   with its line and diff (mutants/ is mutmut's working directory, ignored by git);
 - optionally (--markdown PATH) the table and the surviving mutants grouped by file.
 
-Usage: .venv/bin/python tools/mutation.py [--jobs N] [--resume] [--report-only] [--markdown PATH]
+Usage: .venv/bin/python tools/mutation.py [--jobs N] [--sample N] [--resume] [--report-only]
+                                          [--markdown PATH]
+
+--sample N tests one mutant in N (2, 5 or 10): those whose number in their function ends in
+given digits, so every function with enough mutants is sampled and the same mutants are chosen
+on every run (before and after a change compare like with like). Functions with fewer mutants
+than the sampled numbers contribute none.
 
 A run starts from scratch (deletes mutants/) unless --resume is given: mutmut keeps verdicts for
 functions whose source did not change, but not when only the tests changed.
@@ -59,11 +65,27 @@ def share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def run_mutmut(jobs: int) -> int:
+# --sample N: the last digits of the mutant numbers tested (mutmut numbers each function's from 1).
+SAMPLE_DIGITS = {1: "0123456789", 2: "13579", 5: "38", 10: "3"}
+
+
+def sample_patterns(every: int) -> list[str]:
+    """mutmut's mutant-name filters (fnmatch) for one mutant in `every`; none for all of them."""
+    if every == 1:
+        return []
+    return [f"*__mutmut_*[{SAMPLE_DIGITS[every]}]"]
+
+
+def in_sample(mutant: str, every: int) -> bool:
+    return mutant[-1] in SAMPLE_DIGITS[every]
+
+
+def run_mutmut(jobs: int, every: int) -> int:
     mutmut = Path(sys.executable).with_name("mutmut")
     if not mutmut.exists():
         sys.exit(f"{mutmut} not found: install the `mutation` extra (`make mutation` does)")
-    return subprocess.call([str(mutmut), "run", "--max-children", str(jobs)], cwd=ROOT)
+    command = [str(mutmut), "run", "--max-children", str(jobs), *sample_patterns(every)]
+    return subprocess.call(command, cwd=ROOT)
 
 
 def function_lines(path: Path) -> dict[str, int]:
@@ -128,7 +150,7 @@ def def_offset(mutant: str, path: str) -> int:
     return 1
 
 
-def collect(with_diffs: bool) -> list[FileResult]:
+def collect(with_diffs: bool, every: int = 1) -> list[FileResult]:
     # mutmut reads its configuration from the working directory.
     os.chdir(ROOT)
     from mutmut.mutation.diff_apply import get_diff_for_mutant
@@ -138,12 +160,14 @@ def collect(with_diffs: bool) -> list[FileResult]:
     for meta in sorted(MUTANTS.rglob("*.py.meta")):
         path = meta.relative_to(MUTANTS).as_posix().removesuffix(".meta")
         exit_codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
-        if not exit_codes:
+        if not any(in_sample(m, every) for m in exit_codes):
             continue
         result = FileResult(path)
         lines = function_lines(ROOT / path)
         offsets: dict[str, int] = {}
         for mutant, code in sorted(exit_codes.items(), key=lambda kv: mutant_order(kv[0])):
+            if not in_sample(mutant, every):
+                continue
             status = status_by_exit_code[code]
             result.statuses[status] += 1
             if status != "survived" or not with_diffs:
@@ -206,8 +230,9 @@ def markdown(summary: dict[str, Any], results: list[FileResult]) -> str:
         "# Mutation testing: surviving mutants",
         "",
         f"mutmut {summary['mutmut_version']} on {', '.join(summary['paths'])}, commit "
-        f"{summary['commit']}; wall time {summary['wall_seconds']} s with {summary['jobs']} "
-        "workers. Tests per mutant: see tools/mutation_selection.py.",
+        f"{summary['commit']}; mutants tested: {summary['sample']}; wall time "
+        f"{summary['wall_seconds']} s with {summary['jobs']} workers. Tests per mutant: see "
+        "tools/mutation_selection.py.",
         "",
         f"Overall: {overall['total']} mutants, {overall['killed']} killed "
         f"({overall['killed_percent']}%), {overall['survived']} survived, "
@@ -249,6 +274,13 @@ def main() -> int:
     parser.add_argument("--resume", action="store_true", help="keep mutants/ and its verdicts")
     parser.add_argument("--report-only", action="store_true", help="report the last run again")
     parser.add_argument("--markdown", type=Path, help="also write the survivors as Markdown")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        choices=sorted(SAMPLE_DIGITS),
+        default=1,
+        help="test one mutant in N (default: every mutant)",
+    )
     args = parser.parse_args()
 
     wall = None
@@ -256,7 +288,7 @@ def main() -> int:
         if not args.resume:
             shutil.rmtree(MUTANTS, ignore_errors=True)
         started = time.monotonic()
-        code = run_mutmut(args.jobs)
+        code = run_mutmut(args.jobs, args.sample)
         wall = round(time.monotonic() - started)
         if code != 0:
             print(f"mutmut exited with {code}", file=sys.stderr)
@@ -264,7 +296,7 @@ def main() -> int:
     elif SUMMARY.exists():
         wall = json.loads(SUMMARY.read_text()).get("wall_seconds")
 
-    results = collect(with_diffs=True)
+    results = collect(with_diffs=True, every=args.sample)
     if not results:
         print("no mutation results in mutants/: run without --report-only first", file=sys.stderr)
         return 1
@@ -275,6 +307,7 @@ def main() -> int:
         "paths": ["components/", "cicd/"],
         "commit": git_commit(),
         "jobs": args.jobs,
+        "sample": f"1 in {args.sample}" if args.sample > 1 else "all",
         "wall_seconds": wall,
         "overall": overall,
         "files": {r.path: row(r) for r in results},

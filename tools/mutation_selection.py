@@ -47,7 +47,6 @@ WHOLE_PROGRAM_MODULES = (
     "tests/test_aws_context.py",
     "tests/test_policy_rules.py",
     "tests/test_plan.py",
-    "tests/test_plan_diff.py",
     "tests/test_plan_diagram.py",
     "tests/test_provider_schema.py",
     "tests/test_reference.py",
@@ -59,19 +58,41 @@ MUTANT_MARKER = "__mutmut_"
 PRELOAD_FILE = Path("mutation-preload.txt")
 # The code under test, and the tests: mutmut imports these itself where it must.
 NOT_PRELOADED = {"components", "cicd", "tests", "tools", "__main__"}
-
-
-def is_node_id(arg: str) -> bool:
-    return "::" in arg and not arg.startswith("-")
+# The flags (options without a value) mutmut and pyproject.toml pass to pytest.
+FLAGS = {"-x", "-q", "-qqq", "-v", "-vv", "--collect-only"}
 
 
 def module_of(node_id: str) -> str:
     return node_id.split("::", 1)[0]
 
 
+def split_node_ids(args: list[str]) -> tuple[list[str], list[str]]:
+    """(the test node ids mutmut passed, every other argument in order).
+
+    An option's value stays with its option even when it looks like a node id: in
+    `--deselect tests/x.py::test_y` (from `pytest_add_cli_args`) the test is excluded, not chosen.
+    Options are assumed to take a value unless written `--name=value` or known to be flags.
+    """
+    node_ids: list[str] = []
+    others: list[str] = []
+    takes_value = False
+    for arg in args:
+        if takes_value:
+            others.append(arg)
+            takes_value = False
+        elif arg.startswith("-"):
+            others.append(arg)
+            takes_value = "=" not in arg and arg not in FLAGS
+        elif "::" in arg:
+            node_ids.append(arg)
+        else:
+            others.append(arg)
+    return node_ids, others
+
+
 def select(args: list[str]) -> list[str]:
     """The arguments with the node ids replaced by the tests this mutant should run."""
-    node_ids = [a for a in args if is_node_id(a)]
+    node_ids, others = split_node_ids(args)
     if not node_ids:
         return args
     own = [n for n in node_ids if module_of(n) not in WHOLE_PROGRAM_MODULES]
@@ -80,7 +101,6 @@ def select(args: list[str]) -> list[str]:
     else:
         reached = {module_of(n) for n in node_ids}
         chosen = [m for m in WHOLE_PROGRAM_MODULES if m in reached]
-    others = [a for a in args if not is_node_id(a)]
     return others + chosen
 
 
