@@ -315,11 +315,38 @@ def test_disabled_rollback_is_sent_explicitly(mocks: Recorder) -> None:
     assert group.inputs["autoRollbackConfiguration"] == {"enabled": False, "events": []}
 
 
+@pytest.mark.parametrize(
+    ("platform", "targets", "expected"),
+    [
+        ("server", None, "CodeDeployDefault.AllAtOnce"),
+        (
+            "lambda",
+            [{"name": "fn", "function_name": "thumb", "alias": "live"}],
+            "CodeDeployDefault.LambdaAllAtOnce",
+        ),
+    ],
+)
+def test_without_a_strategy_each_platform_deploys_all_at_once(
+    mocks: Recorder, platform: str, targets: list[dict[str, str]] | None, expected: str
+) -> None:
+    """The default docs/configuration.md documents ("platform's all-at-once")."""
+    extra: dict[str, Any] = {"platform": platform}
+    if targets:
+        extra["targets"] = targets
+    run_pulumi(lambda: make_deployment(**extra))
+    group = mocks.one("aws:codedeploy/deploymentGroup:DeploymentGroup").inputs
+    assert group["deploymentConfigName"] == expected
+    application = mocks.one("aws:codedeploy/application:Application").inputs
+    assert application["name"] == "web-staging"
+
+
 def test_minimum_healthy_hosts_creates_a_custom_config_used_by_the_group(mocks: Recorder) -> None:
     run_pulumi(
         lambda: make_deployment(minimum_healthy_hosts={"type": "FLEET_PERCENT", "value": 75})
     )
     config = mocks.one("aws:codedeploy/deploymentConfig:DeploymentConfig")
+    assert config.inputs["deploymentConfigName"] == "web-staging-min-healthy"
+    assert config.inputs["computePlatform"] == "Server"
     assert config.inputs["minimumHealthyHosts"] == {"type": "FLEET_PERCENT", "value": 75}
     group = mocks.one("aws:codedeploy/deploymentGroup:DeploymentGroup")
     assert group.inputs["deploymentConfigName"] == "d-config-id"
