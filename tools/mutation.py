@@ -12,10 +12,13 @@ and writes:
 Usage: .venv/bin/python tools/mutation.py [--jobs N] [--sample N] [--resume] [--report-only]
                                           [--markdown PATH]
 
---sample N tests one mutant in N (2, 5 or 10): those whose number in their function ends in
-given digits, so every function with enough mutants is sampled and the same mutants are chosen
-on every run (before and after a change compare like with like). Functions with fewer mutants
-than the sampled numbers contribute none.
+--sample N tests one mutant in N (1, 2, 5 or 10; 5 unless given): those whose number in their
+function ends in given digits, so every function with enough mutants is sampled and the same
+mutants are chosen on every run (before and after a change compare like with like). Functions
+with fewer mutants than the sampled numbers contribute none. One in five keeps a run under an
+hour on 2 cores (about 3,500 of 17,700 mutants, at about 3 a second, after some 18 minutes of
+mutmut's set-up: generating, a stats run and a clean run of the suite); `--sample 1` tests
+every mutant, about two hours.
 
 A run starts from scratch (deletes mutants/) unless --resume is given: mutmut keeps verdicts for
 functions whose source did not change, but not when only the tests changed.
@@ -278,8 +281,8 @@ def main() -> int:
         "--sample",
         type=int,
         choices=sorted(SAMPLE_DIGITS),
-        default=1,
-        help="test one mutant in N (default: every mutant)",
+        default=5,
+        help="test one mutant in N (default 5; 1 tests every mutant)",
     )
     args = parser.parse_args()
 
