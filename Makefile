@@ -30,7 +30,7 @@ bench: ## Print timing figures for evaluating every stack under mocks
 	$(BIN)/python benchmarks/evaluate_stacks.py
 
 # Not part of `test`: 80 min on 2 busy shared cores (86 CPU-min). Niced: it keeps both cores busy.
-mutation: ## Mutation testing of components/ and cicd/ (mutmut); prints the share killed per file
+mutation: ## Mutation testing of components/ and cicd/ (mutmut, one mutant in five); share killed per file
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,mutation]'
 	nice -n 10 $(BIN)/python tools/mutation.py $(MUTATION_ARGS)
 
