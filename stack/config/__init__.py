@@ -1,7 +1,8 @@
 """The stack-file schema: per-environment settings, parsed and validated before any resource exists.
 
-One module per concern (`build`, `deploy`, `notify`, `service`, `stack`), the checks that span
-them (`checks`), how problems are reported (`errors`) and how config is read (`load`).
+One module per concern (`build`, `deploy`, `notify`, `service`, `stage`), the checks that span
+them (`checks`), the whole (`stack`), how problems are reported (`errors`) and how config is
+read (`load`).
 `load_settings` reads Pulumi config and raises one `ConfigError` listing *every* problem: key
 path, value received, what is allowed, and the `pulumi config set --path` command that fixes it.
 Nothing here declares resources.
@@ -16,12 +17,12 @@ from stack.config.errors import ConfigError
 from stack.config.load import load_settings, parse_settings
 from stack.config.notify import ApprovalSettings, NotificationSettings
 from stack.config.service import ServiceSettings
-from stack.config.stack import (
+from stack.config.stack import Settings
+from stack.config.stage import (
     ArtifactSettings,
     ConnectionSettings,
     EnvironmentSettings,
     GitHubSettings,
-    Settings,
 )
 
 __all__ = [

@@ -15,7 +15,7 @@ from stack.config.base import REMOVE, Finding
 
 if TYPE_CHECKING:
     from stack.config.service import ServiceSettings
-    from stack.config.stack import (
+    from stack.config.stage import (
         ArtifactSettings,
         EnvironmentSettings,
         ReleaseSettings,

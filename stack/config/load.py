@@ -18,11 +18,11 @@ from stack.config.build import looks_secret
 from stack.config.checks import Parts, cross_problems
 from stack.config.errors import ConfigError, describe_all, dig, path, problem
 from stack.config.service import ServiceSettings
-from stack.config.stack import (
+from stack.config.stack import Settings
+from stack.config.stage import (
     ArtifactSettings,
     EnvironmentSettings,
     ReleaseSettings,
-    Settings,
     UpstreamSettings,
 )
 
