@@ -49,8 +49,8 @@ clean:
 # Offline plan, diff and diagram (docs/plan-and-policy.md) ---------------------------------------
 .PHONY: diagrams guardrails
 
-diagrams: ## Regenerate the README's pipeline diagrams from the sample stacks
-	$(BIN)/cicd diagram --readme README.md
+diagrams: ## Regenerate docs/pipelines.md, the sample stacks' pipeline diagrams
+	$(BIN)/cicd diagram --page docs/pipelines.md
 
 guardrails: ## cicd plan --check on every stack file: the policy pack's rules, offline
 	@for file in Pulumi.*.yaml; do \

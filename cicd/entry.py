@@ -1,28 +1,28 @@
 """The console script and `python -m cicd`: Ctrl-C at any moment is one line and exit 130.
 
-This module imports nothing but the standard library's `sys`, so the interpreter reaches the
-`try` below within milliseconds; importing `cicd.cli` (and boto3 with it) happens inside it. A
-Ctrl-C while boto3 loads, while a request waits for AWS, or while output is written then prints
-one line instead of a traceback. A closed pipe (`cicd releases | head -1`) ends quietly.
+This module imports only the standard library's `sys` and `cicd.errors` (standard library
+only), so the interpreter reaches the `try` below within milliseconds; importing the command
+line (and boto3 with it) happens inside it. A Ctrl-C while boto3 loads, while a request waits
+for AWS, or while output is written then prints one line instead of a traceback. A closed pipe
+(`cicd releases | head -1`) ends quietly.
 """
 
 from __future__ import annotations
 
 import sys
 
-INTERRUPTED = 130  # errors.ExitCode.INTERRUPTED, without importing errors (and botocore)
-INTERRUPTED_MESSAGE = "cicd: interrupted; a release already started keeps running in AWS\n"
+from cicd.errors import INTERRUPTED_MESSAGE, ExitCode
 
 
 def run() -> int:
     """Run `cicd` with sys.argv; returns the exit code (the console script exits with it)."""
     try:
-        from cicd.cli import main
+        from cicd.cli.main import main
 
         return main()
     except KeyboardInterrupt:
         sys.stderr.write(INTERRUPTED_MESSAGE)
-        return INTERRUPTED
+        return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): nothing more to say to it. Point stdout at
         # /dev/null so the interpreter's final flush does not raise again.

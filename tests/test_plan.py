@@ -13,11 +13,13 @@ from typing import Any
 
 import pytest
 
-from cicd import platform
-from cicd.cli import OFFLINE_HELP, build_parser, main
-from cicd.plan import evaluate
-from cicd.plandoc import SECRET, dumps, normalize
+from cicd.cli import offline
+from cicd.cli.main import main
+from cicd.cli.offline import OFFLINE_COMMANDS
+from cicd.cli.parser import build_parser
 from stack.offline import iter_stacks
+from stack.plan.document import SECRET, dumps, normalize
+from stack.plan.evaluate import evaluate
 from tests.harness import ROOT
 
 STACKS = [name for name, _ in iter_stacks()]
@@ -180,24 +182,44 @@ def test_an_unknown_stack_is_a_usage_error_naming_the_stack_files() -> None:
 def test_without_the_platform_the_offline_commands_say_what_to_install_in_one_line(
     argv: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        platform.importlib.util,
-        "find_spec",
-        lambda name: None if name in ("pulumi", "pulumi_aws", "stack") else object(),
-    )
+    # What the boto3-only distribution sees: no entry point provides the offline commands.
+    monkeypatch.setattr(offline.metadata, "entry_points", lambda **_: ())
     code, out, err = cicd(*argv)
     assert (code, out) == (1, "")
     assert err == (
-        f"cicd: `cicd {argv[0]}` runs the Pulumi program offline and needs the platform install "
-        "(missing: pulumi, pulumi_aws, stack): in a checkout of the repository run `make install` "
-        "and use .venv/bin/cicd\n"
+        f"cicd: `cicd {argv[0]}` runs the Pulumi program offline and comes with the platform "
+        "install, not with this boto3-only CLI: in a checkout of the repository run "
+        "`make install` and use .venv/bin/cicd\n"
     )
+
+
+def test_a_platform_install_that_cannot_import_says_which_module_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Broken:
+        def load(self) -> None:
+            raise ModuleNotFoundError("No module named 'pulumi_aws'")
+
+    monkeypatch.setattr(offline.metadata, "entry_points", lambda **_: (Broken(),))
+    code, out, err = cicd("plan", "--stack", "dev")
+    assert (code, out) == (1, "")
+    assert err == (
+        "cicd: `cicd plan` comes with the platform install, which is incomplete here (No module "
+        "named 'pulumi_aws'): in a checkout of the repository run `make install` and use "
+        ".venv/bin/cicd\n"
+    )
+
+
+def test_the_platform_distribution_provides_the_offline_commands_through_its_entry_point() -> None:
+    from stack.plan.commands import run
+
+    assert offline.platform_commands() is run
 
 
 def test_the_offline_commands_have_a_summary_and_examples_in_their_help() -> None:
     parser = build_parser()
     help_text = parser.format_help()
-    for command, summary in OFFLINE_HELP.items():
+    for command, summary in OFFLINE_COMMANDS.items():
         assert re.search(rf"^    {command} +{re.escape(summary.split()[0])} ", help_text, re.M)
         assert len(summary) <= 75
         out = io.StringIO()
@@ -208,7 +230,7 @@ def test_the_offline_commands_have_a_summary_and_examples_in_their_help() -> Non
 
 def test_importing_the_cli_imports_nothing_of_the_platform_or_the_pack() -> None:
     probe = (
-        "import sys, cicd.cli; print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "import sys, cicd.cli.main; print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'pulumi', 'pulumi_aws', 'components', 'stack', 'guardrails', 'mermaidx', 'yaml'}))"
     )
     result = subprocess.run(

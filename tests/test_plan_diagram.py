@@ -1,5 +1,6 @@
-"""`cicd diagram`: each sample stack's pipelines as Mermaid, the README's copies kept current,
-SVG and PNG rendered without a browser; and the README's example outputs kept true."""
+"""`cicd diagram`: each sample stack's pipelines as Mermaid, docs/pipelines.md's copies kept
+current, SVG and PNG rendered without a browser; and the example outputs of
+docs/plan-and-policy.md kept true."""
 
 from __future__ import annotations
 
@@ -9,12 +10,27 @@ from pathlib import Path
 
 import pytest
 
-from cicd.cli import main
-from cicd.diagram import README_END, README_START, diagrams_for, readme_block, render, update_readme
+from cicd.cli.main import main
 from cicd.errors import UsageError
+from stack.plan.diagram import (
+    BLOCK_END,
+    BLOCK_START,
+    diagram_block,
+    diagrams_for,
+    render,
+    update_page,
+)
 from tests.harness import ROOT
 
-README = ROOT / "README.md"
+PIPELINES = ROOT / "docs" / "pipelines.md"
+PLAN_PAGE = ROOT / "docs" / "plan-and-policy.md"
+
+
+def examples_section() -> str:
+    """The "Examples" section of docs/plan-and-policy.md: real output of plan and diff."""
+    page = PLAN_PAGE.read_text()
+    start = page.index("\n## Examples\n")
+    return page[start : page.index("\n## ", start + 1)]
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +43,15 @@ def cicd(*argv: str) -> tuple[int, str, str]:
     return main(list(argv), stdout=out, stderr=err), out.getvalue(), err.getvalue()
 
 
-def test_the_readme_embeds_the_current_diagram_of_every_stack(diagrams: dict[str, str]) -> None:
-    readme = README.read_text()
+def test_the_pipelines_page_embeds_the_current_diagram_of_every_stack(
+    diagrams: dict[str, str],
+) -> None:
+    page = PIPELINES.read_text()
     for stack, text in diagrams.items():
-        assert readme_block(stack, text) in readme, (
-            f"the README's diagram of {stack} is stale: run `make diagrams` and commit README.md"
+        assert diagram_block(stack, text) in page, (
+            f"docs/pipelines.md's diagram of {stack} is stale: run `make diagrams` and commit it"
         )
-    section = readme[readme.index("## Offline plan, diff and diagram") : readme.index("## Testing")]
-    assert section.count("```mermaid") == len(diagrams) == 3
+    assert page.count("```mermaid") == len(diagrams) == 3
 
 
 def test_prod_shows_the_promoted_release_approval_window_rollback_and_bake(
@@ -98,34 +115,35 @@ def test_svg_and_png_render_without_a_browser(diagrams: dict[str, str], tmp_path
 def test_make_diagrams_rewrites_only_the_blocks_between_the_markers(
     diagrams: dict[str, str], tmp_path: Path
 ) -> None:
-    stale = README.read_text().replace("CodeDeployDefault.OneAtATime", "CodeDeployDefault.Stale")
-    copy = tmp_path / "README.md"
+    stale = PIPELINES.read_text().replace("CodeDeployDefault.OneAtATime", "CodeDeployDefault.Stale")
+    copy = tmp_path / "pipelines.md"
     copy.write_text(stale)
-    code, _, err = cicd("diagram", "--readme", str(copy))
+    code, _, err = cicd("diagram", "--page", str(copy))
     assert (code, err) == (0, f"{copy}: diagrams updated\n")
-    assert copy.read_text() == README.read_text()
-    code, _, err = cicd("diagram", "--readme", str(copy))
+    assert copy.read_text() == PIPELINES.read_text()
+    code, _, err = cicd("diagram", "--page", str(copy))
     assert err == f"{copy}: diagrams already current\n"
-    with pytest.raises(UsageError, match="the README has no diagram block for stack qa"):
-        update_readme("# nothing here\n", {"qa": "flowchart TB\n"})
-    assert README_START.format(stack="dev") in README.read_text()
-    assert README_END.format(stack="dev") in README.read_text()
+    # The option's former name still works.
+    code, _, err = cicd("diagram", "--readme", str(copy))
+    assert (code, err) == (0, f"{copy}: diagrams already current\n")
+    with pytest.raises(UsageError, match=r"notes\.md has no diagram block for stack qa"):
+        update_page("# nothing here\n", {"qa": "flowchart TB\n"}, "notes.md")
+    assert BLOCK_START.format(stack="dev") in PIPELINES.read_text()
+    assert BLOCK_END.format(stack="dev") in PIPELINES.read_text()
 
 
-def test_diagram_needs_a_stack_or_a_readme() -> None:
+def test_diagram_needs_a_stack_or_a_page() -> None:
     code, _, err = cicd("diagram")
     assert code == 2
-    assert err == "cicd: give --stack STACK (or --readme FILE to refresh every stack's diagram)\n"
+    assert err == "cicd: give --stack STACK (or --page FILE to refresh every stack's diagram)\n"
 
 
-def test_the_readmes_plan_example_is_real_output() -> None:
-    readme = README.read_text()
-    section = readme[readme.index("## Offline plan, diff and diagram") : readme.index("## Testing")]
-    block = re.search(r"```console\n(.*?)```", section, re.DOTALL)
+def test_the_documented_plan_example_is_real_output() -> None:
+    block = re.search(r"```console\n(.*?)```", examples_section(), re.DOTALL)
     assert block is not None
     example = block.group(1).split("$ cicd diff")[0].splitlines()[1:]
     code, out, _ = cicd("plan", "--stack", "prod", "--check")
     assert code == 0
     for line in example:
         if line != "...":
-            assert line in out.splitlines(), f"README plan example: {line!r} is not in the output"
+            assert line in out.splitlines(), f"plan example: {line!r} is not in the output"

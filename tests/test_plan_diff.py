@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from cicd.cli import main
-from cicd.diff import ABSENT, compare, diff_plans, render_markdown, render_text
-from cicd.replacements import REPLACE_ON_CHANGE, forces_replacement
+from cicd.cli.main import main
+from stack.plan.diff import ABSENT, compare, diff_plans, render_markdown, render_text
+from stack.plan.replacements import REPLACE_ON_CHANGE, forces_replacement
 from tests.harness import ROOT
 
 GIT = ["git", "-c", "user.email=test@example.com", "-c", "user.name=test"]
@@ -270,14 +270,15 @@ def test_the_replacement_table_covers_the_stateful_types_the_program_declares() 
     assert not forces_replacement("aws:codedeploy/application:Application", "name")
 
 
-def test_the_readmes_diff_example_is_this_scenarios_real_output(text_diff: str) -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Offline plan, diff and diagram") : readme.index("## Testing")]
+def test_the_documented_diff_example_is_this_scenarios_real_output(text_diff: str) -> None:
+    page = (ROOT / "docs" / "plan-and-policy.md").read_text()
+    start = page.index("\n## Examples\n")
+    section = page[start : page.index("\n## ", start + 1)]
     example = section.split("$ cicd diff")[1].split("$ cicd diagram")[0].splitlines()[1:]
     shown = [line for line in example if line.startswith("  ")]
     assert len(shown) >= 5
     for line in shown:
-        assert line in text_diff.splitlines(), f"README diff example: {line!r}"
+        assert line in text_diff.splitlines(), f"documented diff example: {line!r}"
     assert (
         "Stack dev: 5 to add, 6 to update, 1 to replace, 5 to remove, 3 output changes" in example
     )

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from guardrails import RULES, RULES_BY_NAME, UNKNOWN, Resource, evaluate
 
-from cicd.plan import evaluate as evaluate_plans
-from cicd.plan import guardrail_resources
 from stack.offline import iter_stacks
+from stack.plan.evaluate import evaluate as evaluate_plans
+from stack.plan.evaluate import guardrail_resources
 
 STACK = "urn:pulumi:test::gh-aws-delivery::"
 

@@ -1,118 +1,196 @@
-"""One release, whole: what `cicd info` shows, and the action list `cicd logs` starts from.
+"""Pipeline executions: reading them as releases, starting them, and what each one ran.
 
-`gather_info` reads the execution (`get_pipeline_execution`), every action it ran
-(`list_action_executions`, all pages), the CodeBuild builds behind them (`batch_get_builds`)
-and their test reports (`batch_get_reports`). Each read past the execution itself is attempted
-on its own (`partial.attempt`): a missing permission shows as `unknown (needs ...)` in place of
-what it would have shown. `render_info` turns the result into lines.
+Reading: `recent_releases` (the newest executions, as `Release`s), `history_since` (every page
+back to a moment, for metrics), `get_release` (one by id); `release_from_summary` and
+`release_from_execution` read AWS's two documents of an execution. For a promoted pipeline an
+execution's source revision is an S3 object version, and its commit comes from that version's
+manifest (`cicd.aws.manifests.with_manifest`).
+
+Starting: `start_release` (a pipeline that builds from GitHub, at the branch head or a commit)
+and `start_promoted` (a promoted pipeline, on one published release's object version).
+
+What an execution ran: `action_runs` (every action, all pages), `with_builds` (the CodeBuild
+builds behind them, their logs and test report totals) and `gather_info`, everything `cicd
+info` shows. Each read past the execution itself is attempted on its own (`partial.attempt`):
+a missing permission shows as `unknown (needs ...)` in place of what it would have shown.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from botocore.client import BaseClient
 
-from cicd.aws import Clients
-from cicd.contract import (
-    APPROVAL_ACTION,
-    APPROVAL_STAGE,
-    build_console_url,
-    deployment_console_url,
-    execution_console_url,
-)
-from cicd.discovery import PipelineRef
-from cicd.formatting import (
-    PLAIN,
-    Style,
-    format_duration,
-    format_when,
-    short_id,
-    short_version,
-    table,
-    truncate,
-)
-from cicd.layout import PipelineLayout
-from cicd.manifests import Manifests
-from cicd.partial import Unknown, attempt
-from cicd.releases import Release, release_from_execution, with_manifest
+from cicd.aws.clients import Clients
+from cicd.aws.manifests import Manifests, with_manifest
+from cicd.aws.partial import attempt
+from cicd.contract import S3_VERSION_REVISION
+from cicd.errors import Refused
+from cicd.model.pipeline import PipelineLayout, PipelineRef, ReleaseSource, Source
+from cicd.model.release import ROLLBACK_TRIGGERS, Release
+from cicd.model.run import ActionRun, ExecutionInfo, TestTotals
+from cicd.model.status import Unknown
+from cicd.text import commit_message
 
+# How far back `promote`, `rollback` and SHA-prefix lookups search: one full page of history.
+HISTORY_DEPTH = 100
+PAGE_SIZE = 100
 _BATCH = 100  # batch_get_builds and batch_get_reports take at most 100 ids a call
 
 
-@dataclass(frozen=True)
-class TestTotals:
-    """One CodeBuild test report's summary."""
-
-    report: str
-    total: int
-    passed: int
-    failed: int
-    skipped: int
-
-    def describe(self) -> str:
-        other = self.total - self.passed - self.failed - self.skipped
-        rest = f", {other} other" if other else ""
-        return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped{rest}"
+def _revision_fields(revision: Mapping[str, Any] | None, source: Source | None) -> dict[str, Any]:
+    """Commit and message of a GitHub revision; the object version of a release revision."""
+    if revision is None:
+        return {}
+    if isinstance(source, ReleaseSource):
+        return {"version_id": revision.get("revisionId")}
+    return {
+        "commit": revision.get("revisionId"),
+        "message": commit_message(revision.get("revisionSummary")),
+    }
 
 
-@dataclass(frozen=True)
-class ActionRun:
-    """One action of the execution as CodePipeline ran it, with what it ran elsewhere."""
+def release_from_summary(summary: Mapping[str, Any], source: Source | None) -> Release:
+    """A `Release` from one `list_pipeline_executions` summary.
 
-    stage: str
-    action: str
-    status: str
-    provider: str
-    started: datetime | None = None
-    updated: datetime | None = None
-    summary: str | None = None
-    error: str | None = None
-    external_id: str | None = None
-    url: str | None = None
-    updated_by: str | None = None
-    log_stream_arn: str | None = None
-    project: str | None = None
-    log_group: str | None = None
-    log_stream: str | None = None
-    tests: tuple[TestTotals, ...] | Unknown | None = None
-
-    @property
-    def duration(self) -> str:
-        if self.started is None or self.updated is None:
-            return "-"
-        return format_duration(self.updated - self.started)
+    The revision is the one of the source action (the GitHub or the Release action) when
+    present, else the first source revision: the pipelines have a single source.
+    """
+    revisions: list[Mapping[str, Any]] = list(summary.get("sourceRevisions", []))
+    action = source.action_name if source else None
+    revision = next(
+        (r for r in revisions if r.get("actionName") == action),
+        revisions[0] if revisions else None,
+    )
+    trigger = summary.get("trigger", {}).get("triggerType", "-")
+    target = summary.get("rollbackMetadata", {}).get("rollbackTargetPipelineExecutionId")
+    return Release(
+        execution_id=str(summary["pipelineExecutionId"]),
+        status=str(summary.get("status", "-")),
+        trigger=trigger,
+        started=summary.get("startTime"),
+        updated=summary.get("lastUpdateTime"),
+        rollback_target=target,
+        is_rollback=summary.get("executionType") == "ROLLBACK" or trigger in ROLLBACK_TRIGGERS,
+        **_revision_fields(revision, source),
+    )
 
 
-@dataclass(frozen=True)
-class ExecutionInfo:
-    """Everything `cicd info` shows about one execution."""
+def release_from_execution(execution: Mapping[str, Any], source: Source | None = None) -> Release:
+    """A `Release` from a `get_pipeline_execution()["pipelineExecution"]` document."""
+    revisions: list[Mapping[str, Any]] = list(execution.get("artifactRevisions", []))
+    revision = revisions[0] if revisions else None
+    trigger = execution.get("trigger", {}).get("triggerType", "-")
+    return Release(
+        execution_id=str(execution["pipelineExecutionId"]),
+        status=str(execution.get("status", "-")),
+        trigger=trigger,
+        rollback_target=execution.get("rollbackMetadata", {}).get(
+            "rollbackTargetPipelineExecutionId"
+        ),
+        is_rollback=execution.get("executionType") == "ROLLBACK" or trigger in ROLLBACK_TRIGGERS,
+        **_revision_fields(revision, source),
+    )
 
-    ref: PipelineRef
-    layout: PipelineLayout
-    region: str
-    release: Release
-    status_summary: str | None
-    trigger_type: str
-    trigger_detail: str | None
-    actions: tuple[ActionRun, ...] | Unknown
-    builds_unknown: Unknown | None = None
 
-    @property
-    def console_url(self) -> str:
-        return execution_console_url(self.region, self.layout.name, self.release.execution_id)
-
-    @property
-    def approval(self) -> ActionRun | None:
-        if isinstance(self.actions, Unknown):
-            return None
-        return next(
-            (a for a in self.actions if a.stage == APPROVAL_STAGE and a.action == APPROVAL_ACTION),
-            None,
+def recent_releases(
+    codepipeline: BaseClient, layout: PipelineLayout, limit: int = HISTORY_DEPTH
+) -> list[Release]:
+    """Up to `limit` executions of the pipeline, newest first (the order AWS returns)."""
+    releases: list[Release] = []
+    token: str | None = None
+    while len(releases) < limit:
+        request: dict[str, Any] = {
+            "pipelineName": layout.name,
+            "maxResults": min(PAGE_SIZE, limit - len(releases)),
+        }
+        if token:
+            request["nextToken"] = token
+        page = codepipeline.list_pipeline_executions(**request)
+        releases.extend(
+            release_from_summary(summary, layout.source)
+            for summary in page.get("pipelineExecutionSummaries", [])
         )
+        token = page.get("nextToken")
+        if not token:
+            break
+    return releases[:limit]
+
+
+def get_release(
+    codepipeline: BaseClient, pipeline: str, execution_id: str, source: Source | None = None
+) -> Release:
+    """One execution by its full id (NotFound when the pipeline has no such execution)."""
+    response = codepipeline.get_pipeline_execution(
+        pipelineName=pipeline, pipelineExecutionId=execution_id
+    )
+    return release_from_execution(response["pipelineExecution"], source)
+
+
+def start_release(codepipeline: BaseClient, layout: PipelineLayout, commit: str | None) -> str:
+    """Start the pipeline at `commit` (the branch head when None); returns the execution id.
+
+    Only for pipelines that build from GitHub; a promoted one starts with `start_promoted`.
+    """
+    if layout.promoted is not None:
+        raise Refused(
+            f"{layout.name} deploys releases published by another stage, it builds nothing itself",
+            "start it with `cicd promote` (see `cicd status` for the release waiting)",
+        )
+    request: dict[str, Any] = {"name": layout.name}
+    if commit:
+        request["sourceRevisions"] = [
+            {
+                "actionName": layout.source.action_name,
+                "revisionType": "COMMIT_ID",
+                "revisionValue": commit,
+            }
+        ]
+    return str(codepipeline.start_pipeline_execution(**request)["pipelineExecutionId"])
+
+
+def start_promoted(codepipeline: BaseClient, layout: PipelineLayout, version_id: str) -> str:
+    """Start a promoted pipeline on one published release (an object version); returns the id."""
+    promoted = layout.promoted
+    if promoted is None:
+        raise Refused(f"{layout.name} builds from GitHub: start it at a commit instead")
+    response = codepipeline.start_pipeline_execution(
+        name=layout.name,
+        sourceRevisions=[
+            {
+                "actionName": promoted.action_name,
+                "revisionType": S3_VERSION_REVISION,
+                "revisionValue": version_id,
+            }
+        ],
+    )
+    return str(response["pipelineExecutionId"])
+
+
+def history_since(
+    codepipeline: BaseClient, layout: PipelineLayout, since: datetime
+) -> list[Release]:
+    """Every execution that started at or after `since`, newest first: all the pages needed."""
+    found: list[Release] = []
+    request: dict[str, Any] = {"pipelineName": layout.name, "maxResults": PAGE_SIZE}
+    while True:
+        page = codepipeline.list_pipeline_executions(**request)
+        summaries = page.get("pipelineExecutionSummaries", [])
+        releases = [release_from_summary(s, layout.source) for s in summaries]
+        found += [r for r in releases if r.started is not None and r.started >= since]
+        older = any(r.started is not None and r.started < since for r in releases)
+        if older or not page.get("nextToken"):
+            return found
+        request["nextToken"] = page["nextToken"]
+
+
+def failed_stage(codepipeline: BaseClient, pipeline: str, execution_id: str) -> str | None:
+    """The stage of the action that failed in an execution (None if no action failed)."""
+    runs = action_runs(codepipeline, pipeline, execution_id)
+    return next((r.stage for r in runs if r.status == "Failed"), None)
 
 
 def _action_run(detail: Mapping[str, Any]) -> ActionRun:
@@ -258,139 +336,3 @@ def gather_info(
         actions=runs if isinstance(runs, Unknown) else tuple(runs),
         builds_unknown=builds_unknown,
     )
-
-
-def action_url(run: ActionRun, region: str) -> str | None:
-    """The console page of what the action ran: its build, its deployment, or AWS's link."""
-    if run.url:
-        return run.url
-    if run.provider == "CodeBuild" and run.project and run.external_id:
-        return build_console_url(region, run.project, run.external_id)
-    if run.provider == "CodeDeploy" and run.external_id:
-        return deployment_console_url(region, run.external_id)
-    return None
-
-
-def _result(run: ActionRun) -> str:
-    parts: list[str] = []
-    if isinstance(run.tests, Unknown):
-        parts.append(f"tests {run.tests}")
-    elif run.tests:
-        parts += [f"{t.report}: {t.describe()}" for t in run.tests]
-    if run.error:
-        parts.append(run.error)
-    elif run.summary and run.stage != APPROVAL_STAGE:
-        parts.append(run.summary)
-    return truncate("; ".join(parts), 120)
-
-
-def render_info(info: ExecutionInfo, now: datetime, style: Style = PLAIN) -> list[str]:
-    release = info.release
-    lines = [f"=== Release {release.execution_id} of {info.ref.describe()}"]
-    summary = f": {info.status_summary}" if info.status_summary else ""
-    lines.append(f"Status:    {style.status(release.status)}{summary}")
-    version = f" (release {short_version(release.version_id)})" if release.version_id else ""
-    problem = f" [{release.manifest_problem}]" if release.manifest_problem else ""
-    lines.append(f"Commit:    {release.describe_commit()}{version}{problem}")
-    by = f" by {info.trigger_detail}" if info.trigger_detail else ""
-    lines.append(f"Trigger:   {info.trigger_type}{by}")
-    lines.append(
-        f"Started:   {format_when(release.started, now)}, "
-        f"duration {format_duration(release.duration(now))}"
-    )
-    if release.rollback_target:
-        lines.append(f"Restores:  execution {short_id(release.rollback_target)} (a rollback)")
-    approval = info.approval
-    if approval is not None:
-        comment = f': "{approval.summary}"' if approval.summary else ""
-        who = f" by {approval.updated_by}" if approval.updated_by else ""
-        verdict = {"Succeeded": "approved", "Failed": "rejected or timed out"}.get(
-            approval.status, approval.status
-        )
-        lines.append(f"Approval:  {verdict}{who}, {format_when(approval.updated, now)}{comment}")
-    lines.append(f"Console:   {info.console_url}")
-    lines.append("")
-    if isinstance(info.actions, Unknown):
-        lines.append(f"Actions: {info.actions}")
-        return lines
-    rows = [
-        [
-            run.stage,
-            run.action,
-            style.status(run.status),
-            format_when(run.started, now),
-            run.duration,
-            _result(run),
-        ]
-        for run in info.actions
-    ]
-    lines += table(["STAGE", "ACTION", "STATUS", "STARTED", "DURATION", "RESULT"], rows)
-    links = [(run.action, url) for run in info.actions if (url := action_url(run, info.region))]
-    if links:
-        width = max(len(name) for name, _ in links)
-        lines += ["", "Links:", *(f"  {name:<{width}}  {url}" for name, url in links)]
-    return lines
-
-
-def info_document(info: ExecutionInfo, release_document: Mapping[str, Any]) -> dict[str, Any]:
-    """`cicd info --json`."""
-    actions = info.actions
-
-    def tests(run: ActionRun) -> list[dict[str, Any]] | None:
-        if not isinstance(run.tests, tuple):
-            return None
-        return [
-            {
-                "report": t.report,
-                "total": t.total,
-                "passed": t.passed,
-                "failed": t.failed,
-                "skipped": t.skipped,
-            }
-            for t in run.tests
-        ]
-
-    unknown = {"actions": str(actions)} if isinstance(actions, Unknown) else {}
-    if info.builds_unknown is not None:
-        unknown["tests"] = str(info.builds_unknown)
-    approval = info.approval
-    return {
-        "pipeline": info.layout.name,
-        "service": info.ref.service,
-        "stage": info.ref.stage,
-        "release": dict(release_document),
-        "statusSummary": info.status_summary,
-        "trigger": {"type": info.trigger_type, "detail": info.trigger_detail},
-        "approval": (
-            {
-                "status": approval.status,
-                "by": approval.updated_by,
-                "comment": approval.summary,
-                "at": approval.updated.isoformat() if approval.updated else None,
-            }
-            if approval
-            else None
-        ),
-        "consoleUrl": info.console_url,
-        "actions": (
-            [
-                {
-                    "stage": run.stage,
-                    "action": run.action,
-                    "provider": run.provider,
-                    "status": run.status,
-                    "startTime": run.started.isoformat() if run.started else None,
-                    "lastUpdateTime": run.updated.isoformat() if run.updated else None,
-                    "summary": run.summary,
-                    "error": run.error,
-                    "externalId": run.external_id,
-                    "url": action_url(run, info.region),
-                    "tests": tests(run),
-                }
-                for run in actions
-            ]
-            if not isinstance(actions, Unknown)
-            else None
-        ),
-        "unknown": unknown,
-    }

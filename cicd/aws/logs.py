@@ -7,41 +7,22 @@ every event page by page (forward tokens until the token stops changing, which i
 Logs says "no more for now"). For a CodeDeploy action, the deployment's error and, for each
 failed target, the lifecycle hooks that failed with their script's log tail (`deployment_lines`).
 
-Nothing here prints: commands get `LogLine`s.
+Nothing here prints: commands get `LogLine`s (`cicd.model.run`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.client import BaseClient
 
-from cicd.executions import ActionRun
+from cicd.model.run import ActionRun, LogLine, Stream
 
 # GetLogEvents returns at most 10,000 events (1 MB) a call.
 MAX_EVENTS = 10_000
-
-
-@dataclass(frozen=True)
-class LogLine:
-    action: str
-    source: str  # "codebuild", "commands" or "codedeploy"
-    message: str
-    timestamp: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Stream:
-    """Where an action's log is, and how far it was read (`token`, for --tail)."""
-
-    action: str
-    source: str
-    group: str
-    name: str
-    token: str | None = None
 
 
 def stream_of(run: ActionRun) -> Stream | None:

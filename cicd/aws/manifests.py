@@ -7,8 +7,10 @@ through HTTP Range requests (`GetObject` with `Range` and `VersionId`): the end 
 (its central directory) and then the one member. Python's `zipfile` does the zip parsing, over a
 file object whose reads become ranged GETs (`RangedObject`).
 
-`parse_manifest` is pure; `Manifests` reads and caches one manifest per object version for the
-length of one command. Listing which versions exist lives in `published`.
+`parse_manifest` reads the JSON (no call); `Manifests` reads and caches one manifest per object
+version for the length of one command; `with_manifest` gives a promoted pipeline's release the
+commit and message of the version it deployed. Listing which versions exist is
+`cicd.aws.published`.
 """
 
 from __future__ import annotations
@@ -17,18 +19,20 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from cicd.aws.permissions import iam_action
 from cicd.contract import MANIFEST_NAME
-from cicd.errors import CicdError, NotFound, Refused
-from cicd.layout import ReleaseLocation
-from cicd.permissions import iam_action
+from cicd.errors import CicdError, ManifestError, NotFound
+from cicd.model.pipeline import PipelineLayout, ReleaseLocation
+from cicd.model.release import Manifest, Release
+from cicd.text import commit_message
 
 SCHEMA = 1
 # The end of a zip holds its end-of-central-directory record (22 bytes plus a comment of up to
@@ -44,30 +48,6 @@ _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 _MISSING = {"NoSuchKey", "NoSuchVersion", "NoSuchBucket"}
 _DENIED = {"AccessDenied", "AccessDeniedException", "AllAccessDisabled"}
-
-
-class ManifestError(Refused):
-    """A release's manifest is missing or malformed: it cannot be promoted or described."""
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What `release-manifest.json` says about one published release (schema 1).
-
-    `stage`, `pipeline` and `pipeline_execution_id` name where the release was BUILT: in a
-    dev -> staging -> prod chain, prod's manifest still names dev.
-    """
-
-    commit: str
-    message: str
-    repository: str
-    service: str
-    branch: str | None = None
-    stage: str | None = None
-    pipeline: str | None = None
-    pipeline_execution_id: str | None = None
-    build_id: str | None = None
-    created: datetime | None = None
 
 
 def _text(document: Mapping[str, Any], key: str, *, required: bool) -> str | None:
@@ -282,3 +262,24 @@ class Manifests:
             if code in _DENIED:
                 return f"unknown (needs {iam_action('GetObject')})"
             return f"unknown ({code or 'AWS error'} reading {location.url()})"
+
+
+def with_manifest(release: Release, layout: PipelineLayout, manifests: Manifests) -> Release:
+    """`release` with the commit and message of its manifest, for a promoted pipeline.
+
+    When the manifest cannot be read, `manifest_problem` says why and the commit stays unknown.
+    """
+    promoted = layout.promoted
+    if promoted is None or release.version_id is None or release.commit is not None:
+        return release
+    found = manifests.lookup(promoted.location, release.version_id)
+    if isinstance(found, str):
+        return replace(release, manifest_problem=found)
+    return replace(release, commit=found.commit, message=commit_message(found.message))
+
+
+def with_manifests(
+    releases: Sequence[Release], layout: PipelineLayout, manifests: Manifests
+) -> list[Release]:
+    """`with_manifest` for each release (a no-op list copy for GitHub-built pipelines)."""
+    return [with_manifest(release, layout, manifests) for release in releases]

@@ -9,24 +9,14 @@ Any other AWS error still ends the command.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
-from cicd.errors import is_access_denied, unknown_for_lack_of
+from cicd.aws.errors import is_access_denied, unknown_for_lack_of
+from cicd.model.status import Unknown
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """A value the command could not read; `reason` is what to print in its place."""
-
-    reason: str
-
-    def __str__(self) -> str:
-        return self.reason
 
 
 def attempt(read: Callable[[], T]) -> T | Unknown:

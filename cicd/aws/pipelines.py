@@ -1,51 +1,56 @@
-"""Find a service's pipeline in an environment by the tags the stacks put on it.
+"""Find the stacks' pipelines and read their structure: the Resource Groups Tagging API and
+`get_pipeline`.
 
-Uses the Resource Groups Tagging API (one call pages through every tagged resource of the
-account and region), so the CLI needs no list of pipeline names. `--pipeline NAME` bypasses all
-of this. Choosing between several matches is a pure function (`choose_pipeline`).
+Finding: `find_pipelines` pages through every resource tagged with a `cicd:stage` (and a
+`cicd:service`) in the account and region, so the CLI needs no list of pipeline names;
+`named_pipeline` reads the tags of a pipeline named with `--pipeline`. Choosing one of several
+matches is a decision (`cicd.decide.pipelines`).
+
+Reading: a pipeline made by the stacks has one of two sources: it builds from GitHub (a
+CodeConnections action) or it is promoted (an S3 action reading the release another stage
+published). The source, the deploy targets, the verification suites and the publish location
+are read from the pipeline rather than assumed, so the CLI keeps working when a stack adds a
+deploy target or renames a CodeDeploy group. `parse_layout` reads a `get_pipeline` document
+(no call); `read_layout` is the call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
-from cicd.contract import ENVIRONMENTS, TAG_PROMOTES_FROM, TAG_SERVICE, TAG_STAGE, pipeline_name
-from cicd.errors import NotFound, Refused
+from cicd.contract import (
+    DEPLOY_PROVIDERS,
+    DEPLOY_STAGE,
+    ENVIRONMENTS,
+    PUBLISH_STAGE,
+    RELEASE_SOURCE_PROVIDER,
+    SOURCE_PROVIDER,
+    SOURCE_STAGE,
+    TAG_PROMOTES_FROM,
+    TAG_SERVICE,
+    TAG_STAGE,
+    VERIFY_PREFIX,
+)
+from cicd.errors import NotFound
+from cicd.model.pipeline import (
+    DeploymentWindow,
+    DeployTarget,
+    GitHubSource,
+    PipelineLayout,
+    PipelineRef,
+    ReleaseLocation,
+    ReleaseSource,
+    Source,
+)
 
 # The service-level filter `codepipeline` is the documented `service[:resourceType]` form that
 # certainly matches pipelines, whose ARNs carry no resource type (arn:aws:codepipeline:r:a:NAME).
 # It also matches webhooks and custom action types, which `_pipeline_name` drops by ARN shape.
 RESOURCE_TYPE_FILTERS = ["codepipeline"]
-
-
-@dataclass(frozen=True)
-class PipelineRef:
-    """A pipeline found by its tags (or named with --pipeline, then service and stage are None).
-
-    `promotes_from` is the `cicd:promotes-from` tag: the stage a promoted pipeline deploys
-    releases of (None for a pipeline that builds from GitHub, or when not looked up).
-    """
-
-    name: str
-    service: str | None = None
-    stage: str | None = None
-    promotes_from: str | None = None
-
-    def describe(self) -> str:
-        if self.service and self.stage:
-            return f"{self.name} (service {self.service}, stage {self.stage})"
-        return self.name
-
-    def options(self) -> str:
-        """How to name this pipeline to cicd again: `--service web --stage prod`, or
-        `--pipeline NAME` when its tags are not known."""
-        if self.service and self.stage:
-            return f"--service {self.service} --stage {self.stage}"
-        return f"--pipeline {self.name}"
 
 
 def _pipeline_name(arn: str) -> str | None:
@@ -102,45 +107,6 @@ def _environment_order(ref: PipelineRef) -> tuple[int, str, str]:
     return (position, ref.service or "", ref.name)
 
 
-def services_of(refs: Sequence[PipelineRef]) -> list[str]:
-    return sorted({ref.service for ref in refs if ref.service})
-
-
-def require_single_service(
-    refs: Sequence[PipelineRef], *, stage: str | None, service: str | None
-) -> None:
-    """Refuse to guess between services: the user must say which one with --service."""
-    services = services_of(refs)
-    if service is None and len(services) > 1:
-        where = f"stage {stage}" if stage else "this account and region"
-        raise Refused(
-            f"{where} has pipelines for several services: {', '.join(services)}",
-            f"choose one with --service (for example --service {services[0]})",
-        )
-
-
-def choose_pipeline(
-    refs: Sequence[PipelineRef], *, stage: str, service: str | None, region: str
-) -> PipelineRef:
-    """The single pipeline of `service` in `stage`; refuses or fails with what was found."""
-    if not refs:
-        expected = pipeline_name(service, stage) if service else f"SERVICE-{stage}-pipeline"
-        raise NotFound(
-            f"no pipeline tagged {TAG_STAGE}={stage}"
-            + (f" and {TAG_SERVICE}={service}" if service else "")
-            + f" in {region} (expected a pipeline like {expected})",
-            "check --region and --service, or name the pipeline with --pipeline NAME",
-        )
-    require_single_service(refs, stage=stage, service=service)
-    if len(refs) > 1:
-        names = ", ".join(ref.name for ref in refs)
-        raise Refused(
-            f"several pipelines are tagged {TAG_STAGE}={stage} for one service: {names}",
-            "name the one you mean with --pipeline NAME",
-        )
-    return refs[0]
-
-
 def ref_from_tags(name: str, tags: Sequence[Mapping[str, str]]) -> PipelineRef:
     """A `PipelineRef` from `list_tags_for_resource` tags (lower-case `key`/`value`)."""
     by_key = {tag["key"]: tag["value"] for tag in tags}
@@ -163,20 +129,111 @@ def named_pipeline(codepipeline: BaseClient, name: str, arn: str | None) -> Pipe
         request["nextToken"] = page["nextToken"]
 
 
-def locate_pipeline(
-    tagging: BaseClient, *, stage: str, service: str | None, region: str
-) -> PipelineRef:
-    """Find and choose the pipeline of `service` (or the only service) in `stage`.
+def _source(action: Mapping[str, Any], provider: str) -> Source | None:
+    config: Mapping[str, str] = action.get("configuration", {})
+    name = str(action["name"])
+    if provider == SOURCE_PROVIDER:
+        return GitHubSource(
+            action_name=name,
+            connection_arn=config.get("ConnectionArn", ""),
+            repository=config.get("FullRepositoryId", ""),
+            branch=config.get("BranchName", ""),
+        )
+    if provider == RELEASE_SOURCE_PROVIDER and config.get("S3Bucket") and config.get("S3ObjectKey"):
+        return ReleaseSource(name, ReleaseLocation(config["S3Bucket"], config["S3ObjectKey"]))
+    return None
 
-    When a named service has no pipeline, the NotFound message lists the services the stage does
-    have, which turns a typo into a one-glance fix.
+
+def _deploy_target(action: Mapping[str, Any], provider: str) -> DeployTarget:
+    config: Mapping[str, str] = action.get("configuration", {})
+    return DeployTarget(
+        action_name=str(action["name"]),
+        provider=provider,
+        application=config.get("ApplicationName"),
+        deployment_group=config.get("DeploymentGroupName"),
+        function=config.get("FunctionName"),
+        alias=config.get("FunctionAlias"),
+    )
+
+
+def _windows(stage: Mapping[str, Any]) -> list[DeploymentWindow]:
+    """The DeploymentWindow rules of a stage's before-entry conditions."""
+    found: list[DeploymentWindow] = []
+    for condition in stage.get("beforeEntry", {}).get("conditions", []):
+        for rule in condition.get("rules", []):
+            config: Mapping[str, str] = rule.get("configuration", {})
+            if (
+                rule.get("ruleTypeId", {}).get("provider") == "DeploymentWindow"
+                and "Cron" in config
+            ):
+                found.append(
+                    DeploymentWindow(
+                        str(stage["name"]), config["Cron"], config.get("TimeZone", "UTC")
+                    )
+                )
+    return found
+
+
+def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> PipelineLayout:
+    """The layout of a `get_pipeline()["pipeline"]` document.
+
+    Raises NotFound when the `Source` stage has neither a CodeConnections action nor an S3
+    release action: such a pipeline was not made by this project, and guessing what to release
+    would be unsafe.
     """
-    refs = find_pipelines(tagging, stage=stage, service=service)
-    if not refs and service is not None:
-        others = services_of(find_pipelines(tagging, stage=stage, service=None))
-        if others:
-            raise NotFound(
-                f"no pipeline for service {service} in stage {stage} ({region})",
-                f"services with a pipeline in {stage}: {', '.join(others)}",
-            )
-    return choose_pipeline(refs, stage=stage, service=service, region=region)
+    name = str(pipeline["name"])
+    stages: list[Mapping[str, Any]] = list(pipeline.get("stages", []))
+    source: Source | None = None
+    targets: list[DeployTarget] = []
+    verifications: list[str] = []
+    publishes_to: ReleaseLocation | None = None
+    windows = [window for stage in stages for window in _windows(stage)]
+    for stage in stages:
+        for action in stage.get("actions", []):
+            provider = str(action.get("actionTypeId", {}).get("provider", ""))
+            config: Mapping[str, str] = action.get("configuration", {})
+            if stage["name"] == SOURCE_STAGE and source is None:
+                source = _source(action, provider)
+            elif stage["name"] == DEPLOY_STAGE and provider in DEPLOY_PROVIDERS:
+                targets.append(_deploy_target(action, provider))
+            elif stage["name"] == DEPLOY_STAGE and str(action["name"]).startswith(VERIFY_PREFIX):
+                verifications.append(str(action["name"]))
+            elif (
+                stage["name"] == PUBLISH_STAGE
+                and provider == RELEASE_SOURCE_PROVIDER
+                and config.get("BucketName")
+                and config.get("ObjectKey")
+            ):
+                publishes_to = ReleaseLocation(config["BucketName"], config["ObjectKey"])
+    if source is None:
+        raise NotFound(
+            f"pipeline {name} has neither a {SOURCE_PROVIDER} (GitHub) nor an "
+            f"{RELEASE_SOURCE_PROVIDER} release action in a {SOURCE_STAGE} stage, so it was not "
+            "created by this project",
+            "pass the name of a pipeline created by the gh-aws-delivery stacks",
+        )
+    return PipelineLayout(
+        name=name,
+        stages=tuple(str(stage["name"]) for stage in stages),
+        source=source,
+        deploy_targets=tuple(targets),
+        verifications=tuple(verifications),
+        publishes_to=publishes_to,
+        arn=arn,
+        windows=tuple(windows),
+    )
+
+
+def read_layout(codepipeline: BaseClient, name: str) -> PipelineLayout:
+    """`get_pipeline` for `name`, parsed; NotFound names the region searched."""
+    try:
+        response = codepipeline.get_pipeline(name=name)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "PipelineNotFoundException":
+            raise
+        raise NotFound(
+            f"pipeline {name} not found in {codepipeline.meta.region_name}",
+            "check --pipeline and --region, or drop --pipeline to find it by --service/--stage",
+        ) from error
+    arn = response.get("metadata", {}).get("pipelineArn")
+    return parse_layout(response["pipeline"], arn=str(arn) if arn else None)

@@ -1,10 +1,10 @@
-"""What every command shares: the run's `Context`, choosing the pipeline, following a release.
+"""What every command is given besides its arguments, and how each finds its pipeline.
 
 `Context` holds the AWS clients, the manifest cache, the streams, the clock and the output mode
-(`--json`, colour). `select_pipeline` applies --pipeline / --service / --stage the same way for
-every command. `follow_release` follows an execution with `--wait` (or `cicd follow`), tells
-people what to do at an approval or a deployment window, and turns the outcome into the
-command's JSON document and exit code.
+(`--json`, colour); tests replace every part. `select_pipeline` applies --pipeline / --service /
+--stage the same way for every command; `locate_pipeline` finds a service's pipeline in a stage
+by its tags and chooses it (`cicd.decide.pipelines`). `choose_execution` is the execution
+`info`, `follow`, `logs` and `open` look at; `execution_by_id` one named by an id or a prefix.
 """
 
 from __future__ import annotations
@@ -12,21 +12,32 @@ from __future__ import annotations
 import argparse
 import io
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TextIO
 
-from cicd import progress
-from cicd.aws import Clients
-from cicd.contract import APPROVAL_ACTION, APPROVAL_STAGE, ENVIRONMENTS, approver_policy_name
-from cicd.discovery import PipelineRef, locate_pipeline
-from cicd.errors import ExitCode, UsageError
-from cicd.formatting import PLAIN, Style, relative, short_id, short_sha
-from cicd.layout import PipelineLayout, read_layout
-from cicd.manifests import Manifests
-from cicd.releases import get_release, with_manifest
-from cicd.window import next_opening
+from botocore.client import BaseClient
+
+from cicd.aws.clients import Clients
+from cicd.aws.executions import HISTORY_DEPTH, get_release, recent_releases
+from cicd.aws.manifests import Manifests, with_manifest
+from cicd.aws.pipelines import find_pipelines, read_layout
+from cicd.contract import ENVIRONMENTS
+from cicd.decide.commits import (
+    newest_execution,
+    newest_of_commit,
+    resolve_execution,
+    validate_commit,
+)
+from cicd.decide.pipelines import choose_pipeline, services_of
+from cicd.errors import NotFound, UsageError
+from cicd.model.pipeline import PipelineLayout, PipelineRef
+from cicd.model.release import Release
+from cicd.text import PLAIN, Style
+
+Sleep = Callable[[float], None]
+_UUID_LENGTH = 36
 
 
 @dataclass(frozen=True)
@@ -38,7 +49,7 @@ class Context:
     out: TextIO
     err: TextIO
     stdin: TextIO
-    sleep: progress.Sleep
+    sleep: Sleep
     now: Callable[[], datetime]
     style: Style = PLAIN
     json: bool = False
@@ -57,11 +68,35 @@ class Context:
             self.human.write(line + "\n")
         self.human.flush()
 
+    def warn(self, message: str) -> None:
+        """One `cicd: ...` line on stderr, in every output mode."""
+        self.err.write(f"cicd: {message}\n")
+        self.err.flush()
+
     def emit(self, document: Any) -> None:
         """Print the command's JSON document (only in --json mode)."""
         if self.json:
             self.out.write(json.dumps(document, indent=2) + "\n")
             self.out.flush()
+
+
+def locate_pipeline(
+    tagging: BaseClient, *, stage: str, service: str | None, region: str
+) -> PipelineRef:
+    """Find and choose the pipeline of `service` (or the only service) in `stage`.
+
+    When a named service has no pipeline, the NotFound message lists the services the stage does
+    have, which turns a typo into a one-glance fix.
+    """
+    refs = find_pipelines(tagging, stage=stage, service=service)
+    if not refs and service is not None:
+        others = services_of(find_pipelines(tagging, stage=stage, service=None))
+        if others:
+            raise NotFound(
+                f"no pipeline for service {service} in stage {stage} ({region})",
+                f"services with a pipeline in {stage}: {', '.join(others)}",
+            )
+    return choose_pipeline(refs, stage=stage, service=service, region=region)
 
 
 def _stage_or_usage(args: argparse.Namespace) -> str:
@@ -89,118 +124,32 @@ def select_pipeline(args: argparse.Namespace, ctx: Context) -> tuple[PipelineRef
     return ref, read_layout(ctx.clients.codepipeline, ref.name)
 
 
-def _approval_lines(
-    ctx: Context, ref: PipelineRef, layout: PipelineLayout, execution_id: str
-) -> list[str]:
-    release = with_manifest(
-        get_release(ctx.clients.codepipeline, layout.name, execution_id, layout.source),
-        layout,
-        ctx.manifests,
+def execution_by_id(
+    ctx: Context, layout: PipelineLayout, given: str, history: Sequence[Release]
+) -> Release:
+    """The execution whose id starts with `given` among `history`, or by its full id."""
+    found = resolve_execution(given, history)
+    if found is not None:
+        return found
+    if len(given) == _UUID_LENGTH:
+        return get_release(ctx.clients.codepipeline, layout.name, given.lower(), layout.source)
+    raise NotFound(
+        f"no execution starting with {given} among the last {len(history)} of {layout.name}",
+        "pass the full execution id (`cicd releases --json` prints them)",
     )
-    target = ref.options()
-    commit = f" --commit {short_sha(release.commit)}" if release.commit else ""
-    policy = (
-        f" (the stack's approver policy {approver_policy_name(ref.service, ref.stage)})"
-        if ref.service and ref.stage
-        else ""
-    )
-    return [
-        f"Release {short_id(execution_id)} waits for approval in {layout.name}: "
-        f"{release.describe_commit()}",
-        f"  Who can approve: anyone allowed codepipeline:PutApprovalResult on "
-        f"{layout.name}/{APPROVAL_STAGE}/{APPROVAL_ACTION}{policy}; the release topic's "
-        "subscribers were notified.",
-        f"  Approve: cicd approve {target}{commit} --wait",
-        f"  Reject:  cicd reject {target}{commit} --reason TEXT",
-    ]
 
 
-def _window_lines(ctx: Context, layout: PipelineLayout, execution_id: str, stage: str) -> list[str]:
-    release = f"Release {short_id(execution_id)}"
-    window = layout.window(stage)
-    if window is None:
-        return [f"{release} waits to enter {stage} of {layout.name}: its entry condition runs."]
-    now = ctx.now()
-    opening = next_opening(window.cron, window.time_zone, now)
-    until = (
-        f"until {opening:%Y-%m-%d %H:%M} {window.time_zone} "
-        f"({opening.astimezone(UTC):%H:%M} UTC, {relative(opening, now)})"
-        if opening is not None
-        else "until the window opens"
-    )
-    return [
-        f'{release} is held before {stage} of {layout.name} by its deployment window (cron "'
-        f'{window.cron}", {window.time_zone}) {until}.'
-    ]
-
-
-def follow_command(ref: PipelineRef, layout: PipelineLayout, execution_id: str) -> str:
-    return f"cicd follow {ref.options()} {short_id(execution_id)}"
-
-
-def outcome_document(outcome: progress.Outcome | None) -> Mapping[str, Any] | None:
-    if outcome is None:
-        return None
-    return {
-        "outcome": outcome.kind,
-        "status": outcome.status,
-        "detail": outcome.detail or None,
-        "stage": outcome.stage,
-    }
-
-
-def follow_release(
-    args: argparse.Namespace,
-    ctx: Context,
-    ref: PipelineRef,
-    layout: PipelineLayout,
-    execution_id: str,
-    document: dict[str, Any],
-    *,
-    always: bool = False,
-    approved: bool = False,
-) -> int:
-    """With --wait (or `always`), follow the execution; emit `document`; return the exit code.
-
-    The outcome goes into the document as `followed`; a release that did not succeed raises
-    the matching error after the document is printed, so scripts get both. `approved`: the
-    command just answered the approval, which the pipeline state may not show for a moment, so
-    following never stops there.
-    """
-    outcome: progress.Outcome | None = None
-    if always or getattr(args, "wait", False):
-        outcome = progress.follow(
-            ctx.clients.codepipeline,
-            layout.name,
-            execution_id,
-            out=ctx.human,
-            sleep=ctx.sleep,
-            interval=args.interval,
-            timeout=args.timeout,
-            through_approval=approved or args.through_approval,
-            through_window=args.through_window,
-            guide=progress.Guide(
-                # Just answered: the state may lag behind, and there is nothing to tell.
-                approval=(lambda: [])
-                if approved
-                else (lambda: _approval_lines(ctx, ref, layout, execution_id)),
-                window=lambda stage: _window_lines(ctx, layout, execution_id, stage),
-            ),
-            style=ctx.style,
+def choose_execution(
+    args: argparse.Namespace, ctx: Context, layout: PipelineLayout, *, running: bool = False
+) -> Release:
+    """The execution named by EXECUTION or --commit, else the newest (or newest running)."""
+    given: str | None = getattr(args, "execution", None)
+    commit = validate_commit(args.commit) if getattr(args, "commit", None) else None
+    history = recent_releases(ctx.clients.codepipeline, layout, HISTORY_DEPTH)
+    if given:
+        return execution_by_id(ctx, layout, given, history)
+    if commit is not None:
+        return newest_of_commit(
+            history, commit, lambda r: with_manifest(r, layout, ctx.manifests), layout.name
         )
-    else:
-        ctx.say(
-            "Not following it: `cicd status` shows where it is; "
-            f"`{follow_command(ref, layout, execution_id)}` follows it."
-        )
-    ctx.emit({**document, "followed": outcome_document(outcome)})
-    if outcome is not None:
-        error = progress.outcome_error(
-            outcome,
-            layout.name,
-            execution_id,
-            follow_again=follow_command(ref, layout, execution_id),
-        )
-        if error is not None:
-            raise error
-    return ExitCode.OK
+    return newest_execution(history, layout.name, running=running)

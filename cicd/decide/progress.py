@@ -1,76 +1,21 @@
-"""Follow one execution until it ends or waits for someone, printing each stage as it passes.
+"""Where a followed execution is, from one state snapshot: pure, no AWS calls.
 
-`follow` polls `get_pipeline_execution` (is it over?) and `get_pipeline_state` (which stage is
-where) every `interval` seconds, through an injected `sleep` so tests never wait. It stops at a
-waypoint a person or the clock must pass: a manual approval (unless `through_approval`), or a
-stage held by its deployment window (unless `through_window`), after printing what the `Guide`
-says there (who can approve and the exact commands; until when the window is closed). It
-returns an `Outcome`; `outcome_error` turns it into the error and exit code the CLI reports.
-
-Deciding what to print from one state snapshot is pure (`stage_events`, `awaiting_approval`,
-`held_stage`). Line-based output keeps CI logs readable; nothing here redraws the terminal.
+`stage_events` lists the stages that changed since the last poll; `awaiting_approval` and
+`held_stage` tell when the execution waits at a waypoint a person or the clock must pass (a
+manual approval, a stage held by its deployment window). `outcome_error` turns where following
+stopped (`Outcome`) into the error and exit code the CLI reports. The polling loop that feeds
+these is `cicd.cli.following`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, TextIO
-
-from botocore.client import BaseClient
+from collections.abc import Mapping
+from typing import Any
 
 from cicd.contract import APPROVAL_ACTION, APPROVAL_STAGE
 from cicd.errors import AwaitsApproval, CicdError, HeldByWindow, ReleaseFailed, TimedOut
-from cicd.formatting import PLAIN, Style, short_id
-from cicd.releases import TERMINAL_STATUSES
-
-Sleep = Callable[[float], None]
-
-DEFAULT_INTERVAL = 10.0
-DEFAULT_TIMEOUT = 3600.0
-
-OutcomeKind = Literal["succeeded", "ended", "timed_out", "awaits_approval", "held_by_window"]
-
-
-@dataclass(frozen=True)
-class StageEvent:
-    """A stage of the followed execution reached `status`; `detail` explains failures."""
-
-    stage: str
-    status: str
-    detail: str = ""
-
-    def line(self, style: Style = PLAIN) -> str:
-        detail = f"  {self.detail}" if self.detail else ""
-        return f"  {self.stage:<10} {style.status(self.status)}{detail}"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Where following stopped: the execution's status then, and why following stopped."""
-
-    kind: OutcomeKind
-    status: str
-    detail: str = ""
-    stage: str | None = None
-
-
-def _generic_approval() -> list[str]:
-    return ["  Answer it with `cicd approve` or `cicd reject --reason TEXT`."]
-
-
-def _generic_window(stage: str) -> list[str]:
-    return [f"  {stage} opens when its deployment window does."]
-
-
-@dataclass(frozen=True)
-class Guide:
-    """What to tell people at a waypoint; the command that follows knows the service, stage,
-    commit and window, and supplies the lines."""
-
-    approval: Callable[[], list[str]] = field(default=_generic_approval)
-    window: Callable[[str], list[str]] = field(default=_generic_window)
+from cicd.model.run import Outcome, StageEvent
+from cicd.text import short_id
 
 
 def _failure_detail(stage: Mapping[str, Any]) -> str:
@@ -144,67 +89,6 @@ def held_stage(state: Mapping[str, Any], execution_id: str) -> str | None:
             return str(stage.get("stageName", "?"))
         previous_done = here and latest.get("status") == "Succeeded"
     return None
-
-
-def follow(
-    codepipeline: BaseClient,
-    pipeline: str,
-    execution_id: str,
-    *,
-    out: TextIO,
-    sleep: Sleep,
-    interval: float = DEFAULT_INTERVAL,
-    timeout: float = DEFAULT_TIMEOUT,
-    through_approval: bool = False,
-    through_window: bool = False,
-    guide: Guide | None = None,
-    style: Style | None = None,
-) -> Outcome:
-    """Print stage transitions until the execution ends or stops at a waypoint."""
-    guide, style = guide or Guide(), style or PLAIN
-    out.write(
-        f"Following execution {short_id(execution_id)} of {pipeline} "
-        "(Ctrl-C stops following, not the release)\n"
-    )
-    out.flush()
-    seen: dict[str, str] = {}
-    told: set[str] = set()
-    failure = ""
-    status = "?"
-    polls = max(1, math.ceil(timeout / interval))
-    for poll in range(polls + 1):
-        execution = codepipeline.get_pipeline_execution(
-            pipelineName=pipeline, pipelineExecutionId=execution_id
-        )["pipelineExecution"]
-        status = str(execution.get("status", "?"))
-        state = codepipeline.get_pipeline_state(name=pipeline)
-        for event in stage_events(state, execution_id, seen):
-            seen[event.stage] = event.status
-            failure = event.detail or failure
-            out.write(event.line(style) + "\n")
-        if status in TERMINAL_STATUSES:
-            out.flush()
-            if status == "Succeeded":
-                out.write(f"Release {short_id(execution_id)} of {pipeline} succeeded.\n")
-                return Outcome("succeeded", status)
-            return Outcome("ended", status, str(execution.get("statusSummary") or failure))
-        if awaiting_approval(state, execution_id) and "approval" not in told:
-            told.add("approval")
-            out.writelines(line + "\n" for line in guide.approval())
-            if not through_approval:
-                out.flush()
-                return Outcome("awaits_approval", status, stage=APPROVAL_STAGE)
-        held = held_stage(state, execution_id)
-        if held is not None and f"window:{held}" not in told:
-            told.add(f"window:{held}")
-            out.writelines(line + "\n" for line in guide.window(held))
-            if not through_window:
-                out.flush()
-                return Outcome("held_by_window", status, stage=held)
-        out.flush()
-        if poll < polls:
-            sleep(interval)
-    return Outcome("timed_out", status, f"still running after {int(timeout)}s")
 
 
 def outcome_error(

@@ -1,120 +1,55 @@
-"""Published releases: the versions of a stage's release object, and choosing one to promote.
+"""Which release `cicd promote` deploys, and whether it may: pure decisions, no AWS calls.
 
-A stage that others promote from publishes each release that passed its Deploy stage (deploy,
-verification, bake) as a new version of one S3 object; the object's versions, newest first, are
-the stage's proven releases, newest first. A promoted pipeline's executions name the version they
-deployed. Everything here reads the release location only, never the upstream's pipeline: the
-upstream may live in another AWS account that the user cannot see.
+- A promoted target (prod) deploys a version of its upstream's release object:
+  `choose_release` takes the newest published release, or the newest one built from
+  `--commit`; `check_promotes_from` and `check_service` refuse a target that promotes from
+  another stage or was handed another service's release; `check_not_live` refuses the release
+  the target already runs.
+- A target that builds from GitHub rebuilds a commit that succeeded upstream:
+  `promotion_commit` picks it from the upstream's history.
+- `waiting_release` is what `cicd status` shows: a newer published release than the live one.
 
-`published_versions` lists (the one AWS call besides the manifests); `choose_release`,
-`check_not_live` and `waiting_release` decide, reading manifests through `Manifests`.
+The histories and version lists come from `cicd.aws` (newest first); manifests are read through
+the callables the command passes in, only for the versions looked at.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TextIO
+from collections.abc import Callable, Sequence
 
-from botocore.client import BaseClient
-
-from cicd.errors import Refused
-from cicd.formatting import format_time, short_id, short_sha, short_version
-from cicd.layout import ReleaseLocation
-from cicd.manifests import Manifest, ManifestError, Manifests
-from cicd.releases import TERMINAL_STATUSES, Release, commit_matches, newest_succeeded
-
-# How many published releases `promote --commit` searches, newest first: about three months of
-# daily releases. Older versions usually expire with the bucket's lifecycle rule anyway.
-PUBLISHED_DEPTH = 100
-_PAGE_SIZE = 100
-
-
-@dataclass(frozen=True)
-class PublishedVersion:
-    """One version of the release object: one proven release."""
-
-    version_id: str
-    published: datetime | None = None
-
-
-@dataclass(frozen=True)
-class PublishedRelease:
-    """A published version with its manifest."""
-
-    location: ReleaseLocation
-    version: PublishedVersion
-    manifest: Manifest
-
-    @property
-    def message(self) -> str:
-        lines = self.manifest.message.strip().splitlines()
-        return lines[0] if lines else ""
-
-    def describe(self) -> str:
-        """`release 3HL4kqtJ… (commit abc1234 "Fix login")`."""
-        message = f' "{self.message}"' if self.message else ""
-        return (
-            f"release {short_version(self.version.version_id)} "
-            f"(commit {short_sha(self.manifest.commit)}{message})"
-        )
-
-
-def published_versions(
-    s3: BaseClient, location: ReleaseLocation, limit: int = PUBLISHED_DEPTH
-) -> list[PublishedVersion]:
-    """Up to `limit` versions of the release object, newest first (S3's order for one key).
-
-    Delete markers are not releases and are skipped; other keys under the same prefix (the
-    listing is by prefix) are ignored.
-    """
-    found: list[PublishedVersion] = []
-    request: dict[str, Any] = {
-        "Bucket": location.bucket,
-        "Prefix": location.key,
-        "MaxKeys": _PAGE_SIZE,
-    }
-    while len(found) < limit:
-        page = s3.list_object_versions(**request)
-        versions = page.get("Versions", [])
-        for version in versions:
-            if version.get("Key") == location.key:
-                found.append(
-                    PublishedVersion(str(version["VersionId"]), version.get("LastModified"))
-                )
-        # Keys come in order: once a later key shows up, this key's versions are all listed.
-        if any(str(v.get("Key", "")) > location.key for v in versions):
-            break
-        if not page.get("IsTruncated"):
-            break
-        request["KeyMarker"] = page.get("NextKeyMarker")
-        request["VersionIdMarker"] = page.get("NextVersionIdMarker")
-    return found[:limit]
-
-
-def _release(
-    manifests: Manifests, location: ReleaseLocation, version: PublishedVersion
-) -> PublishedRelease:
-    return PublishedRelease(location, version, manifests.read(location, version.version_id))
+from cicd.contract import TAG_PROMOTES_FROM
+from cicd.decide.commits import commit_matches, newest_succeeded
+from cicd.errors import ManifestError, Refused
+from cicd.model.pipeline import PipelineLayout, PipelineRef, ReleaseLocation
+from cicd.model.release import (
+    TERMINAL_STATUSES,
+    Manifest,
+    PublishedRelease,
+    PublishedVersion,
+    Release,
+    Waiting,
+)
+from cicd.text import format_time, short_id, short_sha
 
 
 def choose_release(
     versions: Sequence[PublishedVersion],
-    manifests: Manifests,
+    read: Callable[[PublishedVersion], Manifest],
     location: ReleaseLocation,
     *,
     commit: str | None,
     source_stage: str,
-    warn: TextIO = sys.stderr,
+    warn: Callable[[str], None],
 ) -> PublishedRelease:
     """The newest published release, or the newest one built from `commit`.
 
-    Refuses when nothing was published, or when `commit` is not among the published releases
-    (the upstream stage never released it successfully). While searching for a commit, a
-    version whose manifest cannot be read is reported on `warn` and skipped: it cannot be shown
-    to be that commit. The newest release must be readable to be promoted by default.
+    `versions` are the release object's versions, newest first; `read` gives a version's
+    manifest (raising ManifestError when it is unreadable), and is called only for the
+    versions looked at. Refuses when nothing was published, or when `commit` is not among the
+    published releases (the upstream stage never released it successfully). While searching
+    for a commit, a version whose manifest cannot be read is reported through `warn` and
+    skipped: it cannot be shown to be that commit. The newest release must be readable to be
+    promoted by default.
     """
     if not versions:
         raise Refused(
@@ -123,13 +58,13 @@ def choose_release(
             "bake) succeeds",
         )
     if commit is None:
-        return _release(manifests, location, versions[0])
+        return PublishedRelease(location, versions[0], read(versions[0]))
     newest: PublishedRelease | None = None
     for version in versions:
         try:
-            candidate = _release(manifests, location, version)
+            candidate = PublishedRelease(location, version, read(version))
         except ManifestError as error:
-            warn.write(f"cicd: skipping a release whose manifest is unreadable: {error.message}\n")
+            warn(f"skipping a release whose manifest is unreadable: {error.message}")
             continue
         newest = newest or candidate
         if commit_matches(candidate.manifest.commit, commit):
@@ -147,6 +82,36 @@ def choose_release(
     )
 
 
+def check_promotes_from(ref: PipelineRef, layout: PipelineLayout, source_stage: str) -> None:
+    """Refuse a promoted target that does not promote from `source_stage` (its tag says)."""
+    if ref.promotes_from is None:
+        raise Refused(
+            f"{layout.name} deploys published releases but carries no {TAG_PROMOTES_FROM} "
+            f"tag, so cicd cannot check that it promotes from {source_stage}",
+            "update its stack: the stacks tag every promoted pipeline with the stage it "
+            "promotes from",
+        )
+    if ref.promotes_from != source_stage:
+        stage = ref.stage or "its stage"
+        raise Refused(
+            f"{layout.name} promotes from {ref.promotes_from}, not from {source_stage} "
+            f"(tag {TAG_PROMOTES_FROM})",
+            f"promote to {stage} from {ref.promotes_from}: `cicd promote --from "
+            f"{ref.promotes_from} --to {stage}`",
+        )
+
+
+def check_service(candidate: PublishedRelease, ref: PipelineRef, target: PipelineLayout) -> None:
+    """Refuse a release built for another service than the one the target deploys."""
+    promoted = target.promoted
+    if ref.service and promoted and candidate.manifest.service != ref.service:
+        raise Refused(
+            f"{candidate.describe()} at {promoted.location.url()} was built for service "
+            f"{candidate.manifest.service}, but {target.name} deploys {ref.service}",
+            "the release location is shared by mistake: check the stacks' release locations",
+        )
+
+
 def check_not_live(
     candidate: PublishedRelease, target_history: Sequence[Release], *, target_name: str
 ) -> None:
@@ -161,22 +126,15 @@ def check_not_live(
         )
 
 
-@dataclass(frozen=True)
-class Waiting:
-    """What a promoted pipeline could deploy next: a newer release, and whether it is underway."""
-
-    release: PublishedRelease | None
-    problem: str | None = None
-    running: Release | None = None
-
-
 def waiting_release(
     versions: Sequence[PublishedVersion],
     history: Sequence[Release],
-    manifests: Manifests,
+    lookup: Callable[[str], Manifest | str],
     location: ReleaseLocation,
 ) -> Waiting | None:
     """The newest published release when it is newer than what the pipeline last deployed.
+
+    `lookup` gives an object version's manifest, or a one-line reason it cannot be shown.
 
     None when nothing was published or the newest release is the one live. "Newer" is by
     position in the version list (S3's order), which is publication order. When an execution of
@@ -196,7 +154,58 @@ def waiting_release(
         ),
         None,
     )
-    looked_up = manifests.lookup(location, newest.version_id)
+    looked_up = lookup(newest.version_id)
     if isinstance(looked_up, str):
         return Waiting(None, problem=looked_up, running=running)
     return Waiting(PublishedRelease(location, newest, looked_up), running=running)
+
+
+def check_same_repository(source: PipelineLayout, target: PipelineLayout) -> None:
+    """Refuse to promote between pipelines that build different repositories."""
+    if source.github and target.github and source.github.repository != target.github.repository:
+        raise Refused(
+            f"{source.name} builds {source.github.repository} but {target.name} builds "
+            f"{target.github.repository}: a commit of one cannot be released by the other"
+        )
+
+
+def promotion_commit(
+    source: Sequence[Release],
+    target: Sequence[Release],
+    *,
+    source_name: str,
+    target_name: str,
+    commit: str | None = None,
+) -> Release:
+    """The release of `source` to promote, refusing when there is none or it is already live.
+
+    The newest successful one, or with `commit` the newest successful one of that commit.
+    Pure: both histories are newest-first lists from `recent_releases`.
+    """
+    succeeded = [r for r in source if r.status == "Succeeded" and r.commit is not None]
+    if commit is not None:
+        candidate = next((r for r in succeeded if commit_matches(r.commit, commit)), None)
+        if candidate is None:
+            raise Refused(
+                f"commit {commit} never succeeded in {source_name} among its last "
+                f"{len(source)} executions",
+                "release it there first and wait for it to succeed",
+            )
+    elif succeeded:
+        candidate = succeeded[0]
+    else:
+        raise Refused(
+            f"nothing to promote: {source_name} has no successful release with a known commit "
+            f"among its last {len(source)} executions",
+            "release it first (`cicd release`) and wait for it to succeed",
+        )
+    live = newest_succeeded(target)
+    if live is not None and live.commit == candidate.commit:
+        what = "commit you asked to promote" if commit else "newest successful release of"
+        raise Refused(
+            f"{target_name} already runs commit {short_sha(candidate.commit)} "
+            f"(execution {short_id(live.execution_id)}), the {what}"
+            + ("" if commit else f" {source_name}"),
+            "nothing to promote until a newer commit succeeds upstream",
+        )
+    return candidate

@@ -1,10 +1,10 @@
-"""Roll the Deploy stage back to an earlier successful release (`rollback_stage`).
+"""Which release `cicd rollback` returns the Deploy stage to, and whether it may: pure, no AWS.
 
-Choosing the target is pure (`plan_rollback` over the newest-first history, with an optional
-`resolve` that fills in a release's commit only for the releases it looks at: for a promoted
-pipeline that is a manifest read); so is the check that no deployment is running
-(`check_deploy_idle`). Confirmation reads one line from the injected
-stdin and refuses outright without a terminal, so a script never hangs on a prompt.
+`plan_rollback` chooses the target over the newest-first history, with an optional `resolve`
+that fills in a release's commit only for the releases it looks at (for a promoted pipeline
+that is a manifest read); `check_deploy_stage` and `check_deploy_idle` refuse a pipeline with
+nothing to roll back or a Deploy stage still running. Starting the rollback is
+`cicd.aws.rollback`; asking for confirmation is the command's (`cicd.cli.rollback`).
 
 "Previous release" means: the newest successful, non-rollback execution older than the release
 that is live, with a different commit. When the live release is itself a rollback, "older" is
@@ -16,16 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
-
-from botocore.client import BaseClient
-from botocore.exceptions import ClientError
+from typing import Any
 
 from cicd.contract import DEPLOY_STAGE
 from cicd.errors import Refused
-from cicd.formatting import short_id
-from cicd.layout import PipelineLayout
-from cicd.releases import Release
+from cicd.model.pipeline import PipelineLayout
+from cicd.model.release import Release
+from cicd.text import short_id
 
 
 @dataclass(frozen=True)
@@ -117,61 +114,3 @@ def check_deploy_idle(state: Mapping[str, Any], pipeline: str) -> None:
             f"{short_id(str(latest.get('pipelineExecutionId', '?')))} ({latest['status']})",
             "wait for it to finish (`cicd status`), then roll back",
         )
-
-
-def confirm(plan: RollbackPlan, *, stdin: TextIO, out: TextIO, assume_yes: bool) -> None:
-    """Ask on the terminal; Refused on anything but yes, or when there is no terminal."""
-    if assume_yes:
-        return
-    if not stdin.isatty():
-        raise Refused(
-            "rollback needs confirmation and stdin is not a terminal",
-            "pass --yes to confirm non-interactively",
-        )
-    out.write("Proceed? [y/N] ")
-    out.flush()
-    if stdin.readline().strip().lower() not in {"y", "yes"}:
-        raise Refused("rollback cancelled: nothing changed")
-
-
-# AWS rolls a stage back only to an execution started under the pipeline's current structure;
-# any `pulumi up` that changes the pipeline starts a new one. These are its refusals:
-# https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_RollbackStage.html
-STRUCTURE_REFUSALS = {"PipelineExecutionOutdatedException", "UnableToRollbackStageException"}
-
-
-def roll_back(codepipeline: BaseClient, plan: RollbackPlan) -> str:
-    """Start the rollback; returns the id of the rollback execution.
-
-    When AWS refuses because the target ran on an older pipeline structure, the refusal says
-    so and what to do instead (redeploy that commit), rather than AWS's generic text.
-    """
-    try:
-        response = codepipeline.rollback_stage(
-            pipelineName=plan.pipeline,
-            stageName=DEPLOY_STAGE,
-            targetPipelineExecutionId=plan.target.execution_id,
-        )
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code not in STRUCTURE_REFUSALS:
-            raise
-        outdated = code == "PipelineExecutionOutdatedException"
-        raise Refused(
-            f"AWS cannot roll {plan.pipeline} back to {plan.target.describe()}: "
-            + (
-                "it ran on an earlier version of the pipeline, "
-                if outdated
-                else "most likely it ran on an earlier version of the pipeline, "
-            )
-            + "and a stage rolls back only to executions of the current structure (every "
-            "`pulumi up` that changes the pipeline starts a new one)",
-            f"redeploy that commit instead: {redeploy_hint(plan)}",
-        ) from error
-    return str(response["pipelineExecutionId"])
-
-
-def redeploy_hint(plan: RollbackPlan) -> str:
-    """The command that puts the target's commit back without a stage rollback."""
-    commit = plan.target.commit or "<sha>"
-    return f"`cicd promote ... --commit {commit}` (promoted) or `cicd release --commit {commit}`"

@@ -9,14 +9,17 @@ renaming or removing one is not.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from cicd.layout import PipelineLayout
-from cicd.partial import Unknown
-from cicd.published import PublishedRelease, Waiting
-from cicd.releases import Release
-from cicd.status import PipelineStatus, StageStatus, promote_command
+from cicd.model.metrics import ServiceMetrics, median, percentile
+from cicd.model.pipeline import PipelineLayout
+from cicd.model.release import PublishedRelease, Release, Waiting
+from cicd.model.run import ActionRun, ExecutionInfo, LogLine, Outcome
+from cicd.model.status import PipelineStatus, StageStatus, Unknown
+from cicd.render.info import action_url
+from cicd.render.status import promote_command
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -172,3 +175,130 @@ def started_document(
         "versionId": version_id,
         **extra,
     }
+
+
+def outcome_document(outcome: Outcome | None) -> Mapping[str, Any] | None:
+    """Where following stopped: the `followed` key of the documents above (null without it)."""
+    if outcome is None:
+        return None
+    return {
+        "outcome": outcome.kind,
+        "status": outcome.status,
+        "detail": outcome.detail or None,
+        "stage": outcome.stage,
+    }
+
+
+def info_document(info: ExecutionInfo, release_document: Mapping[str, Any]) -> dict[str, Any]:
+    """`cicd info --json`."""
+    actions = info.actions
+
+    def tests(run: ActionRun) -> list[dict[str, Any]] | None:
+        if not isinstance(run.tests, tuple):
+            return None
+        return [
+            {
+                "report": t.report,
+                "total": t.total,
+                "passed": t.passed,
+                "failed": t.failed,
+                "skipped": t.skipped,
+            }
+            for t in run.tests
+        ]
+
+    unknown = {"actions": str(actions)} if isinstance(actions, Unknown) else {}
+    if info.builds_unknown is not None:
+        unknown["tests"] = str(info.builds_unknown)
+    approval = info.approval
+    return {
+        "pipeline": info.layout.name,
+        "service": info.ref.service,
+        "stage": info.ref.stage,
+        "release": dict(release_document),
+        "statusSummary": info.status_summary,
+        "trigger": {"type": info.trigger_type, "detail": info.trigger_detail},
+        "approval": (
+            {
+                "status": approval.status,
+                "by": approval.updated_by,
+                "comment": approval.summary,
+                "at": approval.updated.isoformat() if approval.updated else None,
+            }
+            if approval
+            else None
+        ),
+        "consoleUrl": info.console_url,
+        "actions": (
+            [
+                {
+                    "stage": run.stage,
+                    "action": run.action,
+                    "provider": run.provider,
+                    "status": run.status,
+                    "startTime": run.started.isoformat() if run.started else None,
+                    "lastUpdateTime": run.updated.isoformat() if run.updated else None,
+                    "summary": run.summary,
+                    "error": run.error,
+                    "externalId": run.external_id,
+                    "url": action_url(run, info.region),
+                    "tests": tests(run),
+                }
+                for run in actions
+            ]
+            if not isinstance(actions, Unknown)
+            else None
+        ),
+        "unknown": unknown,
+    }
+
+
+def _seconds(value: timedelta | None) -> int | None:
+    return int(value.total_seconds()) if value is not None else None
+
+
+def metrics_document(m: ServiceMetrics) -> dict[str, Any]:
+    kinds = [f.kind for f in m.failures]
+    return {
+        "service": m.service,
+        "pipeline": m.pipeline,
+        "executionsRead": m.executions_read,
+        "deploymentFrequency": {
+            "releases": m.releases,
+            "perDay": round(m.per_day, 3),
+            "perWeek": round(m.per_day * 7, 3),
+        },
+        "leadTime": {
+            "count": len(m.lead_times),
+            "medianSeconds": _seconds(median(m.lead_times)),
+            "p90Seconds": _seconds(percentile(m.lead_times, 0.9)),
+            "unknownCommits": m.lead_unknown,
+        },
+        "changeFailureRate": {
+            "changes": m.changes,
+            "failures": len(m.failures),
+            "rate": round(m.failure_rate, 4) if m.failure_rate is not None else None,
+            "failedInDeploy": kinds.count("failed in Deploy"),
+            "followedByRollback": kinds.count("followed by a rollback"),
+            "unclassified": kinds.count("unclassified"),
+        },
+        "timeToRestore": {
+            "count": len(m.restore_times),
+            "medianSeconds": _seconds(median(m.restore_times)),
+            "notRestored": sum(1 for f in m.failures if f.restored is None),
+        },
+        "notes": list(m.notes),
+    }
+
+
+def log_lines_document(lines: Sequence[LogLine]) -> list[dict[str, Any]]:
+    """`cicd logs --json`: every line printed, in order."""
+    return [
+        {
+            "action": line.action,
+            "source": line.source,
+            "timestamp": line.timestamp.isoformat() if line.timestamp else None,
+            "message": line.message,
+        }
+        for line in lines
+    ]

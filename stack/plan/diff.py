@@ -3,7 +3,7 @@
 Defines `plan_ref` (every stack's plan at a git ref, evaluated with that ref's own program in a
 temporary `git worktree` and a separate Python process), `diff_plans` (two plan documents of
 one stack -> `StackDiff`: resources added, removed, moved and changed, each changed input with
-its value before and after, replacements flagged from `cicd.replacements`), `render_text`,
+its value before and after, replacements flagged from `stack.plan.replacements`), `render_text`,
 `render_markdown` (one collapsed section per stack, for a pull request comment) and
 `run_diff`, the command.
 
@@ -27,25 +27,24 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cicd.errors import CicdError, UsageError
-from cicd.platform import require_platform
-from cicd.replacements import forces_replacement
+from stack.plan.replacements import forces_replacement
 
 ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "(absent)"})()
 """An input present on one side only."""
 
 # Run in a separate interpreter with the other checkout as its working directory, so `stack`
 # and `components` are that checkout's; the plan document comes from *this* checkout's
-# `cicd/plandoc.py` (standard library only), so both sides are normalized the same way.
+# `stack/plan/document.py` (standard library only), so both sides are normalized the same way.
 _WORKER = """
 import importlib.util, json, os, sys
-root, plandoc_path = sys.argv[1], sys.argv[2]
+root, document_path = sys.argv[1], sys.argv[2]
 sys.path.insert(0, root)
 # An editable install of the platform maps `stack` and `components` to *its* checkout: drop that
 # finder, so a revision without them fails instead of silently planning the installed program.
 sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
-spec = importlib.util.spec_from_file_location("_cicd_plandoc", plandoc_path)
-plandoc = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(plandoc)
+spec = importlib.util.spec_from_file_location("_plan_document", document_path)
+plan_document = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(plan_document)
 try:
     from stack import offline
 except ImportError as error:
@@ -58,7 +57,7 @@ upstreams_of = getattr(offline, "upstreams_of", None) or offline._upstreams_of
 plans = {}
 for name, path in files.items():
     _, secrets = offline.flatten_stack_config(path)
-    plans[name] = plandoc.plan_document(
+    plans[name] = plan_document.plan_document(
         name, runs[name], project=offline.PROJECT, stack_file=path.name,
         upstreams=upstreams_of(path), secrets=secrets,
         offline={"account": offline.ACCOUNT, "region": offline.REGION},
@@ -84,7 +83,7 @@ def plan_checkout(project: Path, label: str = "the working tree") -> dict[str, d
     in a separate Python process (so two programs never share Pulumi's global runtime)."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSAFEPATH")}
     result = subprocess.run(
-        [sys.executable, "-c", _WORKER, str(project), str(Path(__file__).with_name("plandoc.py"))],
+        [sys.executable, "-c", _WORKER, str(project), str(Path(__file__).with_name("document.py"))],
         cwd=project,
         capture_output=True,
         text=True,
@@ -423,7 +422,6 @@ def as_json(ref: str, diffs: list[StackDiff]) -> dict[str, Any]:
 
 def run_diff(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`cicd diff --base REF [--stack S] [--format text|markdown|json] [--exit-code]`."""
-    require_platform("diff")
     if args.root is not None:
         root = Path(args.root)
     else:

@@ -5,7 +5,7 @@ resource with its engine URN, type, logical name, parent, options and normalized
 summary count and the stack's exports), `dumps` (its byte-stable JSON text) and `render_text`
 (the same as an indented tree grouped by component). Standard library only, and it reads only
 attributes of the run it is given: `cicd diff` loads this file by path to plan another checkout
-with that checkout's own program (`cicd.plan_worker`).
+with that checkout's own program (`stack.plan.diff`).
 """
 
 from __future__ import annotations

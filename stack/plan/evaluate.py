@@ -1,14 +1,14 @@
 """`cicd plan`: a stack's desired state, evaluated offline, as text or a stable JSON document.
 
 Defines `evaluate` (runs the real `__main__.py` with a stack file's config through
-`stack.offline` and builds each stack's document with `cicd.plandoc`), `run_checks` (the
+`stack.offline` and builds each stack's document with `stack.plan.document`), `run_checks` (the
 guardrails of `policy/guardrails` over what the mocks recorded) and `run_plan`, the command.
 
 Nothing here reaches AWS or a Pulumi backend: there is no state to compare with, so a plan is
 "what the program declares", not "what would change" (`cicd diff` compares two plans). Secret
-config values cannot be decrypted offline and appear as `[secret]`. The module imports nothing
-of the platform at import time (`cicd` must start without Pulumi); `evaluate` does, after
-`require_platform` has checked it is there.
+config values cannot be decrypted offline and appear as `[secret]`. Pulumi is imported when
+`evaluate` runs, not at import time, so `cicd diff`, which plans in worker processes, never
+loads it itself.
 
 The guardrails run on the raw recorded inputs (JSON policy text as the engine would pass it),
 not on the normalized document, so the pack and `--check` see the same values.
@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cicd.errors import UsageError
-from cicd.plandoc import _urn_of, dumps, plan_document, render_text
-from cicd.platform import require_platform
+from stack.plan.document import _urn_of, dumps, plan_document, render_text
 
 # Evaluation -----------------------------------------------------------------------------------
 
@@ -150,7 +149,6 @@ def run_checks(run: Any, config: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def run_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`cicd plan --stack S [--json] [--check]`: exit 1 when --check finds a mandatory violation."""
-    require_platform("plan", *(["guardrails"] if args.check else []))
     config = load_policy_config(args.policy_config)
     [(document, run)] = evaluate([args.stack]).values()
     result = run_checks(run, config) if args.check else None

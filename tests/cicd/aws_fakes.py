@@ -7,7 +7,7 @@ and manifests (`ReleaseBucket`). It teaches moto one thing real CodePipeline doe
 does not: an execution keeps the `sourceRevisions` it was started with and reports them.
 `StubbedAws` gives botocore Stubbers (parameters checked against AWS's service model) for what
 moto lacks: pipeline state, approvals, rollback, CodeConnections and tag discovery.
-`CliRunner` runs `cicd.cli.main` with captured streams, a fixed clock and a recording sleep.
+`CliRunner` runs `cicd.cli.main.main` with captured streams, a fixed clock and a recording sleep.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from botocore.stub import Stubber
 from moto.codepipeline.models import PipelineExecution, codepipeline_backends
 from moto.codepipeline.responses import CodePipelineResponse
 
-from cicd import aws
-from cicd.cli import main
-from cicd.discovery import RESOURCE_TYPE_FILTERS
+from cicd.aws import clients as aws
+from cicd.aws.pipelines import RESOURCE_TYPE_FILTERS
+from cicd.cli.main import main
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account

@@ -57,7 +57,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoWorld]:
 
 @pytest.fixture
 def cli() -> CliRunner:
-    """Runs `cicd.cli.main` with captured streams and a sleep that only records."""
+    """Runs `cicd.cli.main.main` with captured streams and a sleep that only records."""
     return CliRunner()
 
 

@@ -21,9 +21,10 @@ import botocore.session
 import pytest
 
 from cicd import contract
-from cicd.cli import OFFLINE_HELP, build_parser
+from cicd.aws.permissions import COMMAND_PERMISSIONS, IAM_ACTIONS
+from cicd.cli.offline import OFFLINE_COMMANDS
+from cicd.cli.parser import build_parser, command_summaries
 from cicd.errors import EXIT_CODE_MEANINGS, ExitCode
-from cicd.permissions import COMMAND_PERMISSIONS, IAM_ACTIONS
 from tests.cicd import docs
 from tests.cicd.aws_fakes import CliRunner
 
@@ -162,7 +163,7 @@ def test_python_dash_m_cicd_runs_the_same_main(monkeypatch: pytest.MonkeyPatch) 
 
 def test_the_cli_imports_neither_pulumi_nor_the_components() -> None:
     probe = (
-        "import sys, cicd.cli; "
+        "import sys, cicd.cli.main; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'pulumi', 'pulumi_aws', 'components'}))"
     )
     result = subprocess.run(
@@ -206,7 +207,9 @@ def _documented_command_lines() -> list[tuple[str, str]]:
 
 
 def test_every_documented_cicd_command_parses_and_uses_the_sample_stacks_names() -> None:
-    parser = build_parser()
+    from stack.plan.commands import build_parser as build_offline_parser
+
+    parser, offline_parser = build_parser(), build_offline_parser()
     commands = _documented_command_lines()
     assert len(commands) > 30
     for where, command in commands:
@@ -214,11 +217,13 @@ def test_every_documented_cicd_command_parses_and_uses_the_sample_stacks_names()
             command = re.sub(rf"\b{placeholder}\b", value, command)
         command = re.sub(r"\[([^\]]*)\]", r"\1", command)  # optional parts: take them
         words = shlex.split(command)[1:]
-        if len(words) == 1 and (words[0] in COMMAND_PERMISSIONS or words[0] in OFFLINE_HELP):
+        if len(words) == 1 and (words[0] in COMMAND_PERMISSIONS or words[0] in OFFLINE_COMMANDS):
             continue  # a command named in prose, not an example
+        # The offline commands' options are the platform's parser's (cicd hands them over).
+        reader = offline_parser if words[0] in OFFLINE_COMMANDS else parser
         try:
             with redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                args = parser.parse_args(words)
+                args = reader.parse_args(words)
         except SystemExit as exited:
             assert exited.code == 0, f"{where}: `{command}` does not parse"
             continue
@@ -230,7 +235,9 @@ def test_every_documented_cicd_command_parses_and_uses_the_sample_stacks_names()
 
 
 def test_every_command_has_a_one_line_summary_in_the_main_help(cli: CliRunner) -> None:
-    from cicd.cli import SHORT_HELP
+    summaries = command_summaries()
+    release_commands = {name for name in summaries if name not in OFFLINE_COMMANDS}
 
-    assert set(SHORT_HELP) == set(COMMAND_PERMISSIONS)
-    assert all(len(text) <= 75 for text in SHORT_HELP.values())
+    assert release_commands == set(COMMAND_PERMISSIONS)
+    assert {name: summaries[name] for name in OFFLINE_COMMANDS} == OFFLINE_COMMANDS
+    assert all(len(text) <= 75 for text in summaries.values())

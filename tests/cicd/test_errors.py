@@ -17,10 +17,10 @@ from botocore.exceptions import (
     NoRegionError,
 )
 
-from cicd import aws as cicd_aws
-from cicd.cli import main
+from cicd.aws import clients as cicd_aws
+from cicd.aws.permissions import COMMAND_PERMISSIONS
+from cicd.cli.main import main
 from cicd.errors import ExitCode
-from cicd.permissions import COMMAND_PERMISSIONS
 from tests.cicd.aws_fakes import (
     NOW,
     REGION,

@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from cicd.aws.pipelines import parse_layout
+from cicd.decide.commits import resolve_commit, resolve_execution
 from cicd.errors import NotFound, Refused, UsageError
-from cicd.formatting import commit_message, format_duration, table, truncate
-from cicd.layout import parse_layout
-from cicd.releases import Release, resolve_commit, resolve_execution
+from cicd.model.release import Release
+from cicd.text import commit_message, format_duration, table, truncate
 from tests.cicd.aws_fakes import (
     RELEASE_BUCKET,
     CliRunner,

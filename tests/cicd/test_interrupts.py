@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from cicd.entry import INTERRUPTED_MESSAGE
+from cicd.errors import INTERRUPTED_MESSAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 

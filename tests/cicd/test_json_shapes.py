@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from cicd.layout import ReleaseLocation
-from cicd.published import published_versions
+from cicd.aws.published import published_versions
+from cicd.model.pipeline import ReleaseLocation
 from tests.cicd.aws_fakes import (
     APPROVAL_TOKEN,
     RELEASE_BUCKET,

@@ -13,16 +13,16 @@ from datetime import UTC, datetime
 import pytest
 from moto import mock_aws
 
-from cicd.errors import NotFound
-from cicd.layout import ReleaseLocation
-from cicd.manifests import (
+from cicd.aws.manifests import (
     MAX_MANIFEST_BYTES,
     TAIL_BYTES,
     ManifestError,
     Manifests,
     parse_manifest,
 )
-from cicd.published import published_versions
+from cicd.aws.published import published_versions
+from cicd.errors import NotFound
+from cicd.model.pipeline import ReleaseLocation
 from tests.cicd.aws_fakes import (
     RELEASE_BUCKET,
     ReleaseBucket,

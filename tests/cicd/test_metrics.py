@@ -35,8 +35,9 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from cicd.metrics import compute, median, percentile
-from cicd.releases import Release
+from cicd.decide.metrics import compute
+from cicd.model.metrics import median, percentile
+from cicd.model.release import Release
 from tests.cicd.aws_fakes import (
     CliRunner,
     ReleaseBucket,
@@ -132,7 +133,7 @@ def test_a_failure_without_a_later_success_is_not_restored_yet() -> None:
 
 
 def test_a_failed_release_whose_stage_cannot_be_read_counts_as_an_unclassified_failure() -> None:
-    from cicd.partial import Unknown
+    from cicd.model.status import Unknown
 
     releases = [_release(2, 2, "Failed", False, at(4, 12, 10), at(4, 12, 10, 20))]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from cicd.manifests import MIN_FETCH_BYTES, TAIL_BYTES
+from cicd.aws.manifests import MIN_FETCH_BYTES, TAIL_BYTES
 from tests.cicd.aws_fakes import (
     RELEASE_BUCKET,
     CliRunner,

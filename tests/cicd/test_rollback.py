@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from cicd.decide.rollback import plan_rollback
 from cicd.errors import Refused
-from cicd.releases import Release
-from cicd.rollback import plan_rollback
+from cicd.model.release import Release
 from tests.cicd.aws_fakes import (
     CliRunner,
     StubbedAws,

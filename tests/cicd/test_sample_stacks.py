@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from cicd import contract
-from cicd.layout import PipelineLayout, parse_layout
-from cicd.window import next_opening
+from cicd.aws.pipelines import parse_layout
+from cicd.decide.window import next_opening
+from cicd.model.pipeline import PipelineLayout
 from tests.harness import StackRun, iter_stacks, run_stacks
 
 SERVICES = ("web", "thumbnailer")

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,18 @@ def test_the_cli_wheel_installs_without_pulumi_and_runs(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", wheels, source)
     [wheel] = wheels.glob("gh_aws_delivery_cicd-*.whl")
+    # The distribution holds every module of the cicd package and nothing of the platform: the
+    # offline commands (plan, diff, diagram) are the root distribution's (stack/plan/).
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {name for name in archive.namelist() if name.endswith(".py")}
+    modules = {
+        f"cicd/{path.relative_to(ROOT / 'cicd').as_posix()}"
+        for path in (ROOT / "cicd").rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert shipped == modules, (sorted(shipped - modules), sorted(modules - shipped))
+    platform = {path.stem for path in (ROOT / "stack" / "plan").glob("*.py")} - {"__init__"}
+    assert not {Path(name).stem for name in shipped} & (platform | {"plandoc", "platform"})
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cicd.window import next_opening
+from cicd.decide.window import next_opening
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Thursday 2025-05-01 12:00 UTC = 14:00 in Berlin (CEST).

@@ -1,0 +1,105 @@
+"""`cicd approve` and `cicd reject`: answer the manual approval a release waits at.
+
+parse (`register`) -> gather (the pipeline's state; the waiting execution's commit, for a
+promoted pipeline from its release manifest) -> decide (`cicd.decide.approvals`: something
+waits, and it is the --commit named) -> answer -> follow with --wait (approve only).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from cicd.aws.approvals import answer, with_commit
+from cicd.cli.context import Context, select_pipeline
+from cicd.cli.following import follow_release
+from cicd.cli.options import Commands
+from cicd.decide.approvals import check_commit, find_pending_approval
+from cicd.decide.commits import validate_commit
+from cicd.errors import ExitCode
+from cicd.render.documents import started_document
+from cicd.text import short_id, short_sha
+
+
+def register(commands: Commands) -> None:
+    for name, run, summary, description, example in (
+        (
+            "approve",
+            run_approve,
+            "approve the release that waits for approval",
+            "Approve the release waiting at the manual approval, optionally only if it is a "
+            "given commit.",
+            "  cicd approve --service web --stage prod\n"
+            "  cicd approve -s web -e prod --commit 1a2b3c4 --wait\n",
+        ),
+        (
+            "reject",
+            run_reject,
+            "reject the release that waits for approval",
+            "Reject the release waiting at the manual approval; the execution stops there.",
+            '  cicd reject --service web --stage prod --reason "breaks checkout on Safari"\n',
+        ),
+    ):
+        command = commands.add(
+            name,
+            run,
+            summary,
+            description,
+            example,
+            commands.target,
+            *([commands.wait] if name == "approve" else []),
+        )
+        command.add_argument(
+            "--commit", metavar="SHA", help="refuse unless this commit is the one waiting"
+        )
+        command.add_argument(
+            "--reason",
+            required=name == "reject",
+            metavar="TEXT",
+            help="why; recorded with the approval in CodePipeline",
+        )
+
+
+def run_approve(args: argparse.Namespace, ctx: Context) -> int:
+    return _answer_approval(args, ctx, approved=True)
+
+
+def run_reject(args: argparse.Namespace, ctx: Context) -> int:
+    return _answer_approval(args, ctx, approved=False)
+
+
+def _answer_approval(args: argparse.Namespace, ctx: Context, *, approved: bool) -> int:
+    expected = validate_commit(args.commit) if args.commit else None
+    ref, layout = select_pipeline(args, ctx)
+    state = ctx.clients.codepipeline.get_pipeline_state(name=layout.name)
+    pending = find_pending_approval(state, layout.name)
+    pending = with_commit(ctx.clients.codepipeline, state, pending, layout, ctx.manifests)
+    check_commit(pending, expected)
+    default_summary = "Approved with cicd" if approved else ""
+    answer(
+        ctx.clients.codepipeline,
+        pending,
+        approved=approved,
+        summary=args.reason or default_summary,
+    )
+    verb = "Approved" if approved else "Rejected"
+    message = f' "{pending.message}"' if pending.message else ""
+    ctx.say(
+        f"{verb} commit {short_sha(pending.commit)}{message} "
+        f"(execution {short_id(pending.execution_id)}) in {layout.name}."
+    )
+    document = started_document(
+        "approve" if approved else "reject",
+        layout,
+        ref.service,
+        ref.stage,
+        pending.execution_id,
+        commit=pending.commit,
+        message=pending.message,
+        version_id=pending.version_id,
+        approved=approved,
+        reason=args.reason,
+    )
+    if not approved:
+        ctx.emit({**document, "followed": None})
+        return ExitCode.OK
+    return follow_release(args, ctx, ref, layout, pending.execution_id, document, approved=True)

@@ -1,0 +1,69 @@
+"""Delivery metrics of one service, and the statistics that summarize them.
+
+Plain, frozen data: `ServiceMetrics` (what `cicd.decide.metrics.compute` measured in a window:
+releases, lead times, changes and failures) and `Failure`; `median` and `percentile` summarize
+durations. Nothing here reads AWS.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from cicd.model.release import Release
+
+
+@dataclass(frozen=True)
+class Failure:
+    release: Release
+    kind: str  # "failed in Deploy", "followed by a rollback", "unclassified"
+    at: datetime
+    restored: datetime | None
+
+
+@dataclass(frozen=True)
+class ServiceMetrics:
+    service: str
+    pipeline: str
+    start: datetime
+    end: datetime
+    releases: int
+    lead_times: tuple[timedelta, ...]
+    lead_unknown: int
+    changes: int
+    failures: tuple[Failure, ...]
+    executions_read: int
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start).total_seconds() / 86400
+
+    @property
+    def per_day(self) -> float:
+        return self.releases / self.days if self.days else 0.0
+
+    @property
+    def failure_rate(self) -> float | None:
+        return len(self.failures) / self.changes if self.changes else None
+
+    @property
+    def restore_times(self) -> tuple[timedelta, ...]:
+        return tuple(f.restored - f.at for f in self.failures if f.restored is not None)
+
+
+def percentile(values: Sequence[timedelta], fraction: float) -> timedelta | None:
+    """Nearest-rank percentile (the 0.9 of 10 values is the 9th smallest)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def median(values: Sequence[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    return timedelta(seconds=statistics.median(v.total_seconds() for v in values))

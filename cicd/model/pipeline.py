@@ -1,0 +1,135 @@
+"""What a pipeline is to the CLI: how it was found, where its releases come from, what it deploys.
+
+Plain, frozen data: `PipelineRef` (a pipeline found by its tags, or named), and `PipelineLayout`
+(its stages, its source, its deploy targets, verification suites, deployment windows and the
+location it publishes proven releases to) with the parts they are made of. `cicd.aws.pipelines`
+reads them from AWS; nothing here calls AWS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cicd.contract import APPROVAL_STAGE
+
+
+@dataclass(frozen=True)
+class PipelineRef:
+    """A pipeline found by its tags (or named with --pipeline, then service and stage are None).
+
+    `promotes_from` is the `cicd:promotes-from` tag: the stage a promoted pipeline deploys
+    releases of (None for a pipeline that builds from GitHub, or when not looked up).
+    """
+
+    name: str
+    service: str | None = None
+    stage: str | None = None
+    promotes_from: str | None = None
+
+    def describe(self) -> str:
+        if self.service and self.stage:
+            return f"{self.name} (service {self.service}, stage {self.stage})"
+        return self.name
+
+    def options(self) -> str:
+        """How to name this pipeline to cicd again: `--service web --stage prod`, or
+        `--pipeline NAME` when its tags are not known."""
+        if self.service and self.stage:
+            return f"--service {self.service} --stage {self.stage}"
+        return f"--pipeline {self.name}"
+
+
+@dataclass(frozen=True)
+class ReleaseLocation:
+    """The S3 object whose versions are a stage's published (proven) releases."""
+
+    bucket: str
+    key: str
+
+    def url(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True)
+class GitHubSource:
+    """The GitHub source: which connection, repository and branch the pipeline builds."""
+
+    action_name: str
+    connection_arn: str
+    repository: str
+    branch: str
+
+
+@dataclass(frozen=True)
+class ReleaseSource:
+    """The source of a promoted pipeline: the release object another stage publishes."""
+
+    action_name: str
+    location: ReleaseLocation
+
+
+Source = GitHubSource | ReleaseSource
+
+
+@dataclass(frozen=True)
+class DeployTarget:
+    """One deploy action of the Deploy stage: a CodeDeploy group or a Lambda function alias."""
+
+    action_name: str
+    provider: str
+    application: str | None = None
+    deployment_group: str | None = None
+    function: str | None = None
+    alias: str | None = None
+
+    def describe(self) -> str:
+        if self.provider == "CodeDeploy":
+            return f"CodeDeploy {self.application}/{self.deployment_group}"
+        if self.provider == "Lambda":
+            alias = f":{self.alias}" if self.alias else ""
+            return f"Lambda {self.function}{alias}"
+        return f"{self.provider} action {self.action_name}"
+
+
+@dataclass(frozen=True)
+class DeploymentWindow:
+    """A stage's DeploymentWindow entry rule: the stage is entered only while `cron` matches."""
+
+    stage: str
+    cron: str
+    time_zone: str
+
+
+@dataclass(frozen=True)
+class PipelineLayout:
+    """The stages of one pipeline and the parts of them the commands act on."""
+
+    name: str
+    stages: tuple[str, ...]
+    source: Source
+    deploy_targets: tuple[DeployTarget, ...]
+    verifications: tuple[str, ...] = ()
+    publishes_to: ReleaseLocation | None = None
+    arn: str | None = None
+    windows: tuple[DeploymentWindow, ...] = ()
+
+    @property
+    def has_approval(self) -> bool:
+        return APPROVAL_STAGE in self.stages
+
+    @property
+    def codedeploy_targets(self) -> tuple[DeployTarget, ...]:
+        return tuple(t for t in self.deploy_targets if t.provider == "CodeDeploy")
+
+    def window(self, stage: str) -> DeploymentWindow | None:
+        return next((w for w in self.windows if w.stage == stage), None)
+
+    @property
+    def promoted(self) -> ReleaseSource | None:
+        """The release source when this pipeline is promoted from another stage, else None."""
+        return self.source if isinstance(self.source, ReleaseSource) else None
+
+    @property
+    def github(self) -> GitHubSource | None:
+        """The GitHub source when this pipeline builds from GitHub, else None."""
+        return self.source if isinstance(self.source, GitHubSource) else None

@@ -1,0 +1,127 @@
+"""Releases as the CLI speaks of them: executions, manifests, published releases, approvals.
+
+Plain, frozen data: `Release` (one pipeline execution: commit, message, trigger, status,
+timing), `Manifest` (what `release-manifest.json` says), `PublishedVersion` and
+`PublishedRelease` (one version of a stage's release object, with its manifest), `Waiting` (what
+a promoted pipeline could deploy next) and `PendingApproval`. `cicd.aws` reads them; nothing
+here calls AWS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cicd.model.pipeline import ReleaseLocation
+from cicd.text import short_id, short_sha, short_version
+
+ROLLBACK_TRIGGERS = {"ManualRollback", "AutomatedRollback"}
+TERMINAL_STATUSES = {"Succeeded", "Failed", "Stopped", "Superseded", "Cancelled"}
+
+
+@dataclass(frozen=True)
+class Release:
+    """One pipeline execution, newest-first lists of which make the release history."""
+
+    execution_id: str
+    status: str
+    commit: str | None = None
+    message: str | None = None
+    trigger: str = "-"
+    started: datetime | None = None
+    updated: datetime | None = None
+    rollback_target: str | None = None
+    is_rollback: bool = False
+    # Promoted pipelines: the S3 object version deployed, and why its manifest could not be read.
+    version_id: str | None = None
+    manifest_problem: str | None = None
+
+    def duration(self, now: datetime) -> timedelta | None:
+        """Wall time so far for a running execution; start to last update for a finished one."""
+        if self.started is None:
+            return None
+        end = self.updated if self.status in TERMINAL_STATUSES else now
+        return None if end is None else end - self.started
+
+    def describe_commit(self) -> str:
+        """`commit abc1234 "Fix login"`."""
+        message = f' "{self.message}"' if self.message else ""
+        return f"commit {short_sha(self.commit)}{message}"
+
+    def describe(self) -> str:
+        """`1a2b3c4d (commit abc1234 "Fix login")`: how commands name a release in prose."""
+        return f"{short_id(self.execution_id)} ({self.describe_commit()})"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What `release-manifest.json` says about one published release (schema 1).
+
+    `stage`, `pipeline` and `pipeline_execution_id` name where the release was BUILT: in a
+    dev -> staging -> prod chain, prod's manifest still names dev.
+    """
+
+    commit: str
+    message: str
+    repository: str
+    service: str
+    branch: str | None = None
+    stage: str | None = None
+    pipeline: str | None = None
+    pipeline_execution_id: str | None = None
+    build_id: str | None = None
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """One version of the release object: one proven release."""
+
+    version_id: str
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PublishedRelease:
+    """A published version with its manifest."""
+
+    location: ReleaseLocation
+    version: PublishedVersion
+    manifest: Manifest
+
+    @property
+    def message(self) -> str:
+        lines = self.manifest.message.strip().splitlines()
+        return lines[0] if lines else ""
+
+    def describe(self) -> str:
+        """`release 3HL4kqtJ… (commit abc1234 "Fix login")`."""
+        message = f' "{self.message}"' if self.message else ""
+        return (
+            f"release {short_version(self.version.version_id)} "
+            f"(commit {short_sha(self.manifest.commit)}{message})"
+        )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What a promoted pipeline could deploy next: a newer release, and whether it is underway."""
+
+    release: PublishedRelease | None
+    problem: str | None = None
+    running: Release | None = None
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    """The approval action waiting for an answer, and the execution it holds back."""
+
+    pipeline: str
+    execution_id: str
+    token: str
+    since: datetime | None
+    commit: str | None = None
+    message: str | None = None
+    version_id: str | None = None
+    # Why the commit is unknown, when a promoted release's manifest could not be read.
+    problem: str | None = None

@@ -1,0 +1,95 @@
+"""`cicd info` as text: one release whole, its actions in a table, and console links.
+
+`render_info` takes an `ExecutionInfo` and returns lines; `action_url` is the console page of
+what an action ran (its build, its deployment, or AWS's own link). Nothing here reads AWS.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cicd.contract import APPROVAL_STAGE, build_console_url, deployment_console_url
+from cicd.model.run import ActionRun, ExecutionInfo
+from cicd.model.status import Unknown
+from cicd.text import (
+    PLAIN,
+    Style,
+    format_duration,
+    format_when,
+    short_id,
+    short_version,
+    table,
+    truncate,
+)
+
+
+def action_url(run: ActionRun, region: str) -> str | None:
+    """The console page of what the action ran: its build, its deployment, or AWS's link."""
+    if run.url:
+        return run.url
+    if run.provider == "CodeBuild" and run.project and run.external_id:
+        return build_console_url(region, run.project, run.external_id)
+    if run.provider == "CodeDeploy" and run.external_id:
+        return deployment_console_url(region, run.external_id)
+    return None
+
+
+def _result(run: ActionRun) -> str:
+    parts: list[str] = []
+    if isinstance(run.tests, Unknown):
+        parts.append(f"tests {run.tests}")
+    elif run.tests:
+        parts += [f"{t.report}: {t.describe()}" for t in run.tests]
+    if run.error:
+        parts.append(run.error)
+    elif run.summary and run.stage != APPROVAL_STAGE:
+        parts.append(run.summary)
+    return truncate("; ".join(parts), 120)
+
+
+def render_info(info: ExecutionInfo, now: datetime, style: Style = PLAIN) -> list[str]:
+    release = info.release
+    lines = [f"=== Release {release.execution_id} of {info.ref.describe()}"]
+    summary = f": {info.status_summary}" if info.status_summary else ""
+    lines.append(f"Status:    {style.status(release.status)}{summary}")
+    version = f" (release {short_version(release.version_id)})" if release.version_id else ""
+    problem = f" [{release.manifest_problem}]" if release.manifest_problem else ""
+    lines.append(f"Commit:    {release.describe_commit()}{version}{problem}")
+    by = f" by {info.trigger_detail}" if info.trigger_detail else ""
+    lines.append(f"Trigger:   {info.trigger_type}{by}")
+    lines.append(
+        f"Started:   {format_when(release.started, now)}, "
+        f"duration {format_duration(release.duration(now))}"
+    )
+    if release.rollback_target:
+        lines.append(f"Restores:  execution {short_id(release.rollback_target)} (a rollback)")
+    approval = info.approval
+    if approval is not None:
+        comment = f': "{approval.summary}"' if approval.summary else ""
+        who = f" by {approval.updated_by}" if approval.updated_by else ""
+        verdict = {"Succeeded": "approved", "Failed": "rejected or timed out"}.get(
+            approval.status, approval.status
+        )
+        lines.append(f"Approval:  {verdict}{who}, {format_when(approval.updated, now)}{comment}")
+    lines.append(f"Console:   {info.console_url}")
+    lines.append("")
+    if isinstance(info.actions, Unknown):
+        lines.append(f"Actions: {info.actions}")
+        return lines
+    rows = [
+        [
+            run.stage,
+            run.action,
+            style.status(run.status),
+            format_when(run.started, now),
+            run.duration,
+            _result(run),
+        ]
+        for run in info.actions
+    ]
+    lines += table(["STAGE", "ACTION", "STATUS", "STARTED", "DURATION", "RESULT"], rows)
+    links = [(run.action, url) for run in info.actions if (url := action_url(run, info.region))]
+    if links:
+        width = max(len(name) for name, _ in links)
+        lines += ["", "Links:", *(f"  {name:<{width}}  {url}" for name, url in links)]
+    return lines

@@ -1,0 +1,52 @@
+"""`cicd metrics` as text: the four DORA measures of one service, in words.
+
+`render_metrics` takes a `ServiceMetrics` (what `cicd.decide.metrics.compute` measured) and
+returns lines.
+"""
+
+from __future__ import annotations
+
+from cicd.model.metrics import ServiceMetrics, median, percentile
+from cicd.text import format_duration
+
+
+def render_metrics(m: ServiceMetrics) -> list[str]:
+    lead = median(m.lead_times)
+    p90 = percentile(m.lead_times, 0.9)
+    unknown = f"; {m.lead_unknown} with an unknown commit" if m.lead_unknown else ""
+    rate = m.failure_rate
+    kinds = [f.kind for f in m.failures]
+    restore = median(m.restore_times)
+    open_failures = sum(1 for f in m.failures if f.restored is None)
+    lines = [
+        f"=== {m.service} ({m.pipeline})",
+        f"Deployment frequency:  {m.releases} successful releases: {m.per_day:.2f}/day, "
+        f"{m.per_day * 7:.1f}/week",
+        "Lead time for changes: "
+        + (
+            f"median {format_duration(lead)}, 90th percentile {format_duration(p90)}, over "
+            f"{len(m.lead_times)} releases{unknown}"
+            if lead is not None
+            else f"no release to measure{unknown}"
+        ),
+        "  (from the first build of each commit in any environment: commit times are not "
+        "in CodePipeline)",
+        "Change failure rate:   "
+        + (
+            f"{len(m.failures)} of {m.changes} changes ({rate:.0%}): "
+            f"{kinds.count('failed in Deploy')} failed in Deploy, "
+            f"{kinds.count('followed by a rollback')} followed by a rollback"
+            + (f", {kinds.count('unclassified')} unclassified" if "unclassified" in kinds else "")
+            if rate is not None
+            else "no change reached production"
+        ),
+        "Time to restore:       "
+        + (
+            f"median {format_duration(restore)} over {len(m.restore_times)} failures"
+            if restore is not None
+            else "no failure to restore from"
+        )
+        + (f"; {open_failures} not restored yet" if open_failures else ""),
+    ]
+    lines += [f"Note: {note}" for note in m.notes]
+    return lines
