@@ -49,8 +49,8 @@ def test_the_quick_starts_one_service_stack_file_is_valid_config() -> None:
 
 
 def test_the_cross_account_example_is_valid_on_both_sides() -> None:
-    readme = (ROOT / "README.md").read_text()
-    [example] = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL) if "upstreams" in b]
+    page = (ROOT / "docs" / "promotion.md").read_text()
+    [example] = [b for b in re.findall(r"```yaml\n(.*?)```", page, re.DOTALL) if "upstreams" in b]
     lines = example.splitlines()
     cut = next(i for i, line in enumerate(lines) if line.startswith("# Pulumi.prod.yaml"))
     staging_part, prod_part = "\n".join(lines[:cut]), "\n".join(lines[cut:])
