@@ -40,6 +40,31 @@ PUBLISH_ACTION = "Publish"
 S3_VERSION_REVISION = "S3_OBJECT_VERSION_ID"
 # At the root of every release zip: which commit it was built from, where and when.
 MANIFEST_NAME = "release-manifest.json"
+# App-owned, optional, at the root of the build's artifact: the Package step copies its
+# `contracts_schema` into the manifest (a release `cicd rollback` must not cross).
+RELEASE_OPTIONS_FILE = "release-options.json"
+
+# Runtime configuration (config vars). The Deploy stage's first action pins the parameter
+# versions a release runs with into the deploy artifact and records them per execution.
+CONFIGURE_ACTION = "Configure"
+RELEASE_TASK_ACTION = "ReleaseTask"
+DEPLOY_ARTIFACT = "DeployArtifact"
+CONFIG_SNAPSHOT_FILE = "config-snapshot.json"
+# s3://<artifact bucket>/deploy-records/<pipeline>/<execution id>.json
+DEPLOY_RECORDS_PREFIX = "deploy-records/"
+# `cicd config unset` writes this value instead of deleting (a delete erases every version, so
+# no rollback could restore the value); every reader treats it as absent.
+UNSET_VALUE = "__cicd_unset__"
+# Pipeline-level variables: what kind of release an execution is, and why.
+RELEASE_KIND_VARIABLE = "RELEASE_KIND"
+RELEASE_NOTE_VARIABLE = "RELEASE_NOTE"
+RELEASE_KINDS = ("code", "config")
+
+# A published release that must not be promoted: tags on its object version.
+TAG_REJECTED = "cicd:rejected"
+TAG_REJECTED_REASON = "cicd:rejected-reason"
+TAG_REJECTED_BY = "cicd:rejected-by"
+TAG_REJECTED_AT = "cicd:rejected-at"
 
 CONNECTIONS_CONSOLE_URL = (
     "https://console.aws.amazon.com/codesuite/settings/connections?region={region}"
