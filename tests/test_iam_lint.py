@@ -64,6 +64,15 @@ def expected(policy: str, issue: str, detail: Any) -> str | None:
             "the S3 deploy action's documented permissions; the release bucket disables "
             "ACLs (BucketOwnerEnforced), so no ACL can grant anything"
         )
+    if (
+        policy.endswith("-release-task-policy")
+        and issue == "PERMISSIONS_MANAGEMENT_ACTIONS"
+        and actions == {"ec2:createnetworkinterfacepermission"}
+    ):
+        return (
+            "AWS's documented VPC permission for CodeBuild: it lets only CodeBuild use the "
+            "build's network interface, only in the configured subnets (its conditions)"
+        )
     return None
 
 

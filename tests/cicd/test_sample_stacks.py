@@ -82,7 +82,7 @@ def test_prod_deploys_exactly_the_location_staging_publishes_to(
 
 @pytest.mark.parametrize("stage", contract.ENVIRONMENTS)
 @pytest.mark.parametrize("service", SERVICES)
-def test_every_deploy_action_is_a_target_or_a_verification(
+def test_every_deploy_action_is_a_target_a_verification_or_a_preparing_step(
     runs: dict[str, StackRun], stage: str, service: str
 ) -> None:
     layout, _ = _pipeline(runs, stage, service)
@@ -95,7 +95,10 @@ def test_every_deploy_action_is_a_target_or_a_verification(
 
     names = {a["name"] for a in deploy["actions"]}
     targets = {t.action_name for t in layout.deploy_targets}
-    assert targets and targets | set(layout.verifications) == names
+    # Before the targets: the step that pins the configuration, and the release task.
+    preparing = {contract.CONFIGURE_ACTION, contract.RELEASE_TASK_ACTION} & names
+    assert contract.CONFIGURE_ACTION in preparing
+    assert targets and targets | set(layout.verifications) | preparing == names
     assert all(t.provider in contract.DEPLOY_PROVIDERS for t in layout.deploy_targets)
     assert all(v.startswith(contract.VERIFY_PREFIX) for v in layout.verifications)
 
