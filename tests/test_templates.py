@@ -6,6 +6,8 @@ that the hook scripts are runnable bash in strict mode and agree with the AppSpe
 unit; and that no template holds a secret value. The scripts that only talk to systemd and HTTP
 are run for real, against stub `systemctl`/`journalctl` commands and a local HTTP server; so is
 the smoke test, against local servers (healthy, failing, silent, hanging) and a stand-in `aws`.
+What reads the runtime configuration (config/load_config.py, load_config.sh, the release task,
+the Lambda loader) is run in tests/test_config_templates.py.
 
 It does not run CodeBuild or CodeDeploy, and does not check the commands an application team will
 replace (pip, pytest, gunicorn).
@@ -16,7 +18,6 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import pwd
 import re
 import runpy
 import shutil
@@ -1161,145 +1162,3 @@ def test_the_smoke_buildspec_run_in_a_release_verifies_it_and_writes_its_report(
         for name in group["files"]:
             report = release / group["base-directory"] / name
             assert report.is_file(), f"report group reads {report}, which the run did not write"
-
-
-# --- load_config.sh, run against a stand-in `aws` ----------------------------------------------
-
-_AWS_SSM_STUB = """#!/usr/bin/env bash
-# Stand-in for `aws ssm get-parameters-by-path`: logs its arguments and region, prints
-# $STUB_PARAMETERS, or fails as an instance profile without the permission would.
-printf '%s region=%s\\n' "$*" "${AWS_REGION:-}" >> "$STUB_LOG"
-if [[ "${STUB_DENY:-0}" == 1 ]]; then
-  echo "An error occurred (AccessDeniedException) when calling the GetParametersByPath operation" >&2
-  exit 254
-fi
-cat "$STUB_PARAMETERS"
-"""
-# A value that a careless writer would break: quotes, $, backquotes, a backslash, a #, spaces.
-_AWKWARD = 'p@ss "w$rd" `id` \\ tail # not a comment '
-_PARAMETERS = [
-    {"Name": "/myapp/staging/DATABASE_URL", "Type": "String", "Value": "postgres://db:5432/app"},
-    {"Name": "/myapp/staging/feature/new-checkout", "Type": "String", "Value": "true"},
-    {"Name": "/myapp/staging/API_KEY", "Type": "SecureString", "Value": _AWKWARD},
-]
-
-
-@dataclass
-class _ConfigRun:
-    result: subprocess.CompletedProcess[str]
-    calls: list[str]
-    config: Path
-
-
-def _load_config(
-    tmp_path: Path,
-    environment: str | None,
-    parameters: list[dict[str, str]] = _PARAMETERS,
-    **env: str,
-) -> _ConfigRun:
-    bin_dir, log = _fake_aws(tmp_path, _AWS_SSM_STUB)
-    (tmp_path / "parameters.json").write_text(json.dumps({"Parameters": parameters}))
-    environment_file = tmp_path / "environment"
-    if environment is not None:
-        environment_file.write_text(environment)
-    config = tmp_path / "etc" / "config.env"
-    result = subprocess.run(
-        [str(SCRIPTS / "load_config.sh")],
-        env={
-            "PATH": f"{bin_dir}:{os.environ['PATH']}",
-            "HOME": str(tmp_path),
-            "STUB_LOG": str(log),
-            "STUB_PARAMETERS": str(tmp_path / "parameters.json"),
-            "ENVIRONMENT_FILE": str(environment_file),
-            "CONFIG_FILE": str(config),
-            "APP_USER": pwd.getpwuid(os.getuid()).pw_name,
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    return _ConfigRun(result, log.read_text().splitlines(), config)
-
-
-def test_load_config_writes_every_parameter_as_an_env_line_only_the_app_user_can_read(
-    tmp_path: Path,
-) -> None:
-    run = _load_config(tmp_path, 'PARAMETER_PATH="/myapp/staging/"\nAWS_REGION=eu-west-1\n')
-    assert run.result.returncode == 0, run.result.stderr
-    assert run.calls == [
-        "ssm get-parameters-by-path --path /myapp/staging/ --recursive --with-decryption "
-        "--output json region=eu-west-1"
-    ]
-    mode = run.config.stat()
-    assert stat.S_IMODE(mode.st_mode) == 0o600, oct(mode.st_mode)
-    assert mode.st_uid == os.getuid()
-    lines = run.config.read_text().splitlines()
-    assert lines == [
-        'API_KEY="p@ss \\"w\\$rd\\" \\`id\\` \\\\ tail # not a comment "',
-        'DATABASE_URL="postgres://db:5432/app"',
-        'FEATURE_NEW_CHECKOUT="true"',
-    ]
-    # What the app gets: bash reads the file as systemd's EnvironmentFile= does, value for value.
-    loaded = subprocess.run(
-        ["bash", "-c", f'set -a; source "{run.config}"; env -0'],
-        env={"PATH": os.environ["PATH"]},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    environment = dict(item.split("=", 1) for item in loaded.split("\0") if "=" in item)
-    assert environment["API_KEY"] == _AWKWARD
-    assert environment["FEATURE_NEW_CHECKOUT"] == "true"
-    assert "postgres://" not in run.result.stdout and "w$rd" not in run.result.stdout, (
-        "values may be secrets: the deployment log shows names only"
-    )
-    assert "API_KEY DATABASE_URL FEATURE_NEW_CHECKOUT" in run.result.stdout
-
-
-def test_load_config_fails_clearly_when_the_instance_does_not_say_its_environment(
-    tmp_path: Path,
-) -> None:
-    run = _load_config(tmp_path, environment=None)
-    assert run.result.returncode != 0
-    assert f"{tmp_path / 'environment'} is missing" in run.result.stderr
-    assert "launch template" in run.result.stderr
-    assert run.calls == [], "nothing is read without knowing the environment"
-    assert not run.config.exists()
-
-
-def test_load_config_rejects_an_environment_file_without_a_parameter_path(tmp_path: Path) -> None:
-    run = _load_config(tmp_path, "AWS_REGION=eu-west-1\n")
-    assert run.result.returncode != 0
-    assert "PARAMETER_PATH is ''" in run.result.stderr
-    assert run.calls == []
-
-
-@pytest.mark.parametrize(
-    ("parameters", "env", "message"),
-    [
-        ([], {}, "no parameters under /myapp/prod/"),
-        (_PARAMETERS, {"STUB_DENY": "1"}, "may the instance profile call ssm:GetParametersByPath"),
-        (
-            [
-                {"Name": "/myapp/prod/db/url", "Type": "String", "Value": "a"},
-                {"Name": "/myapp/prod/DB_URL", "Type": "String", "Value": "b"},
-            ],
-            {},
-            "both give DB_URL",
-        ),
-    ],
-    ids=["empty path", "access denied", "two parameters, one name"],
-)
-def test_load_config_fails_and_keeps_the_previous_configuration(
-    tmp_path: Path, parameters: list[dict[str, str]], env: dict[str, str], message: str
-) -> None:
-    previous = tmp_path / "etc" / "config.env"
-    previous.parent.mkdir()
-    previous.write_text('DATABASE_URL="postgres://old"\n')
-    run = _load_config(tmp_path, "PARAMETER_PATH=/myapp/prod/\n", parameters, **env)
-    assert run.result.returncode != 0
-    assert message in run.result.stderr, run.result.stderr
-    assert previous.read_text() == 'DATABASE_URL="postgres://old"\n'
-    assert [p.name for p in previous.parent.iterdir()] == ["config.env"], "no temporary files left"
