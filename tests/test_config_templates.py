@@ -1,15 +1,19 @@
 """Checks on the templates that read an environment's runtime configuration (config vars).
 
-Defines tests of the one snapshot reader (`templates/config/load_config.py`) and of the Server
-hook `scripts/load_config.sh` that runs it, both run for real against a stand-in `aws` on PATH
-that records its arguments and answers from a fixture Parameter Store (versions, tombstones, the
-10-name limit of GetParameters).
+Defines tests of the one snapshot reader (`templates/config/load_config.py`) and its consumers,
+each run for real: the reader's command line and the Server hook `scripts/load_config.sh`
+against a stand-in `aws` on PATH that records its arguments and answers from a fixture Parameter
+Store (versions, tombstones, the 10-name limit of GetParameters); and the release task's
+buildspec commands, run in bash as CodeBuild runs them (one shell, each command's exit status
+checked), against a stand-in migration.
 
-It does not run the AWS CLI or CodeDeploy.
+It does not run the AWS CLI, CodeBuild or CodeDeploy, nor Alembic itself.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib.util
 import json
 import os
@@ -18,12 +22,15 @@ import shutil
 import stat
 import subprocess
 import sys
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pytest
+import yaml
 
 from cicd import contract
 
@@ -31,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 READER = TEMPLATES / "config" / "load_config.py"
 HOOK_SCRIPTS = TEMPLATES / "server" / "scripts"
+RELEASE_BUILDSPEC = TEMPLATES / "buildspec-release.yml"
 
 PATH = "/web/prod"
 UNSET = "__cicd_unset__"
@@ -460,6 +468,7 @@ def test_the_templates_share_the_contracts_names() -> None:
     reader = _module(READER, "load_config_contract")
     assert reader.SNAPSHOT_FILE == contract.CONFIG_SNAPSHOT_FILE
     assert reader.UNSET_VALUE == contract.UNSET_VALUE
+    assert (TEMPLATES / contract.RELEASE_OPTIONS_FILE).is_file()
 
 
 def test_the_reader_is_standard_library_python_that_runs_on_the_oldest_supported_python() -> None:
@@ -682,3 +691,239 @@ def test_the_hook_fails_and_keeps_the_previous_configuration(
     assert "is unchanged" in hook.run.stderr
     assert previous.read_text() == 'DATABASE_URL="postgres://old"\n'
     assert [p.name for p in previous.parent.iterdir()] == ["config.env"], "no temporary files left"
+
+
+# --- the release task: buildspec-release.yml, run as CodeBuild runs it ---------------------------
+
+
+def _codebuild_script(spec: dict[str, Any]) -> str:
+    """The buildspec's commands as CodeBuild runs them: one bash shell, phases in order, and the
+    build stopping at the first command that exits non-zero (every phase here is ABORT)."""
+    lines = ["set -o pipefail"]
+    for phase in ("install", "pre_build", "build", "post_build"):
+        for index, command in enumerate(
+            cast(dict[str, Any], spec["phases"].get(phase) or {}).get("commands") or []
+        ):
+            lines += [
+                command,
+                f'rc=$?; if [ "$rc" -ne 0 ]; then echo "CODEBUILD: {phase} command {index} '
+                f'failed with exit status $rc" >&2; exit "$rc"; fi',
+            ]
+    return "\n".join(lines) + "\n"
+
+
+_FAKE_MIGRATION = """\
+# Stand-in for `python -m alembic`: records its arguments and the configuration it got, prints
+# $FAKE_MIGRATION_ERROR on stderr, then exits with $FAKE_MIGRATION_EXIT (0 unless a test says).
+import json, os, sys
+
+with open(os.environ["MIGRATION_RECORD"], "w") as f:
+    json.dump({"argv": sys.argv[1:], "environ": dict(os.environ), "cwd": os.getcwd()}, f)
+print("INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.", file=sys.stderr)
+print(os.environ.get("FAKE_MIGRATION_ERROR", ""), file=sys.stderr)
+sys.exit(int(os.environ.get("FAKE_MIGRATION_EXIT", "0")))
+"""
+# What Alembic prints when the database is at a revision its script directory does not hold.
+_AHEAD = "FAILED: Can't locate revision identified by 'c0ffee000002'"
+
+
+def _lambda_release(tmp_path: Path, snapshot: dict[str, Any] | None) -> Path:
+    """A Lambda deploy artifact: the package (dependencies at its root) plus the snapshot."""
+    release = tmp_path / "deploy-artifact"
+    (release / "config").mkdir(parents=True)
+    shutil.copy(READER, release / "config")
+    shutil.copy(RELEASE_BUILDSPEC, release)
+    (release / "alembic").mkdir()
+    (release / "alembic" / "__init__.py").write_text("")
+    (release / "alembic" / "__main__.py").write_text(_FAKE_MIGRATION)
+    if snapshot is not None:
+        _write_snapshot(release, snapshot)
+    return release
+
+
+def _wheel(directory: Path, files: dict[str, str]) -> Path:
+    """A minimal wheel of `files` (a stand-in alembic), with the metadata pip checks."""
+    name, version = "alembic", "0.0.0"
+    dist_info = f"{name}-{version}.dist-info"
+    contents = {
+        **files,
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist_info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    record = []
+    for path, text in contents.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{path},sha256={digest.decode()},{len(text.encode())}")
+    record.append(f"{dist_info}/RECORD,,")
+    wheel = directory / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in contents.items():
+            archive.writestr(path, text)
+        archive.writestr(f"{dist_info}/RECORD", "\n".join(record) + "\n")
+    return wheel
+
+
+def _server_release(tmp_path: Path, snapshot: dict[str, Any] | None) -> Path:
+    """A Server deploy artifact: release/wheels (the app and its dependencies) plus the snapshot."""
+    release = tmp_path / "deploy-artifact"
+    (release / "config").mkdir(parents=True)
+    (release / "release" / "wheels").mkdir(parents=True)
+    shutil.copy(READER, release / "config")
+    shutil.copy(RELEASE_BUILDSPEC, release)
+    _wheel(
+        release / "release" / "wheels",
+        {"alembic/__init__.py": "", "alembic/__main__.py": _FAKE_MIGRATION},
+    )
+    if snapshot is not None:
+        _write_snapshot(release, snapshot)
+    return release
+
+
+@dataclass
+class TaskRun:
+    run: Run
+    migration: dict[str, Any] | None
+
+
+def _release_task(release: Path, fake: FakeAws, tmp_path: Path, **env: str) -> TaskRun:
+    record = tmp_path / "migration.json"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir(exist_ok=True)
+    spec = yaml.safe_load((release / "buildspec-release.yml").read_text())
+    result = subprocess.run(
+        ["bash", "-c", _codebuild_script(spec)],
+        cwd=release,
+        env=fake.env(
+            **{
+                # What the ReleaseTask project sets, plus the buildspec's own env.variables.
+                "SERVICE": "web",
+                "STAGE": "prod",
+                "CONFIG_PATH": PATH,
+                "CODEBUILD_SRC_DIR": str(release),
+                "TMPDIR": str(scratch),
+                "MIGRATION_RECORD": str(record),
+                **cast(dict[str, str], spec["env"]["variables"]),
+                **env,
+            }
+        ),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    migration = json.loads(record.read_text()) if record.exists() else None
+    return TaskRun(Run(result.returncode, result.stdout, result.stderr), migration)
+
+
+ReleaseFactory = Callable[[Path, dict[str, Any] | None], Path]
+PLATFORMS: dict[str, ReleaseFactory] = {"lambda": _lambda_release, "server": _server_release}
+
+
+@pytest.fixture(params=sorted(PLATFORMS))
+def release_of(request: pytest.FixtureRequest) -> Iterator[ReleaseFactory]:
+    yield PLATFORMS[cast(str, request.param)]
+
+
+def test_the_release_task_runs_the_migration_with_the_pinned_configuration(
+    tmp_path: Path, fake_aws: FakeAws, release_of: ReleaseFactory
+) -> None:
+    fake_aws.store(STORE)
+    release = release_of(tmp_path, _snapshot(PINS))
+    task = _release_task(release, fake_aws, tmp_path)
+    assert task.run.returncode == 0, task.run.output
+    assert task.migration is not None, "the migration did not run"
+    assert task.migration["argv"] == ["upgrade", "head"]
+    assert task.migration["cwd"] == str(release), "alembic.ini is read from the release root"
+    environ = cast(dict[str, str], task.migration["environ"])
+    assert {k: environ.get(k) for k in [*EXPECTED, "OLD_SECRET"]} == {
+        **EXPECTED,
+        "OLD_SECRET": None,
+    }
+    assert "config_exports" not in environ, "the reader's output is not left lying around"
+    assert [call[:2] for call in fake_aws.calls()] == [["ssm", "get-parameters"]]
+    assert "Release task of web in prod" in task.run.stdout
+    leaked = [v for v in VALUES if v in task.run.output]
+    assert not leaked, f"the build log shows values: {leaked}"
+
+
+def test_the_release_task_fails_before_migrating_when_the_release_does_not_install(
+    tmp_path: Path, fake_aws: FakeAws
+) -> None:
+    fake_aws.store(STORE)
+    release = _server_release(tmp_path, _snapshot(PINS))
+    (wheel,) = (release / "release" / "wheels").glob("*.whl")
+    wheel.write_bytes(b"not a zip")
+    task = _release_task(release, fake_aws, tmp_path)
+    assert task.run.returncode != 0
+    assert "CODEBUILD: install command 0 failed" in task.run.stderr, task.run.stderr
+    assert task.migration is None
+
+
+def test_the_release_task_fails_when_the_migration_fails(tmp_path: Path, fake_aws: FakeAws) -> None:
+    fake_aws.store(STORE)
+    release = _lambda_release(tmp_path, _snapshot(PINS))
+    task = _release_task(
+        release, fake_aws, tmp_path, FAKE_MIGRATION_EXIT="3", FAKE_MIGRATION_ERROR="FAILED: boom"
+    )
+    assert task.migration is not None, "the migration ran"
+    assert task.run.returncode == 3, "with the migration's own exit status"
+    assert "CODEBUILD: build command 0 failed with exit status 3" in task.run.stderr
+    assert "FAILED: boom" in task.run.stderr, "the migration's error is in the build log"
+
+
+@pytest.mark.parametrize(
+    ("source", "error", "passes"),
+    [
+        ("rollback:4f1d2c3b-0000-4000-8000-000000000001", _AHEAD, True),
+        ("latest", _AHEAD, False),
+        ("rollback:4f1d2c3b-0000-4000-8000-000000000001", "FAILED: boom", False),
+    ],
+    ids=["rollback, database ahead", "forward, database ahead", "rollback, other failure"],
+)
+def test_a_rollbacks_release_task_accepts_a_database_a_newer_release_migrated_and_nothing_else(
+    tmp_path: Path, fake_aws: FakeAws, source: str, error: str, passes: bool
+) -> None:
+    fake_aws.store(STORE)
+    release = _lambda_release(tmp_path, _snapshot(PINS, source=source))
+    task = _release_task(
+        release, fake_aws, tmp_path, FAKE_MIGRATION_EXIT="255", FAKE_MIGRATION_ERROR=error
+    )
+    assert task.migration is not None
+    assert (task.run.returncode == 0) == passes, task.run.output
+    assert error in task.run.stderr
+    assert ("nothing to migrate" in task.run.stderr) == passes
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "env", "message"),
+    [
+        (_snapshot(PINS), {"STUB_DENY": "1"}, "AccessDeniedException"),
+        (_snapshot({f"{PATH}/DATABASE_URL": 9}), {}, "has no /web/prod/DATABASE_URL:9"),
+        (None, {}, "config-snapshot.json is missing"),
+        (_snapshot(PINS), {"STAGE": ""}, "STAGE is not set"),
+    ],
+    ids=["access denied", "version gone", "no snapshot", "no stage"],
+)
+def test_the_release_task_fails_before_migrating_when_it_cannot_load_the_configuration(
+    tmp_path: Path,
+    fake_aws: FakeAws,
+    snapshot: dict[str, Any] | None,
+    env: dict[str, str],
+    message: str,
+) -> None:
+    fake_aws.store(STORE)
+    release = _lambda_release(tmp_path, snapshot)
+    task = _release_task(release, fake_aws, tmp_path, **env)
+    assert task.run.returncode != 0
+    assert message in task.run.stderr, task.run.stderr
+    assert task.migration is None, "no migration without the environment's configuration"
+
+
+def test_the_release_task_exports_the_configuration_in_one_command_whose_status_counts() -> None:
+    # `eval "$(reader)"` exits 0 when the reader fails: the assignment must carry the status.
+    spec = yaml.safe_load(RELEASE_BUILDSPEC.read_text())
+    commands = [c for c in spec["phases"]["pre_build"]["commands"] if "load_config.py" in c]
+    assert len(commands) == 1, commands
+    assert commands[0].startswith('config_exports="$(python config/load_config.py --snapshot ')
+    assert '&& eval "${config_exports}"' in commands[0]

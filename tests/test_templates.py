@@ -37,6 +37,7 @@ import annotated_types
 import pytest
 import yaml
 
+from cicd.contract import RELEASE_OPTIONS_FILE
 from components.release_channel import MANIFEST_FILE
 from stack.config.deploy import VerifySuite
 
@@ -50,16 +51,22 @@ SERVER_BUILDSPEC = TEMPLATES / "buildspec.yml"
 LAMBDA_BUILDSPEC = TEMPLATES / "lambda" / "buildspec.yml"
 SMOKE_BUILDSPEC = TEMPLATES / "buildspec-smoke.yml"
 SMOKE_SCRIPT = TEMPLATES / "smoke" / "smoke.py"
-# Verification suites run on the release after the deploy; test suites run before it.
+# The release task runs on the release before the deploy (migrations); verification suites run on
+# it after the deploy; test suites run on the source before either.
+RELEASE_BUILDSPEC = TEMPLATES / "buildspec-release.yml"
 VERIFY_BUILDSPECS = [SMOKE_BUILDSPEC]
-TEST_BUILDSPECS = sorted(set(TEMPLATES.glob("buildspec-*.yml")) - set(VERIFY_BUILDSPECS))
+TEST_BUILDSPECS = sorted(
+    set(TEMPLATES.glob("buildspec-*.yml")) - {*VERIFY_BUILDSPECS, RELEASE_BUILDSPEC}
+)
 BUILD_BUILDSPECS = [SERVER_BUILDSPEC, LAMBDA_BUILDSPEC]
 # What each verification buildspec needs beside it in the release artifact.
 VERIFY_KITS = {"buildspec-smoke.yml": ["smoke/smoke.py"]}
+# What the release task needs beside it: the configuration reader and the template's migrations.
+RELEASE_KIT = ["buildspec-release.yml", "config/load_config.py", "alembic.ini", "migrations/env.py"]
 # Files the pipeline's Package step adds at the root of the build's artifact.
 PACKAGE_ADDS = [MANIFEST_FILE]
 SAMPLE_STACKS = sorted(ROOT.glob("Pulumi.*.yaml"))
-BUILDSPECS = [*BUILD_BUILDSPECS, *TEST_BUILDSPECS, *VERIFY_BUILDSPECS]
+BUILDSPECS = [*BUILD_BUILDSPECS, *TEST_BUILDSPECS, *VERIFY_BUILDSPECS, RELEASE_BUILDSPEC]
 SERVER_APPSPEC = SERVER / "appspec.yml"
 LAMBDA_APPSPEC = TEMPLATES / "lambda" / "appspec.yml"
 UNIT_FILES = sorted((SERVER / "deploy").glob("*.service"))
@@ -430,6 +437,42 @@ def test_the_lambda_build_copies_the_verification_kit_into_the_package_root(
         n for n in [buildspec, *VERIFY_KITS[buildspec]] if not (tmp_path / package / n).is_file()
     ]
     assert not missing, f"{missing} are not at the package root, where verification reads them"
+
+
+def test_the_server_build_artifact_carries_the_release_task_and_the_configuration_reader() -> None:
+    globs = cast(list[str], _load(SERVER_BUILDSPEC)["artifacts"]["files"])
+    missing = [p for p in [*RELEASE_KIT, RELEASE_OPTIONS_FILE] if not _in_artifact(p, globs)]
+    assert not missing, f"buildspec.yml leaves {missing} out of the release"
+    assert RELEASE_OPTIONS_FILE in globs, "at the artifact root, where the Package step reads it"
+
+
+@pytest.mark.parametrize("options", [True, False], ids=["with release options", "without"])
+def test_the_lambda_build_copies_the_release_task_and_the_reader_into_the_package_root(
+    tmp_path: Path, options: bool
+) -> None:
+    # Run the build's commands that ship them, for real, in a stand-in repository.
+    spec = _load(LAMBDA_BUILDSPEC)
+    package = cast(str, spec["artifacts"]["base-directory"])
+    names = ("buildspec-release.yml", "load_config.py", RELEASE_OPTIONS_FILE)
+    commands = [c for c in _commands(spec) if any(n in c for n in names)]
+    for name in RELEASE_KIT:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("kit\n")
+    if options:
+        (tmp_path / RELEASE_OPTIONS_FILE).write_text('{"contracts_schema": true}\n')
+    (tmp_path / package).mkdir()
+    result = subprocess.run(
+        ["bash", "-c", "set -e\n" + "\n".join(commands)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    missing = [n for n in RELEASE_KIT if not (tmp_path / package / n).is_file()]
+    assert not missing, f"{missing} are not where the release task reads them"
+    assert (tmp_path / package / RELEASE_OPTIONS_FILE).is_file() == options
 
 
 @pytest.mark.parametrize(
