@@ -1,13 +1,14 @@
 """Checks on the templates that read an environment's runtime configuration (config vars).
 
-Defines tests of the one snapshot reader (`templates/config/load_config.py`) and its consumers,
-each run for real: the reader's command line and the Server hook `scripts/load_config.sh`
-against a stand-in `aws` on PATH that records its arguments and answers from a fixture Parameter
-Store (versions, tombstones, the 10-name limit of GetParameters); and the release task's
-buildspec commands, run in bash as CodeBuild runs them (one shell, each command's exit status
-checked), against a stand-in migration.
+Defines tests of the one snapshot reader (`templates/config/load_config.py`) and its three
+consumers, each run for real: the reader's command line and the Server hook
+`scripts/load_config.sh` against a stand-in `aws` on PATH that records its arguments and answers
+from a fixture Parameter Store (versions, tombstones, the 10-name limit of GetParameters); the
+release task's buildspec commands, run in bash as CodeBuild runs them (one shell, each command's
+exit status checked), against a stand-in migration; and the Lambda loader against boto3 clients
+stubbed with botocore's Stubber (the service model checks every request) and moto.
 
-It does not run the AWS CLI, CodeBuild or CodeDeploy, nor Alembic itself.
+It does not run the AWS CLI, CodeBuild, CodeDeploy or Lambda, nor Alembic itself.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import importlib.util
 import json
 import os
 import pwd
+import re
 import shutil
 import stat
 import subprocess
@@ -29,8 +31,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
 
+import boto3
 import pytest
 import yaml
+from botocore.stub import Stubber
+from moto import mock_aws
 
 from cicd import contract
 
@@ -39,6 +44,7 @@ TEMPLATES = ROOT / "templates"
 READER = TEMPLATES / "config" / "load_config.py"
 HOOK_SCRIPTS = TEMPLATES / "server" / "scripts"
 RELEASE_BUILDSPEC = TEMPLATES / "buildspec-release.yml"
+LAMBDA_LOADER = TEMPLATES / "lambda" / "config_loader.py"
 
 PATH = "/web/prod"
 UNSET = "__cicd_unset__"
@@ -459,7 +465,7 @@ def test_the_reader_refuses_an_answer_that_is_not_exactly_what_it_asked_for(
         asked.append(names)
         return answer
 
-    with pytest.raises(reader.ConfigError, match=message):
+    with pytest.raises(reader.ConfigError, match=re.escape(message)):
         reader.load_pinned(snapshot, get_parameters)
     assert asked == [[f"{PATH}/A:2"]]
 
@@ -483,6 +489,7 @@ def test_the_reader_is_standard_library_python_that_runs_on_the_oldest_supported
             "--select",
             "E9,F,UP",
             str(READER),
+            str(LAMBDA_LOADER),
         ],
         capture_output=True,
         text=True,
@@ -927,3 +934,135 @@ def test_the_release_task_exports_the_configuration_in_one_command_whose_status_
     assert len(commands) == 1, commands
     assert commands[0].startswith('config_exports="$(python config/load_config.py --snapshot ')
     assert '&& eval "${config_exports}"' in commands[0]
+
+
+# --- the Lambda loader, against stubbed and moto clients -----------------------------------------
+
+
+def _package(tmp_path: Path, snapshot: dict[str, Any] | None) -> Path:
+    """A function package as the deploy action publishes it: the reader, maybe the snapshot."""
+    package = tmp_path / "task-root"
+    (package / "config").mkdir(parents=True)
+    shutil.copy(READER, package / "config")
+    if snapshot is not None:
+        _write_snapshot(package, snapshot)
+    return package
+
+
+@pytest.fixture
+def loader() -> Iterator[ModuleType]:
+    yield _module(LAMBDA_LOADER, "config_loader_under_test")
+    sys.modules.pop("load_config", None)
+
+
+def _ssm() -> Any:
+    return boto3.client(
+        "ssm",
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _answer(store: Store, selectors: list[str]) -> dict[str, Any]:
+    parameters = []
+    for selector in selectors:
+        name, _, version = selector.partition(":")
+        parameters.append(
+            {
+                "Name": name,
+                "Type": "SecureString",
+                "Value": store[name][int(version) - 1],
+                "Version": int(version),
+                "Selector": f":{version}",
+            }
+        )
+    # InvalidParameters has at least one member when present (the service model says so).
+    return {"Parameters": parameters}
+
+
+def test_the_lambda_loader_fetches_the_pinned_versions_once_per_execution_environment(
+    tmp_path: Path, loader: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    names = [f"{PATH}/VAR_{i:02d}" for i in range(12)]
+    store: Store = {n: [f"v1-{i}", f"v2-{i}"] for i, n in enumerate(names)}
+    store[f"{PATH}/VAR_03"] = ["v1-3", UNSET]
+    package = _package(tmp_path, _snapshot(dict.fromkeys(names, 2)))
+    client = _ssm()
+    selectors = [f"{n}:2" for n in names]
+    with Stubber(client) as stub:
+        for chunk in (selectors[:10], selectors[10:]):
+            stub.add_response(
+                "get_parameters", _answer(store, chunk), {"Names": chunk, "WithDecryption": True}
+            )
+        config = loader.load(client=client, root=package)
+        again = loader.load(client=client, root=package)
+        stub.assert_no_pending_responses()
+    expected = {f"VAR_{i:02d}": f"v2-{i}" for i in range(12) if i != 3}
+    assert dict(config) == expected
+    assert again is config, "cached for the life of the execution environment"
+    with pytest.raises(TypeError):
+        config["VAR_00"] = "changed"  # type: ignore[index]
+    logged = capsys.readouterr()
+    assert "VAR_00" in logged.err and "unset: VAR_03" in logged.err
+    assert "v2-" not in logged.out + logged.err, "values never reach the function's log"
+
+
+def test_the_lambda_loader_caches_nothing_when_the_read_fails(
+    tmp_path: Path, loader: ModuleType
+) -> None:
+    package = _package(tmp_path, _snapshot({f"{PATH}/DATABASE_URL": 2}))
+    client = _ssm()
+    names = [f"{PATH}/DATABASE_URL:2"]
+    with Stubber(client) as stub:
+        stub.add_client_error("get_parameters", "AccessDeniedException", "not authorized")
+        stub.add_response(
+            "get_parameters", _answer(STORE, names), {"Names": names, "WithDecryption": True}
+        )
+        with pytest.raises(Exception, match="AccessDeniedException"):
+            loader.load(client=client, root=package)
+        assert dict(loader.load(client=client, root=package)) == {
+            "DATABASE_URL": "postgres://db-v2/app"
+        }
+        stub.assert_no_pending_responses()
+
+
+def test_the_lambda_loader_refuses_a_package_without_a_snapshot(
+    tmp_path: Path, loader: ModuleType
+) -> None:
+    package = _package(tmp_path, None)
+    with pytest.raises(Exception, match=r"config-snapshot\.json is missing") as raised:
+        loader.load(client=_ssm(), root=package)
+    assert type(raised.value).__name__ == "ConfigError"
+
+
+def test_the_lambda_loader_finds_the_package_through_lambda_task_root(
+    tmp_path: Path, loader: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = _package(tmp_path, _snapshot({}))
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", str(package))
+    assert dict(loader.load(client=_ssm())) == {}
+
+
+def test_the_lambda_loader_outside_lambda_asks_for_the_package_root(
+    loader: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LAMBDA_TASK_ROOT", raising=False)
+    with pytest.raises(RuntimeError, match="LAMBDA_TASK_ROOT is not set"):
+        loader.load(client=_ssm())
+
+
+@mock_aws
+def test_the_lambda_loader_gets_an_older_version_back_after_a_newer_one_and_an_unset(
+    tmp_path: Path, loader: ModuleType
+) -> None:
+    # Against moto's Parameter Store: versions really accumulate, a rollback's snapshot pins v1.
+    client = _ssm()
+    name = f"{PATH}/DATABASE_URL"
+    for value in ("postgres://v1", "postgres://v2", UNSET):
+        client.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+    rollback = _package(tmp_path, _snapshot({name: 1}, source="rollback:0f7c"))
+    assert dict(loader.load(client=client, root=rollback)) == {"DATABASE_URL": "postgres://v1"}
+    loader.reset()
+    latest = _package(tmp_path / "latest", _snapshot({name: 3}))
+    assert dict(loader.load(client=client, root=latest)) == {}, "version 3 is the tombstone"
