@@ -6,15 +6,18 @@ consumers, each run for real: the reader's command line and the Server hook
 from a fixture Parameter Store (versions, tombstones, the 10-name limit of GetParameters); the
 release task's buildspec commands, run in bash as CodeBuild runs them (one shell, each command's
 exit status checked), against a stand-in migration; and the Lambda loader against boto3 clients
-stubbed with botocore's Stubber (the service model checks every request) and moto.
+stubbed with botocore's Stubber (the service model checks every request) and moto. Where the AWS
+CLI is installed, the reader also runs with it against a local endpoint that records the API
+requests the CLI makes of the reader's arguments.
 
-It does not run the AWS CLI, CodeBuild, CodeDeploy or Lambda, nor Alembic itself.
+It does not run CodeBuild, CodeDeploy or Lambda, nor Alembic itself, and calls no AWS endpoint.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import http.server
 import importlib.util
 import json
 import os
@@ -24,12 +27,13 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import boto3
 import pytest
@@ -468,6 +472,92 @@ def test_the_reader_refuses_an_answer_that_is_not_exactly_what_it_asked_for(
     with pytest.raises(reader.ConfigError, match=re.escape(message)):
         reader.load_pinned(snapshot, get_parameters)
     assert asked == [[f"{PATH}/A:2"]]
+
+
+class _RecordingSsm(http.server.BaseHTTPRequestHandler):
+    """A local SSM endpoint: records each JSON request, answers GetParameters(ByPath)."""
+
+    requests: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        operation = str(self.headers.get("X-Amz-Target", "")).rpartition(".")[2]
+        self.requests.append({"operation": operation, "request": request})
+        if operation == "GetParameters":
+            parameters = [
+                {"Name": n.split(":")[0], "Version": int(n.split(":")[1]), "Value": f"v{i}"}
+                for i, n in enumerate(request["Names"])
+            ]
+        else:
+            parameters = [{"Name": f"{PATH}/X", "Version": 1, "Value": "x"}]
+        body = json.dumps({"Parameters": parameters}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed here")
+def test_the_real_aws_cli_sends_the_requests_the_reader_means(tmp_path: Path) -> None:
+    # The stand-in above trusts the argument syntax; here the real CLI turns it into API calls,
+    # sent to a local endpoint (and through a dead proxy anywhere else, so nothing leaves).
+    _RecordingSsm.requests = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RecordingSsm)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    names = [f"{PATH}/V{i:02d}" for i in range(12)]
+    snapshot = _write_snapshot(tmp_path, _snapshot({n: i + 1 for i, n in enumerate(names)}))
+    (tmp_path / "aws-config").write_text("[default]\n")
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-config"),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{server.server_address[1]}",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_MAX_ATTEMPTS": "1",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "127.0.0.1",
+    }
+    try:
+        runs = [
+            subprocess.run(
+                [sys.executable, str(READER), *source, "--format", "json", "--output", "-"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=120,
+            )
+            for source in (["--snapshot", str(snapshot)], ["--path", f"{PATH}/"])
+        ]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
+    selectors = [f"{n}:{i + 1}" for i, n in enumerate(names)]
+    assert _RecordingSsm.requests == [
+        {
+            "operation": "GetParameters",
+            "request": {"Names": selectors[:10], "WithDecryption": True},
+        },
+        {
+            "operation": "GetParameters",
+            "request": {"Names": selectors[10:], "WithDecryption": True},
+        },
+        {
+            "operation": "GetParametersByPath",
+            "request": {"Path": f"{PATH}/", "Recursive": True, "WithDecryption": True},
+        },
+    ]
+    assert json.loads(runs[0].stdout)["V11"] == "v1"
+    assert json.loads(runs[1].stdout) == {"X": "x"}
 
 
 def test_the_templates_share_the_contracts_names() -> None:
