@@ -82,6 +82,9 @@ EXPECTED_TEMPLATES = [
     "buildspec-unit.yml",
     "buildspec-functional.yml",
     "buildspec-smoke.yml",
+    "buildspec-release.yml",
+    "release-options.json",
+    "config/load_config.py",
     "smoke/smoke.py",
     "server/appspec.yml",
     "server/deploy/myapp.service",
@@ -94,6 +97,7 @@ EXPECTED_TEMPLATES = [
     "server/scripts/load_config.sh",
     "lambda/buildspec.yml",
     "lambda/appspec.yml",
+    "lambda/config_loader.py",
 ]
 
 # https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html
