@@ -7,7 +7,9 @@ import gc
 
 import pulumi
 
+from components.aws_context import caller_account
 from stack.config import load_settings
+from stack.config.accounts import check_accounts
 from stack.program import declare_stack
 
 # The Pulumi SDK makes an Output, four futures and a task for every output property of every
@@ -17,7 +19,9 @@ from stack.program import declare_stack
 # the same peak memory (docs/performance.md).
 gc.set_threshold(10_000, 50, 100)
 
-# Validation runs before any resource is declared: a config mistake declares nothing.
+# Validation runs before any resource is declared: a config mistake declares nothing, nor does a
+# configured ARN of another account than the one the stack runs in.
 settings = load_settings()
+check_accounts(pulumi.Config().name, settings, caller_account())
 for key, value in declare_stack(settings).items():
     pulumi.export(key, value)
