@@ -33,6 +33,9 @@ IAM_ACTIONS: dict[str, str] = {
     "GetLogEvents": "logs:GetLogEvents",
     "ListDeploymentTargets": "codedeploy:ListDeploymentTargets",
     "BatchGetDeploymentTargets": "codedeploy:BatchGetDeploymentTargets",
+    # The release controls (freeze, override, retry, stop, reject RELEASE).
+    "DisableStageTransition": "codepipeline:DisableStageTransition",
+    "EnableStageTransition": "codepipeline:EnableStageTransition",
 }
 
 _FIND = ("tag:GetResources", "codepipeline:GetPipeline")
@@ -107,6 +110,8 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "codepipeline:ListActionExecutions",
         _READ_MANIFEST,
     ),
+    "freeze": (*_FIND, "codepipeline:GetPipelineState", "codepipeline:DisableStageTransition"),
+    "unfreeze": (*_FIND, "codepipeline:GetPipelineState", "codepipeline:EnableStageTransition"),
 }
 
 

@@ -14,6 +14,7 @@ from cicd import __version__
 from cicd.cli import (
     approve,
     follow,
+    freeze,
     info,
     logs,
     metrics,
@@ -33,6 +34,7 @@ COMMAND_MODULES = (
     releases,
     promote,
     approve,
+    freeze,
     rollback,
     info,
     follow,

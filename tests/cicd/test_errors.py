@@ -471,6 +471,8 @@ COMMAND_LINES: dict[str, list[str]] = {
     "logs": ["logs", "--pipeline", PIPELINE, "--tail"],
     "open": ["open", "--pipeline", PIPELINE, "1a2b3c4d"],
     "metrics": ["metrics"],
+    "freeze": ["freeze", "--stage", "prod", "--reason", "incident"],
+    "unfreeze": ["unfreeze", "--pipeline", PIPELINE],
 }
 
 
