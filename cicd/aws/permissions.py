@@ -36,6 +36,8 @@ IAM_ACTIONS: dict[str, str] = {
     # The release controls (freeze, override, retry, stop, reject RELEASE).
     "DisableStageTransition": "codepipeline:DisableStageTransition",
     "EnableStageTransition": "codepipeline:EnableStageTransition",
+    "OverrideStageCondition": "codepipeline:OverrideStageCondition",
+    "Publish": "sns:Publish",
 }
 
 _FIND = ("tag:GetResources", "codepipeline:GetPipeline")
@@ -112,6 +114,9 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     "freeze": (*_FIND, "codepipeline:GetPipelineState", "codepipeline:DisableStageTransition"),
     "unfreeze": (*_FIND, "codepipeline:GetPipelineState", "codepipeline:EnableStageTransition"),
+    # Publishing to the (KMS-encrypted) release topic also needs kms:GenerateDataKey and
+    # kms:Decrypt on its key: not an operation cicd calls, so documented beside the table.
+    "override": (*_FIND, *_FOLLOW, "codepipeline:OverrideStageCondition", "sns:Publish"),
 }
 
 

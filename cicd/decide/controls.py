@@ -156,8 +156,15 @@ def held_condition(
     """
     condition_type, key = CONDITIONS[condition]
     stage = _stage(state, DEPLOY_STAGE)
-    latest = (stage.get(key) or {}).get("latestExecution") or {}
-    status = latest.get("status")
+    conditions = stage.get(key) or {}
+    status = (conditions.get("latestExecution") or {}).get("status")
+    # The stage-level summary has no time; each condition's own latest execution has one.
+    changes = [
+        c["latestExecution"]["lastStatusChange"]
+        for c in conditions.get("conditionStates", [])
+        if (c.get("latestExecution") or {}).get("lastStatusChange")
+    ]
+    changed = max(changes) if changes else None
     if status == "InProgress":
         if condition == "bake":
             execution = stage.get("latestExecution", {}).get("pipelineExecutionId")
@@ -170,14 +177,9 @@ def held_condition(
                 "override it in the console (the stage's condition), or wait for one "
                 "execution to be waiting",
             )
-        return HeldCondition(
-            DEPLOY_STAGE, condition_type, str(execution), latest.get("lastStatusChange")
-        )
-    ended = (
-        f"; its last evaluation ended {status} at {format_time(latest.get('lastStatusChange'))}"
-        if status
-        else ""
-    )
+        return HeldCondition(DEPLOY_STAGE, condition_type, str(execution), changed)
+    at = f" at {format_time(changed)}" if changed else ""
+    ended = f"; its last evaluation ended {status}{at}" if status else ""
     if condition == "window":
         raise Refused(
             f"no deployment window check is in progress at {DEPLOY_STAGE} of {pipeline}{ended}",

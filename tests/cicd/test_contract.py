@@ -39,6 +39,7 @@ IAM_PREFIX_BY_SERVICE = {
     "s3": "s3",
     "codebuild": "codebuild",
     "logs": "logs",
+    "sns": "sns",
 }
 # The sample stacks' names: every documented example must use them.
 SAMPLE_SERVICES = {"web", "thumbnailer"}

@@ -473,6 +473,7 @@ COMMAND_LINES: dict[str, list[str]] = {
     "metrics": ["metrics"],
     "freeze": ["freeze", "--stage", "prod", "--reason", "incident"],
     "unfreeze": ["unfreeze", "--pipeline", PIPELINE],
+    "override": ["override", "--pipeline", PIPELINE, "--condition", "bake", "--reason", "hot"],
 }
 
 
