@@ -38,6 +38,8 @@ IAM_ACTIONS: dict[str, str] = {
     "EnableStageTransition": "codepipeline:EnableStageTransition",
     "OverrideStageCondition": "codepipeline:OverrideStageCondition",
     "Publish": "sns:Publish",
+    "RetryStageExecution": "codepipeline:RetryStageExecution",
+    "StopPipelineExecution": "codepipeline:StopPipelineExecution",
 }
 
 _FIND = ("tag:GetResources", "codepipeline:GetPipeline")
@@ -117,6 +119,20 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Publishing to the (KMS-encrypted) release topic also needs kms:GenerateDataKey and
     # kms:Decrypt on its key: not an operation cicd calls, so documented beside the table.
     "override": (*_FIND, *_FOLLOW, "codepipeline:OverrideStageCondition", "sns:Publish"),
+    "retry": (
+        *_FIND,
+        *_FOLLOW,
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:RetryStageExecution",
+        _READ_MANIFEST,
+    ),
+    "stop": (
+        *_FIND,
+        *_FOLLOW,
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:StopPipelineExecution",
+        _READ_MANIFEST,
+    ),
 }
 
 

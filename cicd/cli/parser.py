@@ -22,8 +22,10 @@ from cicd.cli import (
     override,
     promote,
     releases,
+    retry,
     rollback,
     status,
+    stop,
 )
 from cicd.cli import open as open_command
 from cicd.cli.options import Commands, Parser, add_aws_options
@@ -38,6 +40,8 @@ COMMAND_MODULES = (
     freeze,
     override,
     rollback,
+    retry,
+    stop,
     info,
     follow,
     logs,

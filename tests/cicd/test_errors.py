@@ -474,6 +474,8 @@ COMMAND_LINES: dict[str, list[str]] = {
     "freeze": ["freeze", "--stage", "prod", "--reason", "incident"],
     "unfreeze": ["unfreeze", "--pipeline", PIPELINE],
     "override": ["override", "--pipeline", PIPELINE, "--condition", "bake", "--reason", "hot"],
+    "retry": ["retry", "--pipeline", PIPELINE, "--wait"],
+    "stop": ["stop", "--pipeline", PIPELINE, "--reason", "bad config"],
 }
 
 
