@@ -50,7 +50,13 @@ SAMPLE_PIPELINES = {
 }
 # S3 authorizes these operations under another action name (S3 API reference: GetObject with a
 # versionId needs s3:GetObjectVersion; ListObjectVersions needs s3:ListBucketVersions).
-AUTHORIZED_AS = {"GetObject": "GetObjectVersion", "ListObjectVersions": "ListBucketVersions"}
+AUTHORIZED_AS = {
+    "GetObject": "GetObjectVersion",
+    "ListObjectVersions": "ListBucketVersions",
+    # With a versionId, tagging is authorized as the Version actions (S3 API reference).
+    "GetObjectTagging": "GetObjectVersionTagging",
+    "PutObjectTagging": "PutObjectVersionTagging",
+}
 
 
 def _section(title: str) -> str:

@@ -476,6 +476,7 @@ COMMAND_LINES: dict[str, list[str]] = {
     "override": ["override", "--pipeline", PIPELINE, "--condition", "bake", "--reason", "hot"],
     "retry": ["retry", "--pipeline", PIPELINE, "--wait"],
     "stop": ["stop", "--pipeline", PIPELINE, "--reason", "bad config"],
+    "unreject": ["unreject", "--pipeline", PIPELINE, "3HL4kqtJlcpX"],
 }
 
 
