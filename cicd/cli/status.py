@@ -50,9 +50,10 @@ def register(commands: Commands) -> None:
         "what runs where: every service x environment, or one service stage by stage",
         "Show what runs where. Without filters (or with only --stage): a service x environment "
         "table of the live commit and the latest status, marking a newer proven release that "
-        "waits to be promoted. With --service: each environment stage by stage, running "
-        "CodeDeploy deployments, the GitHub connection, and the exact promote command (like "
-        "`heroku ps` and `heroku pipelines:info`).",
+        "waits to be promoted (never a rejected one) and a frozen Deploy. With --service: "
+        "each environment stage by stage, running CodeDeploy deployments, the GitHub "
+        "connection, and the exact promote command (like `heroku ps` and `heroku "
+        "pipelines:info`).",
         "  cicd status\n  cicd status --service web\n  cicd status -s web -e prod --json\n",
         commands.target,
     )
