@@ -14,7 +14,7 @@ newest enters on unfreeze; after 30 days a re-enable does not resume by itself.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -104,12 +104,10 @@ def _by(freeze: Freeze) -> str:
     return f"{by}{why}"
 
 
-def _each(
-    args: argparse.Namespace,
-    ctx: Context,
-    verb: str,
-    act: Any,
-) -> list[dict[str, Any]]:
+Act = Callable[[PipelineRef, PipelineLayout, Mapping[str, Any] | Unknown], dict[str, Any]]
+
+
+def _each(args: argparse.Namespace, ctx: Context, verb: str, act: Act) -> list[dict[str, Any]]:
     """Run `act(ref, layout, state)` on every pipeline; when one fails after others changed,
     say which changed before reporting the failure."""
     targets = _pipelines(args, ctx)

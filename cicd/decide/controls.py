@@ -109,8 +109,9 @@ def _stage(state: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 def deploy_execution(state: Mapping[str, Any]) -> str | None:
     """The execution running in Deploy now (None when Deploy is idle)."""
     latest = _stage(state, DEPLOY_STAGE).get("latestExecution", {})
-    if latest.get("status") in {"InProgress", "Stopping"}:
-        return str(latest.get("pipelineExecutionId")) or None
+    execution = latest.get("pipelineExecutionId")
+    if execution and latest.get("status") in {"InProgress", "Stopping"}:
+        return str(execution)
     return None
 
 
