@@ -66,6 +66,14 @@ class Clients:
     def tagging(self) -> BaseClient:
         return self._make("resourcegroupstaggingapi")
 
+    @cached_property
+    def sns(self) -> BaseClient:
+        return self._make("sns")
+
+    @cached_property
+    def sts(self) -> BaseClient:
+        return self._make("sts")
+
     @property
     def region(self) -> str:
         """The region the clients talk to (raises NoRegionError when none is configured)."""

@@ -33,6 +33,17 @@ IAM_ACTIONS: dict[str, str] = {
     "GetLogEvents": "logs:GetLogEvents",
     "ListDeploymentTargets": "codedeploy:ListDeploymentTargets",
     "BatchGetDeploymentTargets": "codedeploy:BatchGetDeploymentTargets",
+    # The release controls (freeze, override, retry, stop, reject RELEASE).
+    "DisableStageTransition": "codepipeline:DisableStageTransition",
+    "EnableStageTransition": "codepipeline:EnableStageTransition",
+    "OverrideStageCondition": "codepipeline:OverrideStageCondition",
+    "Publish": "sns:Publish",
+    "RetryStageExecution": "codepipeline:RetryStageExecution",
+    "StopPipelineExecution": "codepipeline:StopPipelineExecution",
+    # Tags on one version of a release object: S3 authorizes them as the Version actions
+    # (S3 API reference, GetObjectTagging and PutObjectTagging, versionId).
+    "GetObjectTagging": "s3:GetObjectVersionTagging",
+    "PutObjectTagging": "s3:PutObjectVersionTagging",
 }
 
 _FIND = ("tag:GetResources", "codepipeline:GetPipeline")
@@ -40,6 +51,9 @@ _FOLLOW = ("codepipeline:GetPipelineExecution", "codepipeline:GetPipelineState")
 # Promoted pipelines: list the published releases and read a manifest from each.
 _LIST_RELEASES = "s3:ListBucketVersions"
 _READ_MANIFEST = "s3:GetObjectVersion"
+# Rejected releases: the tags on a release's object version.
+_READ_TAGS = "s3:GetObjectVersionTagging"
+_WRITE_TAGS = "s3:PutObjectVersionTagging"
 
 # What a user needs per command; `--wait` adds the `_FOLLOW` pair to the commands that take it.
 # `follow` and `--wait` read the waiting release's commit when it stops at an approval.
@@ -53,6 +67,7 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "codeconnections:GetConnection",
         _LIST_RELEASES,
         _READ_MANIFEST,
+        _READ_TAGS,
     ),
     "releases": (*_FIND, "codepipeline:ListPipelineExecutions", _READ_MANIFEST),
     "release": (
@@ -68,16 +83,30 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "codepipeline:ListTagsForResource",
         _LIST_RELEASES,
         _READ_MANIFEST,
+        _READ_TAGS,
         *_FOLLOW,
     ),
     "approve": (*_FIND, *_FOLLOW, "codepipeline:PutApprovalResult", _READ_MANIFEST),
-    "reject": (*_FIND, *_FOLLOW, "codepipeline:PutApprovalResult", _READ_MANIFEST),
+    # With RELEASE: the release location's versions, manifests and tags.
+    "reject": (
+        *_FIND,
+        *_FOLLOW,
+        "codepipeline:PutApprovalResult",
+        _LIST_RELEASES,
+        _READ_MANIFEST,
+        _READ_TAGS,
+        _WRITE_TAGS,
+    ),
     "rollback": (
         *_FIND,
         *_FOLLOW,
         "codepipeline:ListPipelineExecutions",
         "codepipeline:RollbackStage",
         _READ_MANIFEST,
+        # Marking the release rolled back rejected.
+        _LIST_RELEASES,
+        _READ_TAGS,
+        _WRITE_TAGS,
     ),
     "info": (
         *_FIND,
@@ -105,6 +134,26 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_FIND,
         "codepipeline:ListPipelineExecutions",
         "codepipeline:ListActionExecutions",
+        _READ_MANIFEST,
+    ),
+    "freeze": (*_FIND, "codepipeline:GetPipelineState", "codepipeline:DisableStageTransition"),
+    "unfreeze": (*_FIND, "codepipeline:GetPipelineState", "codepipeline:EnableStageTransition"),
+    # Publishing to the (KMS-encrypted) release topic also needs kms:GenerateDataKey and
+    # kms:Decrypt on its key: not an operation cicd calls, so documented beside the table.
+    "override": (*_FIND, *_FOLLOW, "codepipeline:OverrideStageCondition", "sns:Publish"),
+    "retry": (
+        *_FIND,
+        *_FOLLOW,
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:RetryStageExecution",
+        _READ_MANIFEST,
+    ),
+    "unreject": (*_FIND, _LIST_RELEASES, _READ_MANIFEST, _READ_TAGS, _WRITE_TAGS),
+    "stop": (
+        *_FIND,
+        *_FOLLOW,
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:StopPipelineExecution",
         _READ_MANIFEST,
     ),
 }

@@ -8,10 +8,10 @@ matches is a decision (`cicd.decide.pipelines`).
 
 Reading: a pipeline made by the stacks has one of two sources: it builds from GitHub (a
 CodeConnections action) or it is promoted (an S3 action reading the release another stage
-published). The source, the deploy targets, the verification suites and the publish location
-are read from the pipeline rather than assumed, so the CLI keeps working when a stack adds a
-deploy target or renames a CodeDeploy group. `parse_layout` reads a `get_pipeline` document
-(no call); `read_layout` is the call.
+published). The source, the deploy targets, the verification suites, the publish location and
+the release topic (the approval's NotificationArn) are read from the pipeline rather than
+assumed, so the CLI keeps working when a stack adds a deploy target or renames a CodeDeploy
+group. `parse_layout` reads a `get_pipeline` document (no call); `read_layout` is the call.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from cicd.contract import (
+    APPROVAL_ACTION,
+    APPROVAL_STAGE,
     DEPLOY_PROVIDERS,
     DEPLOY_STAGE,
     ENVIRONMENTS,
@@ -187,6 +189,7 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
     targets: list[DeployTarget] = []
     verifications: list[str] = []
     publishes_to: ReleaseLocation | None = None
+    release_topic: str | None = None
     windows = [window for stage in stages for window in _windows(stage)]
     for stage in stages:
         for action in stage.get("actions", []):
@@ -205,6 +208,8 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
                 and config.get("ObjectKey")
             ):
                 publishes_to = ReleaseLocation(config["BucketName"], config["ObjectKey"])
+            elif stage["name"] == APPROVAL_STAGE and action.get("name") == APPROVAL_ACTION:
+                release_topic = config.get("NotificationArn") or None
     if source is None:
         raise NotFound(
             f"pipeline {name} has neither a {SOURCE_PROVIDER} (GitHub) nor an "
@@ -221,6 +226,7 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
         publishes_to=publishes_to,
         arn=arn,
         windows=tuple(windows),
+        release_topic=release_topic,
     )
 
 

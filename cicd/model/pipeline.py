@@ -112,6 +112,8 @@ class PipelineLayout:
     publishes_to: ReleaseLocation | None = None
     arn: str | None = None
     windows: tuple[DeploymentWindow, ...] = ()
+    # The release topic: the Approve action's NotificationArn (None without one).
+    release_topic: str | None = None
 
     @property
     def has_approval(self) -> bool:

@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from cicd.model.controls import Freeze
 from cicd.model.metrics import ServiceMetrics, median, percentile
 from cicd.model.pipeline import PipelineLayout
-from cicd.model.release import PublishedRelease, Release, Waiting
+from cicd.model.release import PublishedRelease, RejectedRelease, Rejection, Release, Waiting
 from cicd.model.run import ActionRun, ExecutionInfo, LogLine, Outcome
 from cicd.model.status import PipelineStatus, StageStatus, Unknown
 from cicd.render.info import action_url
@@ -61,6 +62,34 @@ def published_document(release: PublishedRelease) -> dict[str, Any]:
     }
 
 
+def freeze_document(freeze: Freeze | None) -> dict[str, Any] | None:
+    """The Deploy stage's inbound transition: frozen or not, who changed it last, when, why."""
+    if freeze is None:
+        return None
+    return {
+        "frozen": freeze.frozen,
+        "by": freeze.changed_by,
+        "at": _iso(freeze.changed_at),
+        "reason": freeze.reason,
+    }
+
+
+def rejection_document(rejection: Rejection | None) -> dict[str, Any] | None:
+    """Who rejected a published release, when and why (null: not rejected)."""
+    if rejection is None:
+        return None
+    return {"by": rejection.by, "at": _iso(rejection.at), "reason": rejection.reason}
+
+
+def rejected_release_document(rejected: RejectedRelease) -> dict[str, Any]:
+    """A published release passed over because it is rejected."""
+    return {
+        "versionId": rejected.version.version_id,
+        "commit": rejected.manifest.commit if rejected.manifest else None,
+        "rejection": rejection_document(rejected.rejection),
+    }
+
+
 def _source(layout: PipelineLayout, status: PipelineStatus) -> dict[str, Any]:
     """Both kinds of source in one shape: the keys of the other kind are null."""
     promoted, github = layout.promoted, layout.github
@@ -98,6 +127,7 @@ def _waiting(status: PipelineStatus) -> dict[str, Any] | None:
         "runningExecutionId": running.execution_id if running else None,
         "runningStatus": running.status if running else None,
         "command": promote_command(status) if running is None and waiting.release else None,
+        "rejected": [rejected_release_document(r) for r in waiting.rejected],
     }
 
 
@@ -113,9 +143,12 @@ def pipeline_status_document(status: PipelineStatus, now: datetime) -> dict[str,
             ("deployments", status.deployments),
             ("connectionStatus", status.connection_status),
             ("waiting", status.waiting),
+            ("freeze", status.freeze),
         )
         if isinstance(value, Unknown)
     }
+    if isinstance(status.waiting, Waiting) and status.waiting.unchecked:
+        unknown["rejected"] = status.waiting.unchecked
     stages = status.stages
     deployments = status.deployments
     return {
@@ -132,6 +165,7 @@ def pipeline_status_document(status: PipelineStatus, now: datetime) -> dict[str,
         "deployTargets": [t.describe() for t in layout.deploy_targets],
         "verifications": list(layout.verifications),
         "publishesTo": layout.publishes_to.url() if layout.publishes_to else None,
+        "freeze": freeze_document(status.freeze) if isinstance(status.freeze, Freeze) else None,
         "deployments": (
             [
                 {

@@ -39,6 +39,7 @@ IAM_PREFIX_BY_SERVICE = {
     "s3": "s3",
     "codebuild": "codebuild",
     "logs": "logs",
+    "sns": "sns",
 }
 # The sample stacks' names: every documented example must use them.
 SAMPLE_SERVICES = {"web", "thumbnailer"}
@@ -49,7 +50,13 @@ SAMPLE_PIPELINES = {
 }
 # S3 authorizes these operations under another action name (S3 API reference: GetObject with a
 # versionId needs s3:GetObjectVersion; ListObjectVersions needs s3:ListBucketVersions).
-AUTHORIZED_AS = {"GetObject": "GetObjectVersion", "ListObjectVersions": "ListBucketVersions"}
+AUTHORIZED_AS = {
+    "GetObject": "GetObjectVersion",
+    "ListObjectVersions": "ListBucketVersions",
+    # With a versionId, tagging is authorized as the Version actions (S3 API reference).
+    "GetObjectTagging": "GetObjectVersionTagging",
+    "PutObjectTagging": "PutObjectVersionTagging",
+}
 
 
 def _section(title: str) -> str:

@@ -471,6 +471,12 @@ COMMAND_LINES: dict[str, list[str]] = {
     "logs": ["logs", "--pipeline", PIPELINE, "--tail"],
     "open": ["open", "--pipeline", PIPELINE, "1a2b3c4d"],
     "metrics": ["metrics"],
+    "freeze": ["freeze", "--stage", "prod", "--reason", "incident"],
+    "unfreeze": ["unfreeze", "--pipeline", PIPELINE],
+    "override": ["override", "--pipeline", PIPELINE, "--condition", "bake", "--reason", "hot"],
+    "retry": ["retry", "--pipeline", PIPELINE, "--wait"],
+    "stop": ["stop", "--pipeline", PIPELINE, "--reason", "bad config"],
+    "unreject": ["unreject", "--pipeline", PIPELINE, "3HL4kqtJlcpX"],
 }
 
 
