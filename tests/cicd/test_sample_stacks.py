@@ -95,7 +95,10 @@ def test_every_deploy_action_is_a_target_or_a_verification(
 
     names = {a["name"] for a in deploy["actions"]}
     targets = {t.action_name for t in layout.deploy_targets}
-    assert targets and targets | set(layout.verifications) == names
+    # Runtime config (issue 18): Configure, read as the layout's config, and a ReleaseTask.
+    runtime = {contract.CONFIGURE_ACTION} if layout.config else set()
+    runtime |= {contract.RELEASE_TASK_ACTION} if layout.release_task else set()
+    assert targets and targets | set(layout.verifications) | runtime == names
     assert all(t.provider in contract.DEPLOY_PROVIDERS for t in layout.deploy_targets)
     assert all(v.startswith(contract.VERIFY_PREFIX) for v in layout.verifications)
 
