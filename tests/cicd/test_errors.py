@@ -471,6 +471,11 @@ COMMAND_LINES: dict[str, list[str]] = {
     "logs": ["logs", "--pipeline", PIPELINE, "--tail"],
     "open": ["open", "--pipeline", PIPELINE, "1a2b3c4d"],
     "metrics": ["metrics"],
+    "config": ["config", "-s", "web", "-e", "prod"],
+    "config get": ["config", "get", "FEATURE_X", "-s", "web", "-e", "prod"],
+    "config set": ["config", "set", "FEATURE_X=on", "--pipeline", PIPELINE, "--wait"],
+    "config unset": ["config", "unset", "FEATURE_X", "--pipeline", PIPELINE],
+    "config diff": ["config", "diff", "-s", "web", "--from", "staging", "--to", "prod"],
 }
 
 
