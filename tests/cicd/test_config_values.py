@@ -631,3 +631,32 @@ def test_any_other_ssm_error_still_ends_in_one_line(cli: CliRunner) -> None:
         "cicd: access denied: your AWS identity lacks ssm:GetParametersByPath"
     )
     assert len(result.err.splitlines()) == 2
+
+
+def test_options_before_the_subcommand_count_and_json_never_holds_a_secret(
+    world: MotoWorld, cli: CliRunner, dev: str
+) -> None:
+    expect_discovery(world.tagging, stage="dev", service="web", found=[(DEV, "web", "dev")])
+
+    result = cli(
+        "config",
+        "-s",
+        "web",
+        "-e",
+        "dev",
+        "--json",
+        "set",
+        f"TOKEN={SECRET}",
+        "--secret",
+        "--no-release",
+        clients=world.clients(),
+    )
+
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert_documented_shape("config set", document)
+    assert SECRET not in result.out + result.err
+    assert (document["executionId"], document["note"], document["followed"]) == (None, None, None)
+    assert document["changed"] == [
+        {"name": "TOKEN", "parameter": "/web/dev/TOKEN", "type": "SecureString", "version": 1}
+    ]
