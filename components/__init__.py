@@ -16,6 +16,8 @@ from components.build_project import (
     BuildProjectArgs,
     BuildSettingsArgs,
     BuildVariable,
+    ConfigAccessArgs,
+    VpcArgs,
 )
 from components.connection import GitHubConnection, GitHubConnectionArgs
 from components.deployment import (
@@ -27,7 +29,7 @@ from components.deployment import (
 )
 from components.github_oidc import GitHubActionsOidc, GitHubActionsOidcArgs
 from components.github_repository import GitHubRepositorySettings, GitHubRepositorySettingsArgs
-from components.pipeline import DeliveryPipeline, DeliveryPipelineArgs
+from components.pipeline import ConfigureArgs, DeliveryPipeline, DeliveryPipelineArgs
 from components.promotion import PromotionTrigger, PromotionTriggerArgs, Upstream, UpstreamArgs
 from components.release_alarms import ReleaseAlarms, ReleaseAlarmsArgs
 from components.release_channel import ReleaseChannel, ReleaseChannelArgs, ReleaseConsumerArgs
@@ -39,19 +41,22 @@ from components.release_notifications import (
     SlackChannelArgs,
 )
 from components.release_steps import ReleaseSteps, ReleaseStepsArgs, ReleaseStepsRef
+from components.runtime_config import RuntimeConfig, RuntimeConfigArgs
 from components.service_pipeline import (
     AlarmTargetArgs,
     DeployArgs,
     NotifyArgs,
     PromotedSourceArgs,
     ReleaseChannelRef,
+    ReleaseTaskArgs,
+    RuntimeConfigSettingsArgs,
     ServicePipeline,
     ServicePipelineArgs,
     TestSuiteArgs,
     VerifySuiteArgs,
 )
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 __all__ = [
     "AlarmTargetArgs",
@@ -64,6 +69,8 @@ __all__ = [
     "BuildProjectArgs",
     "BuildSettingsArgs",
     "BuildVariable",
+    "ConfigAccessArgs",
+    "ConfigureArgs",
     "DeliveryPipeline",
     "DeliveryPipelineArgs",
     "DeployArgs",
@@ -95,6 +102,10 @@ __all__ = [
     "ReleaseSteps",
     "ReleaseStepsArgs",
     "ReleaseStepsRef",
+    "ReleaseTaskArgs",
+    "RuntimeConfig",
+    "RuntimeConfigArgs",
+    "RuntimeConfigSettingsArgs",
     "ServicePipeline",
     "ServicePipelineArgs",
     "SlackChannelArgs",
@@ -103,5 +114,6 @@ __all__ = [
     "Upstream",
     "UpstreamArgs",
     "VerifySuiteArgs",
+    "VpcArgs",
     "__version__",
 ]

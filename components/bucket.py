@@ -27,6 +27,9 @@ class Reader:
     prefix: str
     sid: str
     """Names the statements, e.g. `ConsumerProd`: one reader's grants are easy to find."""
+    tags: bool = False
+    """Also read and set the objects' version tags (a consumer quarantines a release it rolled
+    back: `cicd reject`). False: no tag access."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,24 @@ def bucket_policy(bucket_arn: str, readers: Sequence[Reader]) -> str:
                 "Resource": bucket_arn,
             },
         ]
+        if reader.tags:
+            statements.append(
+                {
+                    # Tags mark a release rejected where it is published, so every consumer
+                    # refuses it; a version's tags are authorized under the *VersionTagging
+                    # actions (S3 API reference, GetObjectTagging and PutObjectTagging).
+                    "Sid": f"{reader.sid}TagsObjects",
+                    "Effect": "Allow",
+                    "Principal": principal,
+                    "Action": [
+                        "s3:GetObjectTagging",
+                        "s3:GetObjectVersionTagging",
+                        "s3:PutObjectTagging",
+                        "s3:PutObjectVersionTagging",
+                    ],
+                    "Resource": f"{bucket_arn}/{reader.prefix}*",
+                }
+            )
     return policy_document(statements)
 
 

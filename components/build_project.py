@@ -2,8 +2,10 @@
 
 Defines `BuildProject`. Each project gets a role that can write only its own logs and reports,
 read/write pipeline artifacts, and read only the Parameter Store parameters and Secrets Manager
-secrets its environment references. Source and artifacts come from CodePipeline; the buildspec is
-read from the application repository. It does not decide when the project runs: the pipeline does.
+secrets its environment references (and, when asked, one service's runtime configuration, or the
+tags of published releases). It can run inside a VPC. Source and artifacts come from
+CodePipeline; the buildspec is read from the application repository. It does not decide when the
+project runs: the pipeline does.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from components.artifact_store import artifact_access_statements
 from components.aws_context import aws_context
 from components.iam import policy_document, service_trust_policy
 from components.naming import IAM_ROLE_MAX, NamingContext
+from components.runtime_config import config_list_statements, config_read_statements
 
 TYPE = "delivery:cicd:BuildProject"
 
@@ -30,6 +33,28 @@ class BuildVariable(TypedDict):
     Manager secret (the project's role may read only those named here)."""
     value: str
     """Plain value, parameter name, or secret ARN/name (optionally with `:json-key`)."""
+
+
+class VpcArgs(TypedDict):
+    """Where a project's builds run in a VPC (to reach a database, say)."""
+
+    vpc_id: str
+    """The VPC, e.g. `vpc-0a1b2c3d`. CodeBuild's user guide lists it as required with subnets."""
+    subnet_ids: Sequence[str]
+    """Private subnets with a route to AWS's endpoints (a NAT gateway or VPC endpoints):
+    CodeBuild gives a build no public IP. One to 16."""
+    security_group_ids: Sequence[str]
+    """Security groups of the build's network interface (the database must admit one). One
+    to 5."""
+
+
+class ConfigAccessArgs(TypedDict):
+    """A service's runtime configuration a project may read (`components.runtime_config`)."""
+
+    path: str
+    """The Parameter Store path, e.g. `/web/prod`."""
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """The customer managed key of its SecureStrings. Omitted: `aws/ssm`, no grant needed."""
 
 
 class BuildSettingsArgs(TypedDict):
@@ -76,6 +101,17 @@ class BuildProjectArgs(BuildSettingsArgs):
     read_pipeline_arns: NotRequired[Sequence[pulumi.Input[str]]]
     """Pipelines whose executions the project may read (the release manifest step reads the
     execution it runs in). Omitted: none."""
+    vpc: NotRequired[VpcArgs]
+    """Run the builds in a VPC. Omitted: outside any VPC (public endpoints only)."""
+    read_config: NotRequired[ConfigAccessArgs]
+    """Read the values of one service's runtime configuration (a release task). Omitted:
+    none."""
+    list_config_paths: NotRequired[Sequence[str]]
+    """Parameter Store paths whose parameter names and versions the project may list, not
+    decrypt (the step that pins a release's configuration). Omitted: none."""
+    read_object_tags: NotRequired[Sequence[pulumi.Input[str]]]
+    """S3 object ARNs (patterns) whose version tags the project may read (the steps that
+    refuse a rejected release). Omitted: none."""
     permissions_boundary: NotRequired[pulumi.Input[str]]
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
@@ -112,8 +148,13 @@ def role_policy(
     s3_cache: bool,
     invoke_function_arns: Sequence[str] = (),
     read_pipeline_arns: Sequence[str] = (),
+    vpc: VpcArgs | None = None,
+    read_config: tuple[str, str | None] | None = None,
+    list_config_paths: Sequence[str] = (),
+    read_object_tags: Sequence[str] = (),
 ) -> str:
-    """The project's permissions: its logs, its reports, artifacts, and referenced secrets."""
+    """The project's permissions: its logs, its reports, artifacts, and referenced secrets;
+    `read_config` is (path, key ARN or None)."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "OwnLogs",
@@ -177,7 +218,76 @@ def role_policy(
                 "Resource": sorted(read_pipeline_arns),
             }
         )
+    if read_config is not None:
+        statements += config_read_statements(region, account_id, *read_config)
+    for path in sorted(set(list_config_paths)):
+        statements += config_list_statements(region, account_id, path)
+    if read_object_tags:
+        statements.append(
+            {
+                "Sid": "ReadReleaseTags",
+                "Effect": "Allow",
+                # A version's tags are authorized as s3:GetObjectVersionTagging (S3 API
+                # reference, GetObjectTagging); the plain action covers the current version.
+                "Action": ["s3:GetObjectTagging", "s3:GetObjectVersionTagging"],
+                "Resource": sorted(set(read_object_tags)),
+            }
+        )
+    if vpc is not None:
+        statements += vpc_statements(region, account_id, vpc)
     return policy_document(statements)
+
+
+def vpc_statements(region: str, account_id: str, vpc: VpcArgs) -> list[dict[str, Any]]:
+    """What CodeBuild needs to put a build's network interface into the VPC.
+
+    From AWS's example policy for VPC builds
+    (https://docs.aws.amazon.com/codebuild/latest/userguide/auth-and-access-control-iam-identity-based-access-control.html),
+    narrowed where the EC2 service authorization reference gives the action resource types
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html):
+    the interface is created only in these subnets with these security groups, and only
+    CodeBuild may be granted its use, only in these subnets.
+    """
+    arn = f"arn:aws:ec2:{region}:{account_id}"
+    subnets = sorted(f"{arn}:subnet/{s}" for s in vpc["subnet_ids"])
+    groups = sorted(f"{arn}:security-group/{g}" for g in vpc["security_group_ids"])
+    return [
+        {
+            "Sid": "DescribeVpcNetwork",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeVpcs",
+            ],
+            # AWS forces "*": EC2's Describe actions support no resource-level permissions.
+            "Resource": "*",
+        },
+        {
+            "Sid": "BuildNetworkInterface",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateNetworkInterface"],
+            "Resource": [f"{arn}:network-interface/*", *subnets, *groups],
+        },
+        {
+            "Sid": "RemoveBuildNetworkInterface",
+            "Effect": "Allow",
+            "Action": ["ec2:DeleteNetworkInterface"],
+            "Resource": f"{arn}:network-interface/*",
+        },
+        {
+            "Sid": "LetCodeBuildUseTheInterface",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateNetworkInterfacePermission"],
+            "Resource": f"{arn}:network-interface/*",
+            "Condition": {
+                "StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"},
+                "ArnEquals": {"ec2:Subnet": subnets},
+            },
+        },
+    ]
 
 
 class BuildProject(pulumi.ComponentResource):
@@ -215,6 +325,8 @@ class BuildProject(pulumi.ComponentResource):
         privileged = args.get("privileged", False)
         kms_key_arn = args.get("kms_key_arn")
         retention = args.get("log_retention_days", 14)
+        vpc = args.get("vpc")
+        read_config = args.get("read_config")
         tags = {**naming.tags, **(args.get("tags") or {})}
         child = pulumi.ResourceOptions(parent=self)
 
@@ -253,6 +365,8 @@ class BuildProject(pulumi.ComponentResource):
                 kms_key_arn,
                 list(args.get("invoke_function_arns") or []),
                 list(args.get("read_pipeline_arns") or []),
+                (args.get("read_config") or {}).get("kms_key_arn"),
+                list(args.get("read_object_tags") or []),
             ).apply(
                 lambda a: role_policy(
                     region=a[0],
@@ -265,6 +379,10 @@ class BuildProject(pulumi.ComponentResource):
                     s3_cache=cache == "s3",
                     invoke_function_arns=a[5],
                     read_pipeline_arns=a[6],
+                    vpc=vpc,
+                    read_config=(read_config["path"], a[7]) if read_config else None,
+                    list_config_paths=list(args.get("list_config_paths") or []),
+                    read_object_tags=a[8],
                 )
             ),
             opts=child,
@@ -303,6 +421,15 @@ class BuildProject(pulumi.ComponentResource):
                 ],
             },
             cache=cache_args,
+            vpc_config=(
+                {
+                    "vpc_id": vpc["vpc_id"],
+                    "subnets": list(vpc["subnet_ids"]),
+                    "security_group_ids": list(vpc["security_group_ids"]),
+                }
+                if vpc is not None
+                else None
+            ),
             encryption_key=kms_key_arn,
             logs_config={
                 "cloudwatch_logs": {"status": "ENABLED", "group_name": log_group.name},

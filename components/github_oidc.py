@@ -319,10 +319,13 @@ def deploy_policy(
                 "iam:TagPolicy",
                 "iam:UntagPolicy",
             ],
-            # Exactly the managed policies the stack makes: each service's approver policy and
-            # the stage's boundary (whose edits `_self_protection` denies). Approver policies are
-            # attached to people, never to this role, which may not attach one to itself.
+            # Exactly the managed policies the stack makes: each service's approver policy, its
+            # configuration readers' policy, and the stage's boundary (whose edits
+            # `_self_protection` denies). Approver and reader policies are attached outside the
+            # stack (to people, to instance and function roles), never to this role, which may
+            # not attach one to itself.
             "Resource": by_name(f"arn:{p}:iam::{acct}:policy/{{base}}-approvers")
+            + by_name(f"arn:{p}:iam::{acct}:policy/{{base}}-config-readers")
             + by_name(f"arn:{p}:iam::{acct}:policy/{{base}}-boundary"),
         },
         {

@@ -4,10 +4,12 @@ Defines `DeliveryPipeline`. Built from GitHub: Source (CodeConnections) -> Build
 `Package`, which adds the release manifest) -> Test (one parallel action per suite) -> optional
 Approval -> Deploy -> optional Publish. Promoted from another stage: Source (that stage's release
 in S3) -> optional Approval (after `Describe` reads the manifest, so approvers see the commit) ->
-Deploy -> optional Publish. Deploy runs the deploy actions, then the verification suites against
-them; it can roll itself back on failure, watch alarms for a bake time after success, and only
-open inside a deployment window. Publish writes the release, after all of that succeeded, to the
-location the stages downstream promote from. The pipeline role may touch only what it drives.
+Deploy -> optional Publish. Deploy first pins the release's runtime configuration (`Configure`,
+when given) and runs the release task once (a migration, when given), then the deploy actions,
+then the verification suites against them; it can roll itself back on failure, watch alarms for
+a bake time after success, and only open inside a deployment window. Publish writes the release,
+after all of that succeeded, to the location the stages downstream promote from. The pipeline
+role may touch only what it drives.
 
 It does not create what it drives: build projects, deployment groups, topics and release
 locations are inputs. The stage and action names below are a contract with the `cicd` tool.
@@ -27,6 +29,15 @@ from components.aws_context import aws_context
 from components.iam import service_trust_policy
 from components.naming import IAM_ROLE_MAX, TAG_PROMOTES_FROM, NamingContext
 from components.pipeline_role import role_policy
+from components.release_config import (
+    NAMESPACE as CONFIGURE_NAMESPACE,
+)
+from components.release_config import (
+    RELEASE_KIND_VARIABLE,
+    RELEASE_NOTE_VARIABLE,
+    configure_variables,
+    environment_json,
+)
 from components.release_manifest import package_variables
 
 TYPE = "delivery:cicd:DeliveryPipeline"
@@ -37,10 +48,19 @@ BUILD_STAGE, BUILD_ACTION, PACKAGE_ACTION = "Build", "Build", "Package"
 TEST_STAGE, APPROVAL_STAGE, DEPLOY_STAGE, PUBLISH_STAGE = "Test", "Approval", "Deploy", "Publish"
 APPROVAL_ACTION, DESCRIBE_ACTION, RELEASE_NAMESPACE = "Approve", "Describe", "ReleaseVariables"
 PUBLISH_ACTION, VERIFY_PREFIX = "Publish", "verify-"
-SOURCE_ARTIFACT, BUILD_ARTIFACT, RELEASE_ARTIFACT = (
+CONFIGURE_ACTION, RELEASE_TASK_ACTION = "Configure", "ReleaseTask"
+SOURCE_ARTIFACT, BUILD_ARTIFACT, RELEASE_ARTIFACT, DEPLOY_ARTIFACT = (
     "SourceArtifact",
     "BuildArtifact",
     "ReleaseArtifact",
+    "DeployArtifact",
+)
+# Pipeline-level variables: `cicd config` starts a config release with them; a rollback reuses
+# the values of the execution it returns to (AWS's stage rollback uses "the variables and
+# artifacts from the execution to which it is rolling back").
+RELEASE_VARIABLES: tuple[tuple[str, str, str], ...] = (
+    (RELEASE_KIND_VARIABLE, "code", "code: a new build or release; config: a configuration change"),
+    (RELEASE_NOTE_VARIABLE, "-", "why this release runs (cicd config names the changed keys)"),
 )
 
 
@@ -123,6 +143,17 @@ class LambdaTargetRef(TypedDict):
     """The alias whose traffic shifts to the new version."""
 
 
+class ConfigureArgs(TypedDict):
+    """The Deploy stage's first action: pin and record the release's runtime configuration."""
+
+    project: ProjectRef
+    """The platform-owned configure project (`ReleaseSteps`); its action is `Configure`."""
+    config_path: str
+    """The service's Parameter Store path in this stage, e.g. `/web/prod`."""
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """The key of its SecureStrings, which `cicd config set --secret` uses. Omitted: aws/ssm."""
+
+
 class PipelineDeployArgs(TypedDict):
     platform: Literal["server", "lambda"]
     """What releases run on: instances with the CodeDeploy agent, or Lambda functions."""
@@ -147,6 +178,13 @@ class PipelineDeployArgs(TypedDict):
     """After success, watch `alarm_names` this long and roll back if one fires. Omitted: 0."""
     window: NotRequired[Mapping[str, str]]
     """`{cron, time_zone}`: the stage may only start inside it. Omitted: always open."""
+    configure: NotRequired[ConfigureArgs]
+    """Pin the configuration first (the deploy actions then take `DeployArtifact`, the release
+    with `config-snapshot.json`) and declare the `RELEASE_KIND`/`RELEASE_NOTE` variables.
+    Omitted: the deploy actions take the release as it is."""
+    release_task: NotRequired[ProjectRef]
+    """A project that runs once per release before the deploy actions, on the same artifact
+    (a schema migration); its failure fails the stage. Omitted: none."""
 
 
 DeployArgs = PipelineDeployArgs
@@ -240,6 +278,19 @@ def _action(
     if outputs:
         action["output_artifacts"] = list(outputs)
     return action
+
+
+def _environment(pairs: Sequence[tuple[str, pulumi.Input[str]]]) -> pulumi.Output[str]:
+    """A CodeBuild action's `EnvironmentVariables`: PLAINTEXT values, some of them Outputs."""
+    names = [name for name, _ in pairs]
+    return pulumi.Output.all(*[value for _, value in pairs]).apply(
+        lambda values: environment_json(
+            [
+                {"name": name, "value": str(value), "type": "PLAINTEXT"}
+                for name, value in zip(names, values, strict=True)
+            ]
+        )
+    )
 
 
 def _bake_rules(
@@ -399,6 +450,8 @@ class DeliveryPipeline(pulumi.ComponentResource):
             ],
             *[t["project_arn"] for t in args.get("tests") or []],
             *[v["project_arn"] for v in deploy.get("verify") or []],
+            *([deploy["configure"]["project"]["project_arn"]] if "configure" in deploy else []),
+            *([deploy["release_task"]["project_arn"]] if "release_task" in deploy else []),
         ]
         server_targets = list(deploy.get("server_targets") or [])
         lambda_targets = list(deploy.get("lambda_targets") or [])
@@ -554,7 +607,17 @@ class DeliveryPipeline(pulumi.ComponentResource):
                 DESCRIBE_ACTION,
                 "Build",
                 "CodeBuild",
-                {"ProjectName": describer["project_name"]},
+                {
+                    "ProjectName": describer["project_name"],
+                    # The version to check for a rejection tag before anyone is asked.
+                    "EnvironmentVariables": _environment(
+                        [
+                            ("RELEASE_BUCKET", release["bucket_name"]),
+                            ("RELEASE_KEY", release["object_key"]),
+                            ("RELEASE_VERSION", f"#{{{RELEASE_SOURCE_NAMESPACE}.VersionId}}"),
+                        ]
+                    ),
+                },
                 inputs=[RELEASE_ARTIFACT],
             )
             actions.append({**describe, "namespace": RELEASE_NAMESPACE})
@@ -589,7 +652,10 @@ class DeliveryPipeline(pulumi.ComponentResource):
     def _deploy_stage(self) -> aws.codepipeline.PipelineStageArgsDict:
         deploy = self._args["deploy"]
         alarm_names = self._alarm_names
-        actions: list[aws.codepipeline.PipelineStageActionArgsDict] = []
+        actions = self._prepare_actions()
+        # What the deploy actions take: the release, with its pinned configuration when pinned.
+        artifact = DEPLOY_ARTIFACT if "configure" in deploy else RELEASE_ARTIFACT
+        order = len(actions) + 1
         for t in deploy.get("server_targets") or []:
             actions.append(
                 _action(
@@ -600,7 +666,8 @@ class DeliveryPipeline(pulumi.ComponentResource):
                         "ApplicationName": t["application_name"],
                         "DeploymentGroupName": t["deployment_group_name"],
                     },
-                    inputs=[RELEASE_ARTIFACT],
+                    inputs=[artifact],
+                    run_order=order,
                 )
             )
         strategy = lambda_deploy_strategy(
@@ -618,19 +685,21 @@ class DeliveryPipeline(pulumi.ComponentResource):
             if deploy.get("alarm_names"):
                 configuration["Alarms"] = alarm_names.apply(",".join)
             actions.append(
-                _action(t["name"], "Deploy", "Lambda", configuration, inputs=[RELEASE_ARTIFACT])
+                _action(
+                    t["name"], "Deploy", "Lambda", configuration, inputs=[artifact], run_order=order
+                )
             )
         for v in deploy.get("verify") or []:
-            # After every deploy action of the stage (run order 2), on the release artifact, so
-            # a promoted stage verifies with the very suite that shipped with the release.
+            # After every deploy action of the stage, on the artifact they deployed, so a
+            # promoted stage verifies with the very suite that shipped with the release.
             actions.append(
                 _action(
                     f"{VERIFY_PREFIX}{v['name']}",
                     "Test",
                     "CodeBuild",
                     {"ProjectName": v["project_name"]},
-                    inputs=[RELEASE_ARTIFACT],
-                    run_order=2,
+                    inputs=[artifact],
+                    run_order=order + 1,
                 )
             )
         stage: aws.codepipeline.PipelineStageArgsDict = {"name": DEPLOY_STAGE, "actions": actions}
@@ -669,6 +738,51 @@ class DeliveryPipeline(pulumi.ComponentResource):
                 }
             }
         return stage
+
+    def _prepare_actions(self) -> list[aws.codepipeline.PipelineStageActionArgsDict]:
+        """What runs in Deploy before the deploy actions: Configure, then the release task."""
+        args = self._args
+        deploy = args["deploy"]
+        actions: list[aws.codepipeline.PipelineStageActionArgsDict] = []
+        configure = deploy.get("configure")
+        if configure is not None:
+            release = args.get("release_source")
+            variables = configure_variables(
+                service=args["service"],
+                stage=args["stage"],
+                pipeline_name=self._physical_name,
+                config_path=configure["config_path"],
+                record_bucket=args["artifact_bucket_name"],
+                kms_key_arn=configure.get("kms_key_arn"),
+                release=(release["bucket_name"], release["object_key"]) if release else None,
+            )
+            action = _action(
+                CONFIGURE_ACTION,
+                "Build",
+                "CodeBuild",
+                {
+                    "ProjectName": configure["project"]["project_name"],
+                    "EnvironmentVariables": _environment(variables),
+                },
+                inputs=[RELEASE_ARTIFACT],
+                outputs=[DEPLOY_ARTIFACT],
+            )
+            actions.append({**action, "namespace": CONFIGURE_NAMESPACE})
+        task = deploy.get("release_task")
+        if task is not None:
+            # Once per release, before any deploy action, on the artifact they deploy: a failure
+            # deploys nothing and fails the stage like any Deploy failure.
+            actions.append(
+                _action(
+                    RELEASE_TASK_ACTION,
+                    "Build",
+                    "CodeBuild",
+                    {"ProjectName": task["project_name"]},
+                    inputs=[DEPLOY_ARTIFACT if configure is not None else RELEASE_ARTIFACT],
+                    run_order=len(actions) + 1,
+                )
+            )
+        return actions
 
     def _publish_stage(self) -> list[aws.codepipeline.PipelineStageArgsDict]:
         publish = self._args.get("publish")
@@ -719,6 +833,14 @@ class DeliveryPipeline(pulumi.ComponentResource):
                     "git_configuration": {"source_action_name": SOURCE_ACTION, "pushes": [push]},
                 }
             ]
+        variables: list[aws.codepipeline.PipelineVariableArgsDict] | None = (
+            [
+                {"name": name, "default_value": default, "description": description}
+                for name, default, description in RELEASE_VARIABLES
+            ]
+            if "configure" in args["deploy"]
+            else None
+        )
         return aws.codepipeline.Pipeline(
             f"{self._name}-pipeline",
             name=self._physical_name,
@@ -728,6 +850,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
             artifact_stores=[store],
             stages=stages,
             triggers=triggers,
+            variables=variables,
             tags=self._tags(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )

@@ -228,7 +228,7 @@ class ReleaseChannel(pulumi.ComponentResource):
                 protect=protect,
                 eventbridge=True,
                 readers=[
-                    Reader(c.get("account_id", ""), RELEASES_PREFIX, _sid(c["stage"]))
+                    Reader(c.get("account_id", ""), RELEASES_PREFIX, _sid(c["stage"]), tags=True)
                     for c in crossing
                 ],
                 tags=tags,

@@ -18,6 +18,7 @@ import json
 import textwrap
 
 from components.release_channel import MANIFEST_FILE
+from components.release_config import REJECTED_COMMANDS, RELEASE_OPTIONS_FILE
 
 EXECUTION_ID_VARIABLE = "PIPELINE_EXECUTION_ID"
 RELEASE_VARIABLES = ("COMMIT_ID", "COMMIT_MESSAGE", "REPOSITORY")
@@ -40,6 +41,11 @@ builds = [
     for a in actions
     if a.get("stageName") == "Build" and a.get("actionName") == "Build"
 ]
+options_path = os.path.join(os.environ["CODEBUILD_SRC_DIR"], "{RELEASE_OPTIONS_FILE}")
+options = json.load(open(options_path)) if os.path.exists(options_path) else {}
+contracts = options.get("contracts_schema", False) if isinstance(options, dict) else None
+if not isinstance(contracts, bool):
+    sys.exit(f"{RELEASE_OPTIONS_FILE}: contracts_schema must be true or false, got {contracts!r}")
 manifest = {
     "schema": 1,
     "service": os.environ["SERVICE"],
@@ -51,10 +57,11 @@ manifest = {
     "pipeline": os.environ["PIPELINE_NAME"],
     "pipeline_execution_id": execution["pipelineExecutionId"],
     "build_id": (builds or [None])[0],
+    "contracts_schema": contracts,
     "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
 }
 print(json.dumps(manifest, indent=2, sort_keys=True))
-"""
+""".replace("{RELEASE_OPTIONS_FILE}", RELEASE_OPTIONS_FILE)
 
 PACKAGE_BUILDSPEC = f"""\
 version: 0.2
@@ -91,6 +98,8 @@ env:
 phases:
   build:
     commands:
+      # A release rejected upstream (`cicd reject`) is refused before anyone is asked to approve.
+{textwrap.indent(chr(10).join(f"- {command}" for command in REJECTED_COMMANDS), "      ")}
       - |
         manifest="$CODEBUILD_SRC_DIR/{MANIFEST_FILE}"
         test -f "$manifest" || {{ echo "the release has no {MANIFEST_FILE}" >&2; exit 1; }}

@@ -1,11 +1,13 @@
-"""The platform-owned CodeBuild projects that write and read release manifests.
+"""The platform-owned CodeBuild projects that write and read release manifests and records.
 
 Defines `ReleaseSteps`: the `package` project (adds `release-manifest.json` to a build's output;
-see `components.release_manifest`) and the `describe` project (reads a promoted release's
-manifest for the approval message). Neither depends on the service it runs for: what differs
-per pipeline reaches them as the pipeline action's environment variables. So one pair serves
-every service of a stage, which keeps a stage with many services small; a `ServicePipeline`
-used alone makes its own pair.
+see `components.release_manifest`), the `describe` project (reads a promoted release's manifest
+for the approval message, and refuses a rejected release) and the `configure` project (the first
+action of Deploy: pins the release's configuration and records the release; see
+`components.release_config`). None depends on the service it runs for: what differs per
+pipeline reaches them as the pipeline action's environment variables. So one set serves every
+service of a stage, which keeps a stage with many services small; a `ServicePipeline` used
+alone makes its own.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pulumi
 from components.aws_context import aws_context
 from components.build_project import BuildProject, BuildProjectArgs
 from components.pipeline import ProjectRef
+from components.release_config import CONFIGURE_BUILDSPEC
 from components.release_manifest import DESCRIBE_BUILDSPEC, PACKAGE_BUILDSPEC
 
 TYPE = "delivery:cicd:ReleaseSteps"
@@ -39,6 +42,16 @@ class ReleaseStepsArgs(TypedDict):
     or empty: no package project."""
     describe: NotRequired[bool]
     """Create the describe project. Omitted: False."""
+    configured_pipelines: NotRequired[Sequence[str]]
+    """Names of the pipelines whose Deploy stage starts with `configure` (each reads its own
+    executions, and in a rollback the one it returns to). Omitted or empty: no configure
+    project."""
+    config_paths: NotRequired[Sequence[str]]
+    """The Parameter Store paths of those pipelines' services, whose names and versions
+    `configure` lists (never decrypts). Omitted: none."""
+    release_objects: NotRequired[Sequence[pulumi.Input[str]]]
+    """ARNs of the promoted release objects whose version tags `describe` and `configure` read
+    to refuse a rejected release. Omitted: none."""
     log_retention_days: NotRequired[int]
     """Omitted: 14."""
     permissions_boundary: NotRequired[pulumi.Input[str]]
@@ -54,6 +67,8 @@ class ReleaseStepsRef(TypedDict):
     """Adds the manifest to the build's output. Needed by a service built from GitHub."""
     describe: NotRequired[ProjectRef]
     """Reads a promoted release's manifest for the approval message."""
+    configure: NotRequired[ProjectRef]
+    """Pins a release's configuration and records it, first in Deploy."""
 
 
 class ReleaseSteps(pulumi.ComponentResource):
@@ -63,6 +78,9 @@ class ReleaseSteps(pulumi.ComponentResource):
     """The package project, `{service}-{stage}-package`; None without `packaged_pipelines`."""
     describe_project_name: pulumi.Output[str | None]
     """The describe project, `{service}-{stage}-describe`; None without `describe`."""
+    configure_project_name: pulumi.Output[str | None]
+    """The configure project, `{service}-{stage}-configure`; None without
+    `configured_pipelines`."""
 
     def __init__(
         self, name: str, args: ReleaseStepsArgs, opts: pulumi.ResourceOptions | None = None
@@ -72,7 +90,12 @@ class ReleaseSteps(pulumi.ComponentResource):
         where = aws_context(self)
 
         def project(
-            role: str, buildspec: str, read_pipeline_arns: Sequence[pulumi.Input[str]] = ()
+            role: str,
+            buildspec: str,
+            read_pipeline_arns: Sequence[pulumi.Input[str]] = (),
+            *,
+            read_object_tags: Sequence[pulumi.Input[str]] = (),
+            list_config_paths: Sequence[str] = (),
         ) -> BuildProject:
             project_args: BuildProjectArgs = {
                 "service": args["service"],
@@ -92,34 +115,63 @@ class ReleaseSteps(pulumi.ComponentResource):
                 project_args["permissions_boundary"] = args["permissions_boundary"]
             if read_pipeline_arns:
                 project_args["read_pipeline_arns"] = list(read_pipeline_arns)
+            if read_object_tags:
+                project_args["read_object_tags"] = list(read_object_tags)
+            if list_config_paths:
+                project_args["list_config_paths"] = list(list_config_paths)
             return BuildProject(
                 f"{name}-{role}", project_args, opts=pulumi.ResourceOptions(parent=self)
             )
 
-        arns = [
-            pulumi.Output.format(
-                "arn:aws:codepipeline:{0}:{1}:{2}", where.region, where.account_id, pipeline
+        def arns(names: Sequence[str]) -> list[pulumi.Input[str]]:
+            return [
+                pulumi.Output.format(
+                    "arn:aws:codepipeline:{0}:{1}:{2}", where.region, where.account_id, name
+                )
+                for name in names
+            ]
+
+        releases = list(args.get("release_objects") or [])
+        configured = list(args.get("configured_pipelines") or [])
+        package = project("package", PACKAGE_BUILDSPEC, arns(pipelines)) if pipelines else None
+        describe = (
+            project("describe", DESCRIBE_BUILDSPEC, read_object_tags=releases)
+            if args.get("describe")
+            else None
+        )
+        configure = (
+            project(
+                "configure",
+                CONFIGURE_BUILDSPEC,
+                arns(configured),
+                read_object_tags=releases,
+                list_config_paths=sorted(set(args.get("config_paths") or [])),
             )
-            for pipeline in pipelines
-        ]
-        package = project("package", PACKAGE_BUILDSPEC, arns) if pipelines else None
-        describe = project("describe", DESCRIBE_BUILDSPEC) if args.get("describe") else None
+            if configured
+            else None
+        )
         # For Python callers (`ServicePipelineArgs.release_steps`): not a schema output.
         self.refs: ReleaseStepsRef = {}
         if package is not None:
             self.refs["package"] = _ref("Package", package)
         if describe is not None:
             self.refs["describe"] = _ref("Describe", describe)
+        if configure is not None:
+            self.refs["configure"] = _ref("Configure", configure)
         self.package_project_name = pulumi.Output.from_input(
             package.project_name if package else None
         )
         self.describe_project_name = pulumi.Output.from_input(
             describe.project_name if describe else None
         )
+        self.configure_project_name = pulumi.Output.from_input(
+            configure.project_name if configure else None
+        )
         self.register_outputs(
             {
                 "package_project_name": self.package_project_name,
                 "describe_project_name": self.describe_project_name,
+                "configure_project_name": self.configure_project_name,
             }
         )
 

@@ -3,9 +3,10 @@
 Defines `ServicePipeline`, which composes the other components: the GitHub connection and
 artifact store (created, or shared ones passed in), the build project and one project per test
 suite (for a service built from GitHub), the CodeDeploy application and groups (with default
-alarms when asked), one project per verification suite, the release topic and its subscribers,
-the V2 pipeline, its notification rule, the approvers' policy and, for a service promoted from
-another stage, the EventBridge trigger that starts it on each new release.
+alarms when asked), one project per verification suite, the release task's project, the runtime
+configuration's reader policy, the release topic and its subscribers, the V2 pipeline, its
+notification rule, the approvers' policy and, for a service promoted from another stage, the
+EventBridge trigger that starts it on each new release.
 It holds no AWS logic of its own: each concern lives in its component.
 """
 
@@ -20,7 +21,13 @@ import pulumi
 from components.approver_policy import ApproverPolicy
 from components.artifact_store import ArtifactStore
 from components.aws_context import aws_context
-from components.build_project import BuildProject, BuildProjectArgs, BuildVariable
+from components.build_project import (
+    BuildProject,
+    BuildProjectArgs,
+    BuildVariable,
+    ConfigAccessArgs,
+    VpcArgs,
+)
 from components.build_project import BuildSettingsArgs as BuildArgs
 from components.connection import GitHubConnection
 from components.deployment import Deployment, DeploymentArgs, MinimumHealthyHostsArgs, TargetArgs
@@ -30,6 +37,7 @@ from components.pipeline import (
     APPROVAL_STAGE,
     RELEASE_ACTION,
     ApprovalArgs,
+    ConfigureArgs,
     DeliveryPipeline,
     DeliveryPipelineArgs,
     LambdaTargetRef,
@@ -50,6 +58,7 @@ from components.release_notifications import (
     SlackChannelArgs,
 )
 from components.release_steps import ReleaseSteps, ReleaseStepsArgs, ReleaseStepsRef
+from components.runtime_config import RuntimeConfig, RuntimeConfigArgs, check_path
 
 TYPE = "delivery:cicd:ServicePipeline"
 
@@ -66,6 +75,25 @@ class VerifySuiteArgs(BuildArgs):
     target: str
     """The deploy target whose endpoint it tests: ENDPOINT_URL (server) or FUNCTION_NAME and
     FUNCTION_ALIAS (Lambda, which the project may then invoke), with VERIFY_TARGET."""
+
+
+class ReleaseTaskArgs(BuildArgs):
+    """Runs once per release in Deploy, before the deploy actions, on the release artifact (a
+    schema migration): `buildspec-release.yml` from the release unless `buildspec` says
+    otherwise. It reads the service's runtime configuration (CONFIG_PATH, and the release's
+    pinned `config-snapshot.json`)."""
+
+    vpc: NotRequired[VpcArgs]
+    """Run it in a VPC, e.g. to reach the database. Omitted: outside any VPC."""
+
+
+class RuntimeConfigSettingsArgs(TypedDict):
+    """Where the service's configuration lives in this stage (`components.runtime_config`)."""
+
+    path: str
+    """The Parameter Store path, e.g. `/web/prod`: parameters are `<path>/<NAME>`."""
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """The customer managed key of its SecureStrings. Omitted: aws/ssm."""
 
 
 class AlarmTargetArgs(TypedDict):
@@ -109,6 +137,8 @@ class DeployArgs(TypedDict):
     """`{cron, time_zone}` during which Deploy may start. Omitted: any time."""
     verify: NotRequired[Sequence[VerifySuiteArgs]]
     """Suites that send test traffic to the deployed release. Omitted: no verification."""
+    release_task: NotRequired[ReleaseTaskArgs]
+    """Run a task once per release before the deploy actions (migrations). Omitted: none."""
 
 
 class NotifyArgs(TypedDict):
@@ -167,8 +197,12 @@ class ServicePipelineArgs(TypedDict):
     """Deploy the releases another stage proved: no Build and no Test. Omitted: build from
     GitHub."""
     release_steps: NotRequired[ReleaseStepsRef]
-    """The stage's shared package and describe projects. Omitted: this service makes its own
-    pair (`ReleaseSteps`)."""
+    """The stage's shared package, describe and configure projects. Omitted: this service
+    makes its own (`ReleaseSteps`)."""
+    runtime_config: NotRequired[RuntimeConfigSettingsArgs]
+    """The service's runtime configuration in this stage: a reader policy for its hosts (or
+    function), and a Configure action that pins the versions each release runs with. Omitted:
+    neither (the hosts read whatever they are configured to read)."""
     publish_to: NotRequired[ReleaseChannelRef]
     """Publish each release this stage proves, after Deploy, verification and bake. Omitted:
     nothing is published."""
@@ -233,6 +267,13 @@ class ServicePipeline(pulumi.ComponentResource):
     """Managed policy that lets its holders approve releases; None without an approval."""
     release_object_key: pulumi.Output[str | None]
     """Key of the release object this stage publishes (with `publish_to`); None otherwise."""
+    config_path: pulumi.Output[str | None]
+    """The runtime configuration's Parameter Store path; None without `runtime_config`."""
+    config_reader_policy_arn: pulumi.Output[str | None]
+    """Managed policy to attach to the hosts' (or function's) role; None without
+    `runtime_config`."""
+    release_task_project_name: pulumi.Output[str | None]
+    """The release task's project; None without `deploy.release_task`."""
 
     def __init__(
         self, name: str, args: ServicePipelineArgs, opts: pulumi.ResourceOptions | None = None
@@ -244,20 +285,17 @@ class ServicePipeline(pulumi.ComponentResource):
         self._validate()
 
         bucket_name, bucket_arn, kms_key_arn = self._artifacts()
+        artifacts = (bucket_name, bucket_arn, kms_key_arn)
         connection_arn = self._connection()
         builds = self._builds(bucket_name, bucket_arn, kms_key_arn)
+        config = self._runtime_config()
         topic = self._topic()
         watched = self._alarms()
         deployment = self._deployment(topic, watched)
+        task = self._release_task(artifacts)
         verifiers = self._verifiers(bucket_name, bucket_arn, kms_key_arn)
         pipeline = self._pipeline(
-            connection_arn,
-            (bucket_name, bucket_arn, kms_key_arn),
-            builds,
-            verifiers,
-            deployment,
-            watched,
-            topic,
+            connection_arn, artifacts, builds, verifiers, deployment, watched, topic, task
         )
         self._notifications(pipeline, topic)
         approvers = self._approvers(pipeline)
@@ -280,6 +318,13 @@ class ServicePipeline(pulumi.ComponentResource):
         self.release_object_key = pulumi.Output.from_input(
             release_object_key(args["service"]) if "publish_to" in args else None
         )
+        self.config_path = config.path if config else pulumi.Output.from_input(None)
+        self.config_reader_policy_arn = (
+            config.reader_policy_arn if config else pulumi.Output.from_input(None)
+        )
+        self.release_task_project_name = pulumi.Output.from_input(
+            task.project_name if task else None
+        )
         self.register_outputs(
             {
                 "pipeline_name": self.pipeline_name,
@@ -295,6 +340,9 @@ class ServicePipeline(pulumi.ComponentResource):
                 "topic_arn": self.topic_arn,
                 "approver_policy_arn": self.approver_policy_arn,
                 "release_object_key": self.release_object_key,
+                "config_path": self.config_path,
+                "config_reader_policy_arn": self.config_reader_policy_arn,
+                "release_task_project_name": self.release_task_project_name,
             }
         )
 
@@ -318,6 +366,11 @@ class ServicePipeline(pulumi.ComponentResource):
                 f"ServicePipeline {name!r}: a promoted service deploys what was built and "
                 "tested upstream; remove build and tests"
             )
+        if "runtime_config" in args:
+            try:
+                check_path(args["runtime_config"]["path"])
+            except ValueError as error:
+                raise ValueError(f"ServicePipeline {name!r}: {error}") from None
         deploy = args["deploy"]
         for target in deploy["targets"]:
             if target.get("blue_green", {}).get("green_fleet") == "DISCOVER_EXISTING":
@@ -399,6 +452,8 @@ class ServicePipeline(pulumi.ComponentResource):
         stage_variable: bool = True,
         extra_environment: Sequence[BuildVariable] = (),
         invoke_function_arns: Sequence[pulumi.Input[str]] = (),
+        vpc: VpcArgs | None = None,
+        read_config: ConfigAccessArgs | None = None,
     ) -> BuildProject:
         args = self._args
         bucket_name, bucket_arn, kms_key_arn = artifacts
@@ -423,6 +478,10 @@ class ServicePipeline(pulumi.ComponentResource):
             project_args["stage_variable"] = False
         if invoke_function_arns:
             project_args["invoke_function_arns"] = list(invoke_function_arns)
+        if vpc is not None:
+            project_args["vpc"] = vpc
+        if read_config is not None:
+            project_args["read_config"] = read_config
         if "permissions_boundary" in args:
             project_args["permissions_boundary"] = args["permissions_boundary"]
         return BuildProject(f"{self._name}-{role}", project_args, opts=self._child)
@@ -439,14 +498,16 @@ class ServicePipeline(pulumi.ComponentResource):
         promoted = "promoted_from" in args
         steps = self._release_steps(bucket_name, bucket_arn, kms_key_arn)
         if promoted:
-            return Builds(None, None, {}, steps.get("describe"))
+            return Builds(None, None, {}, steps.get("describe"), steps.get("configure"))
         # One build is deployed to every stage that promotes it: it gets no STAGE to depend on.
         build = self._project("build", args.get("build") or {}, artifacts, stage_variable=False)
         suites = {
             t["name"]: self._project(f"test-{t['name']}", t, artifacts)
             for t in args.get("tests") or []
         }
-        return Builds(_ref("Build", build), steps.get("package"), suites, None)
+        return Builds(
+            _ref("Build", build), steps.get("package"), suites, None, steps.get("configure")
+        )
 
     def _release_steps(
         self,
@@ -459,7 +520,8 @@ class ServicePipeline(pulumi.ComponentResource):
         if "release_steps" in args:
             return args["release_steps"]
         promoted = "promoted_from" in args
-        if promoted and "approval_timeout_minutes" not in args:
+        configured = "runtime_config" in args
+        if promoted and "approval_timeout_minutes" not in args and not configured:
             return {}
         steps_args: ReleaseStepsArgs = {
             "service": args["service"],
@@ -470,15 +532,66 @@ class ServicePipeline(pulumi.ComponentResource):
             "log_retention_days": args.get("log_retention_days", 14),
             "tags": self._tags,
         }
+        pipeline = pipeline_physical_name(args["service"], args["stage"])
         if promoted:
-            steps_args["describe"] = True
-        else:
-            steps_args["packaged_pipelines"] = [
-                pipeline_physical_name(args["service"], args["stage"])
+            steps_args["describe"] = "approval_timeout_minutes" in args
+            promoted_from = args["promoted_from"]
+            steps_args["release_objects"] = [
+                pulumi.Output.concat(
+                    promoted_from["bucket_arn"], "/", release_object_key(args["service"])
+                )
             ]
+        else:
+            steps_args["packaged_pipelines"] = [pipeline]
+        if configured:
+            steps_args["configured_pipelines"] = [pipeline]
+            steps_args["config_paths"] = [args["runtime_config"]["path"]]
         if "permissions_boundary" in args:
             steps_args["permissions_boundary"] = args["permissions_boundary"]
         return ReleaseSteps(f"{self._name}-release", steps_args, opts=self._child).refs
+
+    def _runtime_config(self) -> RuntimeConfig | None:
+        args = self._args
+        settings = args.get("runtime_config")
+        if settings is None:
+            return None
+        config_args: RuntimeConfigArgs = {
+            "service": args["service"],
+            "stage": args["stage"],
+            "path": settings["path"],
+            "tags": self._tags,
+        }
+        if "kms_key_arn" in settings:
+            config_args["kms_key_arn"] = settings["kms_key_arn"]
+        return RuntimeConfig(f"{self._name}-config", config_args, opts=self._child)
+
+    def _release_task(
+        self,
+        artifacts: tuple[pulumi.Input[str], pulumi.Input[str], pulumi.Input[str] | None],
+    ) -> BuildProject | None:
+        args = self._args
+        task = args["deploy"].get("release_task")
+        if task is None:
+            return None
+        # `_project` copies only the build settings; `vpc` is passed on its own.
+        settings: BuildArgs = {**task}
+        settings.setdefault("buildspec", "buildspec-release.yml")
+        config = args.get("runtime_config")
+        read: ConfigAccessArgs | None = None
+        environment: list[BuildVariable] = []
+        if config is not None:
+            read = {"path": config["path"]}
+            if "kms_key_arn" in config:
+                read["kms_key_arn"] = config["kms_key_arn"]
+            environment.append(_plain("CONFIG_PATH", config["path"]))
+        return self._project(
+            "release-task",
+            settings,
+            artifacts,
+            extra_environment=environment,
+            vpc=task.get("vpc"),
+            read_config=read,
+        )
 
     def _topic(self) -> ReleaseNotifications | None:
         args = self._args
@@ -596,16 +709,28 @@ class ServicePipeline(pulumi.ComponentResource):
         deployment: Deployment,
         watched: pulumi.Output[list[str]] | None,
         topic: ReleaseNotifications | None,
+        task: BuildProject | None,
     ) -> DeliveryPipeline:
         args = self._args
         bucket_name, bucket_arn, kms_key_arn = artifacts
+        deploy = self._pipeline_deploy(deployment, verifiers, watched)
+        if task is not None:
+            deploy["release_task"] = _ref("ReleaseTask", task)
+        config = args.get("runtime_config")
+        if config is not None:
+            configure = builds.configure
+            assert configure is not None, "the release steps include configure with a config"
+            configure_args: ConfigureArgs = {"project": configure, "config_path": config["path"]}
+            if "kms_key_arn" in config:
+                configure_args["kms_key_arn"] = config["kms_key_arn"]
+            deploy["configure"] = configure_args
         pipeline_args: DeliveryPipelineArgs = {
             "service": args["service"],
             "stage": args["stage"],
             "artifact_bucket_name": bucket_name,
             "artifact_bucket_arn": bucket_arn,
             "kms_key_arn": kms_key_arn,
-            "deploy": self._pipeline_deploy(deployment, verifiers, watched),
+            "deploy": deploy,
             "tags": self._tags,
         }
         promoted = args.get("promoted_from")
@@ -766,6 +891,7 @@ class Builds:
     package: ProjectRef | None
     tests: Mapping[str, BuildProject]
     describe: ProjectRef | None
+    configure: ProjectRef | None = None
 
 
 def _plain(name: str, value: str) -> BuildVariable:

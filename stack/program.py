@@ -23,7 +23,7 @@ from components.github_oidc import GitHubActionsOidc, GitHubActionsOidcArgs
 from components.github_repository import GitHubRepositorySettings
 from components.pipeline import pipeline_physical_name
 from components.promotion import RELEASES_OUTPUT, Upstream, UpstreamArgs
-from components.release_channel import ReleaseChannel, ReleaseChannelArgs
+from components.release_channel import ReleaseChannel, ReleaseChannelArgs, release_object_key
 from components.release_steps import ReleaseSteps, ReleaseStepsArgs, ReleaseStepsRef
 from components.service_pipeline import (
     AlarmTargetArgs,
@@ -31,6 +31,8 @@ from components.service_pipeline import (
     DeployArgs,
     NotifyArgs,
     ReleaseChannelRef,
+    ReleaseTaskArgs,
+    RuntimeConfigSettingsArgs,
     ServicePipeline,
     ServicePipelineArgs,
     VerifySuiteArgs,
@@ -116,6 +118,16 @@ def deploy_args(deploy: DeploySettings) -> DeployArgs:
         del args["strategy"]
     if deploy.window:
         args["window"] = {"cron": deploy.window.cron, "time_zone": deploy.window.time_zone}
+    if deploy.release_task is not None:
+        task = deploy.release_task
+        release_task: ReleaseTaskArgs = {**build_args(task)}
+        if task.vpc is not None:
+            release_task["vpc"] = {
+                "vpc_id": task.vpc.vpc_id,
+                "subnet_ids": list(task.vpc.subnet_ids),
+                "security_group_ids": list(task.vpc.security_group_ids),
+            }
+        args["release_task"] = release_task
     verify: list[VerifySuiteArgs] = []
     for suite in deploy.verify:
         verified = deploy.verified_target(suite)
@@ -145,6 +157,7 @@ def service_args(
         "protect": settings.environment.protected,
         "permissions_boundary": shared.boundary,
         "release_steps": shared.release_steps,
+        "runtime_config": runtime_config_args(settings, service),
     }
     if service.promote_from is not None:
         upstream = shared.upstreams[service.promote_from]
@@ -178,6 +191,14 @@ def service_args(
     if service.approval.enabled:
         args["approval_timeout_minutes"] = service.approval.timeout_minutes
     return args
+
+
+def runtime_config_args(settings: Settings, service: ServiceSettings) -> RuntimeConfigSettingsArgs:
+    """Where the service's configuration lives in this stage, its default path resolved."""
+    config: RuntimeConfigSettingsArgs = {"path": service.config_path(settings.stage)}
+    if service.runtime_config.kms_key_arn:
+        config["kms_key_arn"] = service.runtime_config.kms_key_arn
+    return config
 
 
 def notify_args(service: ServiceSettings) -> NotifyArgs | None:
@@ -217,6 +238,7 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
         "boundary", {"stage": settings.stage, "protect": settings.environment.protected}
     ).policy_arn
     store = _artifact_store(settings)
+    upstreams = {name: _upstream(settings, name) for name in settings.upstreams}
     shared = Shared(
         store=store,
         connection=_connection(settings),
@@ -226,9 +248,9 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
             if channel is not None and settings.releases and settings.releases.kms_key
             else None
         ),
-        upstreams={name: _upstream(settings, name) for name in settings.upstreams},
+        upstreams=upstreams,
         boundary=boundary,
-        release_steps=_release_steps(settings, store, boundary),
+        release_steps=_release_steps(settings, store, boundary, upstreams),
     )
     services: dict[str, Any] = {}
     for service in settings.services:
@@ -246,6 +268,9 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
             "deployment_groups": chain.deployment_group_names,
             "release_topic_arn": chain.topic_arn,
             "approver_policy_arn": chain.approver_policy_arn,
+            "config_path": chain.config_path,
+            "config_reader_policy_arn": chain.config_reader_policy_arn,
+            "release_task_project": chain.release_task_project_name,
         }
     outputs: dict[str, Any] = {}
     if settings.github is not None:
@@ -286,11 +311,15 @@ def _artifact_store(settings: Settings) -> ArtifactStore:
 
 
 def _release_steps(
-    settings: Settings, store: ArtifactStore, boundary: pulumi.Output[str]
+    settings: Settings,
+    store: ArtifactStore,
+    boundary: pulumi.Output[str],
+    upstreams: Mapping[str, Upstream],
 ) -> ReleaseStepsRef:
-    """One package and one describe project for the whole stage, made only when some pipeline
-    runs them: pipelines pass what differs per service as action variables."""
+    """One package, one describe and one configure project for the whole stage, each made only
+    when some pipeline runs it: pipelines pass what differs per service as action variables."""
     built = [s for s in settings.services if s.promote_from is None]
+    promoted = [s for s in settings.services if s.promote_from is not None]
     args: ReleaseStepsArgs = {
         "service": pulumi.get_project(),
         "stage": settings.stage,
@@ -299,9 +328,19 @@ def _release_steps(
         "kms_key_arn": settings.artifacts.kms_key_arn,
         "packaged_pipelines": [pipeline_physical_name(s.name, settings.stage) for s in built],
         # Only an approval of a promoted release shows the manifest.
-        "describe": any(
-            s.promote_from is not None and s.approval.enabled for s in settings.services
-        ),
+        "describe": any(s.approval.enabled for s in promoted),
+        # Every pipeline pins its configuration first in Deploy.
+        "configured_pipelines": [
+            pipeline_physical_name(s.name, settings.stage) for s in settings.services
+        ],
+        "config_paths": [s.config_path(settings.stage) for s in settings.services],
+        # Describe and Configure refuse a promoted release tagged rejected where it is published.
+        "release_objects": [
+            pulumi.Output.concat(
+                upstreams[s.promote_from or ""].bucket_arn, "/", release_object_key(s.name)
+            )
+            for s in promoted
+        ],
         "log_retention_days": settings.environment.log_retention_days,
         "permissions_boundary": boundary,
     }

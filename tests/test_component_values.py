@@ -93,6 +93,21 @@ def server_chain() -> None:
             "bake_minutes": 15,
             "window": {"cron": "cron(0 9-16 ? * MON-FRI *)", "time_zone": "Europe/Paris"},
             "verify": [{"name": "smoke", "target": "web", "buildspec": "buildspecs/smoke.yml"}],
+            "release_task": {
+                "buildspec": "buildspecs/migrate.yml",
+                "compute_type": "BUILD_GENERAL1_MEDIUM",
+                "timeout_minutes": 20,
+                "environment": [{"name": "ALEMBIC_CONFIG", "type": "PLAINTEXT", "value": "db.ini"}],
+                "vpc": {
+                    "vpc_id": "vpc-0a1b2c3d",
+                    "subnet_ids": ["subnet-0a1b2c3d", "subnet-1b2c3d4e"],
+                    "security_group_ids": ["sg-0a1b2c3d"],
+                },
+            },
+        },
+        "runtime_config": {
+            "path": "/shop/staging",
+            "kms_key_arn": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/shop-config",
         },
         "publish_to": {
             "bucket_name": "acme-staging-releases",
@@ -166,6 +181,7 @@ def promoted_lambda_chain() -> None:
                 "bake_minutes": 10,
                 "verify": [{"name": "smoke", "target": "thumbs"}],
             },
+            "runtime_config": {"path": "/thumbs/prod"},
             "approval_timeout_minutes": 60,
             "notify": {"email": ["releases@example.com"]},
             "protect": True,

@@ -46,8 +46,9 @@ def expected(policy: str, issue: str, detail: Any) -> str | None:
         return "iam:PermissionsBoundary holds an ARN and works with string operators"
     if policy == DEPLOY and issue == "PRIVILEGE_ESCALATION" and kind == "CreateNewPolicyVersion":
         return (
-            "versions of the approver policies (attached to people, never to this role, "
-            "which may not attach policies to itself); the boundary's versions are denied"
+            "versions of the approver and config reader policies (attached to people and to "
+            "hosts' roles, never to this role, which may not attach policies to itself); the "
+            "boundary's versions are denied"
         )
     if (
         policy in LAMBDA_PIPELINES
@@ -63,6 +64,15 @@ def expected(policy: str, issue: str, detail: Any) -> str | None:
         return (
             "the S3 deploy action's documented permissions; the release bucket disables "
             "ACLs (BucketOwnerEnforced), so no ACL can grant anything"
+        )
+    if (
+        policy.endswith("-release-task-policy")
+        and issue == "PERMISSIONS_MANAGEMENT_ACTIONS"
+        and actions == {"ec2:createnetworkinterfacepermission"}
+    ):
+        return (
+            "AWS's documented VPC permission for CodeBuild: it lets only CodeBuild use the "
+            "build's network interface, only in the configured subnets (its conditions)"
         )
     return None
 

@@ -21,6 +21,7 @@ FORCED_WILDCARD_RESOURCES = {
     "CreateSlackChannelsTaggedForStage": "CreateSlackChannelConfiguration has no resource type",
     "EventBusPermissions": "events:PutPermission has no resource type",
     "SubscriptionsAndTargetsWithoutArns": "sns:Unsubscribe and DeleteTarget have no resource type",
+    "DescribeVpcNetwork": "EC2's Describe actions have no resource types (a release task's VPC)",
 }
 # A permissions boundary grants nothing: its Allow is a ceiling (test_boundary.py checks it).
 BOUNDARY_POLICY = "boundary-policy"
@@ -143,8 +144,8 @@ def test_pipeline_roles_touch_only_their_own_pipeline_resources(
             assert ":connection/" in connection
         else:
             assert "ReadRelease" in grants, f"{stack} {service}: neither GitHub nor a release"
-        # Its own projects, and the stage's shared release manifest steps.
-        shared = {f"{PROJECT}-{stack}-package", f"{PROJECT}-{stack}-describe"}
+        # Its own projects, and the stage's shared release steps.
+        shared = {f"{PROJECT}-{stack}-{step}" for step in ("package", "describe", "configure")}
         for arn in grants["RunBuildsAndTests"]["Resource"]:
             project = arn.split("project/")[1]
             assert project.startswith(f"{service}-{stack}-") or project in shared, arn

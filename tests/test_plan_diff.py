@@ -120,7 +120,7 @@ def test_each_changed_input_shows_before_and_after_and_what_forces_replacement(
         'stages[Deploy].actions[thumbnailer].configuration.DeployStrategy: "AllAtOnce" -> "Linear10PercentEvery1Minute"',
         f'stages[Source].actions[GitHub].configuration.ConnectionArn: "{CONNECTION}" -> "{CONNECTION}el"',
         f'policy.Statement[UseGitHubConnection].Resource: "{CONNECTION}" -> "{CONNECTION}el"',
-        'policy.Statement[RunBuildsAndTests].Resource[2]: "arn:aws:codebuild:eu-west-1:111111111111:project/web-dev-test-functional" -> "arn:aws:codebuild:eu-west-1:111111111111:project/web-dev-test-e2e"',
+        'policy.Statement[RunBuildsAndTests].Resource[3]: "arn:aws:codebuild:eu-west-1:111111111111:project/web-dev-test-functional" -> "arn:aws:codebuild:eu-west-1:111111111111:project/web-dev-test-e2e"',
         'deploymentConfigName: "CodeDeployDefault.LambdaAllAtOnce" -> "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"',
     ]
     for line in expected:

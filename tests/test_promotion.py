@@ -95,7 +95,11 @@ def test_staging_publishes_to_that_location_only_after_deploy_and_verification(
     assert names[-2:] == ["Deploy", "Publish"], "a stage of its own, after Deploy succeeded"
     deploy = stage(staging, "Deploy")
     verify = [a for a in deploy["actions"] if a["name"].startswith("verify-")]
-    assert verify and all(a["runOrder"] == 2 for a in verify), "verification follows the deploy"
+    deploys = [a for a in deploy["actions"] if a["category"] == "Deploy"]
+    assert deploys and verify
+    assert all(a["runOrder"] == deploys[0]["runOrder"] + 1 for a in verify), (
+        "verification follows the deploy"
+    )
     [publish] = stage(staging, "Publish")["actions"]
     assert (publish["category"], publish["provider"], publish["name"]) == (
         "Deploy",
@@ -107,9 +111,17 @@ def test_staging_publishes_to_that_location_only_after_deploy_and_verification(
         "ObjectKey": f"releases/{service}/release.zip",
         "Extract": "false",
     }
-    assert publish["inputArtifacts"] == ["ReleaseArtifact"], "the artifact staging deployed"
-    for action in deploy["actions"]:
-        assert action["inputArtifacts"] == ["ReleaseArtifact"], action["name"]
+    # What staging deployed is the release plus staging's configuration snapshot; what it
+    # publishes is the release alone: configuration is each stage's own.
+    assert publish["inputArtifacts"] == ["ReleaseArtifact"], "the release staging deployed"
+    configure, *rest = deploy["actions"]
+    assert (configure["name"], configure["inputArtifacts"], configure["outputArtifacts"]) == (
+        "Configure",
+        ["ReleaseArtifact"],
+        ["DeployArtifact"],
+    )
+    for action in rest:
+        assert action["inputArtifacts"] == ["DeployArtifact"], action["name"]
 
 
 def test_the_release_location_is_a_versioned_private_bucket_that_sends_events(
@@ -282,10 +294,11 @@ def test_verification_gets_the_endpoint_and_may_call_only_its_target(
     assert "InvokeVerifiedFunctions" not in policy(runs["staging"], "web-verify-smoke-policy")
     deploy = stage(pipeline(runs["staging"], "thumbnailer"), "Deploy")
     assert [(a["name"], a["provider"], a["runOrder"]) for a in deploy["actions"]] == [
-        ("thumbnailer", "Lambda", 1),
-        ("verify-smoke", "CodeBuild", 2),
+        ("Configure", "CodeBuild", 1),
+        ("thumbnailer", "Lambda", 2),
+        ("verify-smoke", "CodeBuild", 3),
     ]
-    assert deploy["actions"][1]["configuration"] == {
+    assert deploy["actions"][2]["configuration"] == {
         "ProjectName": "thumbnailer-staging-verify-smoke"
     }
     # A failed verification fails the stage, whose rollback puts the previous release back.
@@ -386,6 +399,19 @@ def test_only_the_consumer_account_may_read_releases_and_only_under_releases(
             "Principal": consumer,
             "Action": ["s3:GetBucketVersioning", "s3:GetBucketLocation"],
             "Resource": f"arn:aws:s3:::{bucket}",
+        },
+        {
+            # The consumer quarantines a release it rolled back, where it is published.
+            "Sid": "ConsumerProdTagsObjects",
+            "Effect": "Allow",
+            "Principal": consumer,
+            "Action": [
+                "s3:GetObjectTagging",
+                "s3:GetObjectVersionTagging",
+                "s3:PutObjectTagging",
+                "s3:PutObjectVersionTagging",
+            ],
+            "Resource": f"arn:aws:s3:::{bucket}/releases/*",
         },
     ]
     [deny] = [s for s in document["Statement"] if s["Effect"] == "Deny"]

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from components.release_channel import MANIFEST_FILE
+from components.release_config import RELEASE_OPTIONS_FILE
 from components.release_manifest import (
     DESCRIBE_BUILDSPEC,
     EXECUTION_ID_VARIABLE,
@@ -148,6 +149,7 @@ def test_package_writes_the_manifest_of_this_execution_beside_the_build(
         "pipeline": "web-staging-pipeline",
         "pipeline_execution_id": EXECUTION,
         "build_id": "web-staging-build:1a2b3c",
+        "contracts_schema": False,
     }
     calls = (tmp_path / "aws-calls").read_text().splitlines()
     assert calls == [
@@ -232,3 +234,92 @@ def test_describe_fails_clearly_for_a_release_without_a_manifest(tmp_path: Path)
 
     assert result.returncode != 0
     assert f"the release has no {MANIFEST_FILE}" in result.stderr
+
+
+@pytest.mark.parametrize(("options", "expected"), [({"contracts_schema": True}, True), ({}, False)])
+def test_package_copies_what_the_app_declares_about_its_schema_into_the_manifest(
+    tmp_path: Path, fake_aws: Path, options: dict[str, Any], expected: bool
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / RELEASE_OPTIONS_FILE).write_text(json.dumps(options))
+
+    result = run_build(PACKAGE_BUILDSPEC, src, package_env(src, fake_aws))
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads((src / MANIFEST_FILE).read_text())["contracts_schema"] is expected
+
+
+def test_package_refuses_a_schema_declaration_that_is_not_a_boolean(
+    tmp_path: Path, fake_aws: Path
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / RELEASE_OPTIONS_FILE).write_text(json.dumps({"contracts_schema": "yes"}))
+
+    result = run_build(PACKAGE_BUILDSPEC, src, package_env(src, fake_aws))
+
+    assert result.returncode != 0
+    assert "release-options.json: contracts_schema must be true or false, got 'yes'" in (
+        result.stderr
+    )
+    assert not json.loads((src / MANIFEST_FILE).read_text() or "null")
+
+
+def _tagging_aws(tmp_path: Path, tags: list[dict[str, str]]) -> Path:
+    """An `aws` that answers GetObjectTagging with `tags` and logs its arguments."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (tmp_path / "tags.json").write_text(json.dumps({"VersionId": "v1", "TagSet": tags}))
+    aws = bin_dir / "aws"
+    aws.write_text(
+        "#!/usr/bin/env bash\n"
+        f'printf "%s\\n" "$*" >> "{tmp_path}/aws-calls"\n'
+        f'[ "$2" = get-object-tagging ] && exec cat "{tmp_path}/tags.json"\n'
+        'echo "unexpected aws call: $*" >&2; exit 2\n'
+    )
+    aws.chmod(0o755)
+    return bin_dir
+
+
+REJECTED_TAGS = [
+    {"Key": "cicd:rejected", "Value": "true"},
+    {"Key": "cicd:rejected-reason", "Value": "breaks checkout"},
+    {"Key": "cicd:rejected-by", "Value": "arn:aws:sts::111111111111:assumed-role/ops/alice"},
+    {"Key": "cicd:rejected-at", "Value": "2026-12-03T10:00:00Z"},
+]
+
+
+@pytest.mark.parametrize("rejected", [True, False])
+def test_describe_refuses_a_release_rejected_where_it_was_published(
+    tmp_path: Path, rejected: bool
+) -> None:
+    src = tmp_path / "release"
+    src.mkdir()
+    (src / MANIFEST_FILE).write_text(
+        json.dumps({"commit": COMMIT, "message": "m", "repository": "acme/web"})
+    )
+    bin_dir = _tagging_aws(tmp_path, REJECTED_TAGS if rejected else [{"Key": "a", "Value": "b"}])
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "CODEBUILD_SRC_DIR": str(src),
+        "RELEASE_BUCKET": "acme-staging-releases",
+        "RELEASE_KEY": "releases/web/release.zip",
+        "RELEASE_VERSION": "3HL4kqtJvjVBH40Nrjfkd",
+    }
+
+    result = run_build(DESCRIBE_BUILDSPEC, tmp_path, env)
+
+    assert (tmp_path / "aws-calls").read_text().splitlines() == [
+        "s3api get-object-tagging --bucket acme-staging-releases --key releases/web/release.zip "
+        "--version-id 3HL4kqtJvjVBH40Nrjfkd --output json"
+    ]
+    if rejected:
+        assert result.returncode != 0
+        assert (
+            "release 3HL4kqtJvjVBH40Nrjfkd of s3://acme-staging-releases/releases/web/release.zip "
+            "was rejected by arn:aws:sts::111111111111:assumed-role/ops/alice at "
+            "2026-12-03T10:00:00Z: breaks checkout. It is not deployed"
+        ) in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr

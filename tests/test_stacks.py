@@ -75,6 +75,13 @@ def stage_of(run: StackRun) -> str:
     return run.recorder.of_type(PIPELINE)[0].inputs["tags"]["cicd:stage"]
 
 
+def deploy_action(pipeline: Resource, provider: str) -> dict[str, Any]:
+    """The first action of the Deploy stage with this provider (CodeDeploy, Lambda)."""
+    actions = [a for a in stage(pipeline, "Deploy")["actions"] if a["provider"] == provider]
+    assert actions, f"{pipeline.inputs['name']}: no {provider} action in Deploy"
+    return actions[0]
+
+
 def stage(pipeline: Resource, name: str) -> dict[str, Any]:
     found = [s for s in pipeline.inputs["stages"] if s["name"] == name]
     assert found, f"{pipeline.inputs['name']} has no {name} stage"
@@ -146,8 +153,18 @@ def test_pipeline_actions_are_wired_to_the_created_resources(
             ["BuildArtifact"],
             ["ReleaseArtifact"],
         )
-        for action in stage(pipeline, "Deploy")["actions"]:
-            assert action["inputArtifacts"] == ["ReleaseArtifact"], action["name"]
+        configure, *rest = stage(pipeline, "Deploy")["actions"]
+        # Configure takes the release and hands on the release with its pinned configuration,
+        # which everything after it in Deploy takes.
+        assert (configure["name"], configure["runOrder"]) == ("Configure", 1)
+        assert (configure["inputArtifacts"], configure["outputArtifacts"]) == (
+            ["ReleaseArtifact"],
+            ["DeployArtifact"],
+        )
+        assert configure["configuration"]["ProjectName"] == f"{PROJECT}-{stack}-configure"
+        assert configure["configuration"]["ProjectName"] in project_names
+        for action in rest:
+            assert action["inputArtifacts"] == ["DeployArtifact"], action["name"]
         for test in stage(pipeline, "Test")["actions"]:
             assert test["configuration"]["ProjectName"] == f"{service}-{stack}-test-{test['name']}"
             assert test["configuration"]["ProjectName"] in project_names
@@ -169,15 +186,13 @@ def test_deploy_actions_name_the_created_codedeploy_app_and_groups(
 ) -> None:
     rec = runs[stack].recorder
     web = pipelines(runs[stack])["web"]
-    action = stage(web, "Deploy")["actions"][0]
-    assert action["provider"] == "CodeDeploy"
+    action = deploy_action(web, "CodeDeploy")
     app = rec.one(APP, "web-deploy-app")
     group = rec.one(GROUP, "web-deploy-web")
     assert action["configuration"]["ApplicationName"] == app.state["name"] == f"web-{stack}"
     assert action["configuration"]["DeploymentGroupName"] == group.inputs["deploymentGroupName"]
     assert group.inputs["appName"] == app.state["name"]
-    lambda_action = stage(pipelines(runs[stack])["thumbnailer"], "Deploy")["actions"][0]
-    assert lambda_action["provider"] == "Lambda"
+    lambda_action = deploy_action(pipelines(runs[stack])["thumbnailer"], "Lambda")
     assert lambda_action["configuration"]["FunctionName"] == f"thumbnailer-{stack}"
     assert lambda_action["configuration"]["FunctionAlias"] == "live"
     assert rec.one(APP, "thumbnailer-deploy-app").inputs["computePlatform"] == "Lambda"
@@ -207,9 +222,9 @@ def test_environments_differ_the_way_real_ones_do(runs: dict[str, StackRun]) -> 
     }
     assert retention == {"dev": {14}, "staging": {30}, "prod": {365}}
     lambda_strategy = {
-        stack: stage(pipelines(runs[stack])["thumbnailer"], "Deploy")["actions"][0][
-            "configuration"
-        ]["DeployStrategy"]
+        stack: deploy_action(pipelines(runs[stack])["thumbnailer"], "Lambda")["configuration"][
+            "DeployStrategy"
+        ]
         for stack in STACKS
     }
     assert lambda_strategy == {
@@ -343,7 +358,7 @@ def test_production_watches_alarms_bakes_rolls_back_and_keeps_a_window(
         "DEPLOYMENT_FAILURE",
         "DEPLOYMENT_STOP_ON_ALARM",
     ]
-    lambda_deploy = stage(pipelines(runs["prod"])["thumbnailer"], "Deploy")["actions"][0]
+    lambda_deploy = deploy_action(pipelines(runs["prod"])["thumbnailer"], "Lambda")
     lambda_alarms = {
         r.inputs["name"]
         for r in rec.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")

@@ -6,6 +6,8 @@ that the hook scripts are runnable bash in strict mode and agree with the AppSpe
 unit; and that no template holds a secret value. The scripts that only talk to systemd and HTTP
 are run for real, against stub `systemctl`/`journalctl` commands and a local HTTP server; so is
 the smoke test, against local servers (healthy, failing, silent, hanging) and a stand-in `aws`.
+What reads the runtime configuration (config/load_config.py, load_config.sh, the release task,
+the Lambda loader) is run in tests/test_config_templates.py.
 
 It does not run CodeBuild or CodeDeploy, and does not check the commands an application team will
 replace (pip, pytest, gunicorn).
@@ -16,7 +18,6 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import pwd
 import re
 import runpy
 import shutil
@@ -36,6 +37,7 @@ import annotated_types
 import pytest
 import yaml
 
+from cicd.contract import RELEASE_OPTIONS_FILE
 from components.release_channel import MANIFEST_FILE
 from stack.config.deploy import VerifySuite
 
@@ -49,16 +51,22 @@ SERVER_BUILDSPEC = TEMPLATES / "buildspec.yml"
 LAMBDA_BUILDSPEC = TEMPLATES / "lambda" / "buildspec.yml"
 SMOKE_BUILDSPEC = TEMPLATES / "buildspec-smoke.yml"
 SMOKE_SCRIPT = TEMPLATES / "smoke" / "smoke.py"
-# Verification suites run on the release after the deploy; test suites run before it.
+# The release task runs on the release before the deploy (migrations); verification suites run on
+# it after the deploy; test suites run on the source before either.
+RELEASE_BUILDSPEC = TEMPLATES / "buildspec-release.yml"
 VERIFY_BUILDSPECS = [SMOKE_BUILDSPEC]
-TEST_BUILDSPECS = sorted(set(TEMPLATES.glob("buildspec-*.yml")) - set(VERIFY_BUILDSPECS))
+TEST_BUILDSPECS = sorted(
+    set(TEMPLATES.glob("buildspec-*.yml")) - {*VERIFY_BUILDSPECS, RELEASE_BUILDSPEC}
+)
 BUILD_BUILDSPECS = [SERVER_BUILDSPEC, LAMBDA_BUILDSPEC]
 # What each verification buildspec needs beside it in the release artifact.
 VERIFY_KITS = {"buildspec-smoke.yml": ["smoke/smoke.py"]}
+# What the release task needs beside it: the configuration reader and the template's migrations.
+RELEASE_KIT = ["buildspec-release.yml", "config/load_config.py", "alembic.ini", "migrations/env.py"]
 # Files the pipeline's Package step adds at the root of the build's artifact.
 PACKAGE_ADDS = [MANIFEST_FILE]
 SAMPLE_STACKS = sorted(ROOT.glob("Pulumi.*.yaml"))
-BUILDSPECS = [*BUILD_BUILDSPECS, *TEST_BUILDSPECS, *VERIFY_BUILDSPECS]
+BUILDSPECS = [*BUILD_BUILDSPECS, *TEST_BUILDSPECS, *VERIFY_BUILDSPECS, RELEASE_BUILDSPEC]
 SERVER_APPSPEC = SERVER / "appspec.yml"
 LAMBDA_APPSPEC = TEMPLATES / "lambda" / "appspec.yml"
 UNIT_FILES = sorted((SERVER / "deploy").glob("*.service"))
@@ -74,6 +82,9 @@ EXPECTED_TEMPLATES = [
     "buildspec-unit.yml",
     "buildspec-functional.yml",
     "buildspec-smoke.yml",
+    "buildspec-release.yml",
+    "release-options.json",
+    "config/load_config.py",
     "smoke/smoke.py",
     "server/appspec.yml",
     "server/deploy/myapp.service",
@@ -86,6 +97,7 @@ EXPECTED_TEMPLATES = [
     "server/scripts/load_config.sh",
     "lambda/buildspec.yml",
     "lambda/appspec.yml",
+    "lambda/config_loader.py",
 ]
 
 # https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html
@@ -429,6 +441,42 @@ def test_the_lambda_build_copies_the_verification_kit_into_the_package_root(
         n for n in [buildspec, *VERIFY_KITS[buildspec]] if not (tmp_path / package / n).is_file()
     ]
     assert not missing, f"{missing} are not at the package root, where verification reads them"
+
+
+def test_the_server_build_artifact_carries_the_release_task_and_the_configuration_reader() -> None:
+    globs = cast(list[str], _load(SERVER_BUILDSPEC)["artifacts"]["files"])
+    missing = [p for p in [*RELEASE_KIT, RELEASE_OPTIONS_FILE] if not _in_artifact(p, globs)]
+    assert not missing, f"buildspec.yml leaves {missing} out of the release"
+    assert RELEASE_OPTIONS_FILE in globs, "at the artifact root, where the Package step reads it"
+
+
+@pytest.mark.parametrize("options", [True, False], ids=["with release options", "without"])
+def test_the_lambda_build_copies_the_release_task_and_the_reader_into_the_package_root(
+    tmp_path: Path, options: bool
+) -> None:
+    # Run the build's commands that ship them, for real, in a stand-in repository.
+    spec = _load(LAMBDA_BUILDSPEC)
+    package = cast(str, spec["artifacts"]["base-directory"])
+    names = ("buildspec-release.yml", "load_config.py", RELEASE_OPTIONS_FILE)
+    commands = [c for c in _commands(spec) if any(n in c for n in names)]
+    for name in RELEASE_KIT:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("kit\n")
+    if options:
+        (tmp_path / RELEASE_OPTIONS_FILE).write_text('{"contracts_schema": true}\n')
+    (tmp_path / package).mkdir()
+    result = subprocess.run(
+        ["bash", "-c", "set -e\n" + "\n".join(commands)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    missing = [n for n in RELEASE_KIT if not (tmp_path / package / n).is_file()]
+    assert not missing, f"{missing} are not where the release task reads them"
+    assert (tmp_path / package / RELEASE_OPTIONS_FILE).is_file() == options
 
 
 @pytest.mark.parametrize(
@@ -1161,145 +1209,3 @@ def test_the_smoke_buildspec_run_in_a_release_verifies_it_and_writes_its_report(
         for name in group["files"]:
             report = release / group["base-directory"] / name
             assert report.is_file(), f"report group reads {report}, which the run did not write"
-
-
-# --- load_config.sh, run against a stand-in `aws` ----------------------------------------------
-
-_AWS_SSM_STUB = """#!/usr/bin/env bash
-# Stand-in for `aws ssm get-parameters-by-path`: logs its arguments and region, prints
-# $STUB_PARAMETERS, or fails as an instance profile without the permission would.
-printf '%s region=%s\\n' "$*" "${AWS_REGION:-}" >> "$STUB_LOG"
-if [[ "${STUB_DENY:-0}" == 1 ]]; then
-  echo "An error occurred (AccessDeniedException) when calling the GetParametersByPath operation" >&2
-  exit 254
-fi
-cat "$STUB_PARAMETERS"
-"""
-# A value that a careless writer would break: quotes, $, backquotes, a backslash, a #, spaces.
-_AWKWARD = 'p@ss "w$rd" `id` \\ tail # not a comment '
-_PARAMETERS = [
-    {"Name": "/myapp/staging/DATABASE_URL", "Type": "String", "Value": "postgres://db:5432/app"},
-    {"Name": "/myapp/staging/feature/new-checkout", "Type": "String", "Value": "true"},
-    {"Name": "/myapp/staging/API_KEY", "Type": "SecureString", "Value": _AWKWARD},
-]
-
-
-@dataclass
-class _ConfigRun:
-    result: subprocess.CompletedProcess[str]
-    calls: list[str]
-    config: Path
-
-
-def _load_config(
-    tmp_path: Path,
-    environment: str | None,
-    parameters: list[dict[str, str]] = _PARAMETERS,
-    **env: str,
-) -> _ConfigRun:
-    bin_dir, log = _fake_aws(tmp_path, _AWS_SSM_STUB)
-    (tmp_path / "parameters.json").write_text(json.dumps({"Parameters": parameters}))
-    environment_file = tmp_path / "environment"
-    if environment is not None:
-        environment_file.write_text(environment)
-    config = tmp_path / "etc" / "config.env"
-    result = subprocess.run(
-        [str(SCRIPTS / "load_config.sh")],
-        env={
-            "PATH": f"{bin_dir}:{os.environ['PATH']}",
-            "HOME": str(tmp_path),
-            "STUB_LOG": str(log),
-            "STUB_PARAMETERS": str(tmp_path / "parameters.json"),
-            "ENVIRONMENT_FILE": str(environment_file),
-            "CONFIG_FILE": str(config),
-            "APP_USER": pwd.getpwuid(os.getuid()).pw_name,
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    return _ConfigRun(result, log.read_text().splitlines(), config)
-
-
-def test_load_config_writes_every_parameter_as_an_env_line_only_the_app_user_can_read(
-    tmp_path: Path,
-) -> None:
-    run = _load_config(tmp_path, 'PARAMETER_PATH="/myapp/staging/"\nAWS_REGION=eu-west-1\n')
-    assert run.result.returncode == 0, run.result.stderr
-    assert run.calls == [
-        "ssm get-parameters-by-path --path /myapp/staging/ --recursive --with-decryption "
-        "--output json region=eu-west-1"
-    ]
-    mode = run.config.stat()
-    assert stat.S_IMODE(mode.st_mode) == 0o600, oct(mode.st_mode)
-    assert mode.st_uid == os.getuid()
-    lines = run.config.read_text().splitlines()
-    assert lines == [
-        'API_KEY="p@ss \\"w\\$rd\\" \\`id\\` \\\\ tail # not a comment "',
-        'DATABASE_URL="postgres://db:5432/app"',
-        'FEATURE_NEW_CHECKOUT="true"',
-    ]
-    # What the app gets: bash reads the file as systemd's EnvironmentFile= does, value for value.
-    loaded = subprocess.run(
-        ["bash", "-c", f'set -a; source "{run.config}"; env -0'],
-        env={"PATH": os.environ["PATH"]},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    environment = dict(item.split("=", 1) for item in loaded.split("\0") if "=" in item)
-    assert environment["API_KEY"] == _AWKWARD
-    assert environment["FEATURE_NEW_CHECKOUT"] == "true"
-    assert "postgres://" not in run.result.stdout and "w$rd" not in run.result.stdout, (
-        "values may be secrets: the deployment log shows names only"
-    )
-    assert "API_KEY DATABASE_URL FEATURE_NEW_CHECKOUT" in run.result.stdout
-
-
-def test_load_config_fails_clearly_when_the_instance_does_not_say_its_environment(
-    tmp_path: Path,
-) -> None:
-    run = _load_config(tmp_path, environment=None)
-    assert run.result.returncode != 0
-    assert f"{tmp_path / 'environment'} is missing" in run.result.stderr
-    assert "launch template" in run.result.stderr
-    assert run.calls == [], "nothing is read without knowing the environment"
-    assert not run.config.exists()
-
-
-def test_load_config_rejects_an_environment_file_without_a_parameter_path(tmp_path: Path) -> None:
-    run = _load_config(tmp_path, "AWS_REGION=eu-west-1\n")
-    assert run.result.returncode != 0
-    assert "PARAMETER_PATH is ''" in run.result.stderr
-    assert run.calls == []
-
-
-@pytest.mark.parametrize(
-    ("parameters", "env", "message"),
-    [
-        ([], {}, "no parameters under /myapp/prod/"),
-        (_PARAMETERS, {"STUB_DENY": "1"}, "may the instance profile call ssm:GetParametersByPath"),
-        (
-            [
-                {"Name": "/myapp/prod/db/url", "Type": "String", "Value": "a"},
-                {"Name": "/myapp/prod/DB_URL", "Type": "String", "Value": "b"},
-            ],
-            {},
-            "both give DB_URL",
-        ),
-    ],
-    ids=["empty path", "access denied", "two parameters, one name"],
-)
-def test_load_config_fails_and_keeps_the_previous_configuration(
-    tmp_path: Path, parameters: list[dict[str, str]], env: dict[str, str], message: str
-) -> None:
-    previous = tmp_path / "etc" / "config.env"
-    previous.parent.mkdir()
-    previous.write_text('DATABASE_URL="postgres://old"\n')
-    run = _load_config(tmp_path, "PARAMETER_PATH=/myapp/prod/\n", parameters, **env)
-    assert run.result.returncode != 0
-    assert message in run.result.stderr, run.result.stderr
-    assert previous.read_text() == 'DATABASE_URL="postgres://old"\n'
-    assert [p.name for p in previous.parent.iterdir()] == ["config.env"], "no temporary files left"

@@ -277,6 +277,15 @@ EXAMPLES: Mapping[str, str] = {
         )
         pulumi.export("package_project", steps.package_project_name)
     """,
+    "RuntimeConfig": """
+        from components import RuntimeConfig
+
+        config = RuntimeConfig(
+            "orders-config", {"service": "orders", "stage": "prod", "path": "/orders/prod"}
+        )
+        # Attach to the instance profile's role (or the function's role).
+        pulumi.export("config_reader_policy", config.reader_policy_arn)
+    """,
     "Upstream": """
         from components import Upstream
 

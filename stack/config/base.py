@@ -12,6 +12,11 @@ from pydantic import BaseModel, ConfigDict
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,20}[a-z0-9]$"
 REPOSITORY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"
+ACCOUNT_PATTERN = r"^\d{12}$"
+KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$"
+# A Parameter Store hierarchy (PutParameter's Name rules): letters, digits, `_.-` between
+# slashes, no trailing slash; at most 14 levels so that a parameter (one more) fits in 15.
+CONFIG_PATH_PATTERN = r"^(/[A-Za-z0-9_.-]+){1,14}$"
 # Names that must never hold a plaintext value; matched against `_`-separated name parts.
 SECRET_NAME_PARTS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL", "PRIVATE")
 

@@ -46,7 +46,36 @@ class Parts:
 
 def cross_problems(parts: Parts) -> list[Finding]:
     """Every problem that needs more than one concern of the stack file to see."""
-    return [*_protection_problems(parts), *_source_problems(parts), *_promotion_problems(parts)]
+    return [
+        *_protection_problems(parts),
+        *_source_problems(parts),
+        *_promotion_problems(parts),
+        *_config_problems(parts),
+    ]
+
+
+def _config_problems(parts: Parts) -> list[Finding]:
+    """Each service reads only its own configuration: no two services share a path, and none
+    lies under another's, since a recursive read of a path returns every level below it
+    (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParametersByPath.html)."""
+    p: list[Finding] = []
+    paths = [(i, s.name, s.config_path(parts.stage)) for i, s in parts.services]
+    for i, name, path in paths:
+        for _, other, other_path in paths:
+            if other == name:
+                continue
+            if path == other_path:
+                why = f"{path} is also {other}'s configuration path; give each service its own"
+            elif path.startswith(other_path + "/"):
+                why = (
+                    f"{path} lies under {other}'s path {other_path}, so {other}'s hosts would "
+                    f"read {name}'s configuration too; use paths that do not nest"
+                )
+            else:
+                continue
+            p.append(Finding(("services", i, "runtime_config", "path"), why))
+            break
+    return p
 
 
 def _source_problems(parts: Parts) -> list[Finding]:

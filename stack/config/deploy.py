@@ -24,7 +24,7 @@ from stack.config.base import (
     _Model,
     _unique_names,
 )
-from stack.config.build import TestSuite
+from stack.config.build import BuildSettings, TestSuite
 
 
 class TagFilter(_Model):
@@ -157,6 +157,28 @@ class VerifySuite(TestSuite):
     timeout_minutes: int = Field(default=15, ge=5, le=2160)
 
 
+class VpcSettings(_Model):
+    """Where the release task runs to reach private resources (a database). CodeBuild gives a
+    build in a VPC no public IP: the subnets need a NAT gateway or VPC endpoints to reach AWS."""
+
+    vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$")
+    subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1, max_length=16
+    )
+    security_group_ids: list[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1, max_length=5
+    )
+
+
+class ReleaseTask(BuildSettings):
+    """Runs once per release in Deploy, before the deploy actions, on the release itself: a
+    schema migration. A failure deploys nothing and fails the stage."""
+
+    buildspec: str = "buildspec-release.yml"
+    timeout_minutes: int = Field(default=30, ge=5, le=2160)
+    vpc: VpcSettings | None = None
+
+
 class DeploySettings(_Model):
     """How a service is released: platform, targets, traffic strategy and the safety nets."""
 
@@ -175,6 +197,7 @@ class DeploySettings(_Model):
     bake_minutes: int = Field(default=0, ge=0, le=1440)
     window: DeploymentWindow | None = None
     verify: list[VerifySuite] = Field(default_factory=list, max_length=10)
+    release_task: ReleaseTask | None = None
 
     @field_validator("targets")
     @classmethod

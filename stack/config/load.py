@@ -181,6 +181,14 @@ def _plaintext_secrets(namespace: str, services: Any) -> list[str]:
         projects += [
             (("tests", j), t) for j, t in enumerate(tests if isinstance(tests, list) else [])
         ]
+        deploy = service.get("deploy")
+        deploy = deploy if isinstance(deploy, Mapping) else {}
+        verify = deploy.get("verify")
+        projects += [
+            (("deploy", "verify", j), v)
+            for j, v in enumerate(verify if isinstance(verify, list) else [])
+        ]
+        projects.append((("deploy", "release_task"), deploy.get("release_task")))
         for at, project in projects:
             env = project.get("environment") if isinstance(project, Mapping) else None
             for name, value in (env or {}).items() if isinstance(env, Mapping) else ():

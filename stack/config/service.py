@@ -12,6 +12,8 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from stack.config.base import (
+    CONFIG_PATH_PATTERN,
+    KMS_KEY_ARN_PATTERN,
     NAME_PATTERN,
     REMOVE,
     REPOSITORY_PATTERN,
@@ -28,6 +30,31 @@ from stack.config.notify import ApprovalSettings, NotificationSettings
 # Keys that only a service built from GitHub has: a promoted release carries its own commit and
 # was built and tested upstream, so these would silently mean nothing.
 GITHUB_ONLY = ("repository", "branch", "file_paths", "build", "tests")
+
+
+class RuntimeConfigSettings(_Model):
+    """Where the service's runtime configuration (config vars) lives in this stage: one
+    Parameter Store parameter per variable, `<path>/<NAME>`. Hosts, the function and the
+    release task read the versions each release pinned; `cicd config` changes them."""
+
+    path: str | None = Field(
+        default=None,
+        pattern=CONFIG_PATH_PATTERN,
+        description="Parameter Store path, e.g. /web/prod; default: /<service>/<stage>",
+    )
+    kms_key_arn: str | None = Field(
+        default=None,
+        pattern=KMS_KEY_ARN_PATTERN,
+        description="customer managed key of its SecureStrings; default: aws/ssm",
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _not_reserved(cls, path: str | None) -> str | None:
+        # PutParameter: "Parameter names can't be prefixed with "aws" or "ssm" (case-insensitive)".
+        if path is not None and path.split("/")[1].lower().startswith(("aws", "ssm")):
+            raise ValueError("must not start with aws or ssm, which Parameter Store reserves")
+        return path
 
 
 class ServiceSettings(_Model):
@@ -57,6 +84,7 @@ class ServiceSettings(_Model):
     tests: list[TestSuite] = Field(default_factory=list, max_length=10)
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    runtime_config: RuntimeConfigSettings = Field(default_factory=RuntimeConfigSettings)
     deploy: DeploySettings
 
     @field_validator("tests")
@@ -119,6 +147,10 @@ class ServiceSettings(_Model):
         if p:
             raise Problems(p)
         return self
+
+    def config_path(self, stage: str) -> str:
+        """The Parameter Store path of this service's configuration in `stage`."""
+        return self.runtime_config.path or f"/{self.name}/{stage}"
 
     @property
     def promoted(self) -> bool:

@@ -11,6 +11,8 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from stack.config.base import (
+    ACCOUNT_PATTERN,
+    KMS_KEY_ARN_PATTERN,
     NAME_PATTERN,
     REMOVE,
     REPOSITORY_PATTERN,
@@ -19,9 +21,6 @@ from stack.config.base import (
     _Model,
     _unique_names,
 )
-
-ACCOUNT_PATTERN = r"^\d{12}$"
-KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$"
 
 
 class ConnectionSettings(_Model):

@@ -16,12 +16,14 @@ when a stack is evaluated.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from cicd.contract import CONFIGURE_ACTION, RELEASE_TASK_ACTION
 from cicd.errors import UsageError
 
 PIPELINE = "aws:codepipeline/pipeline:Pipeline"
@@ -102,6 +104,13 @@ def _describe(action: Mapping[str, Any], context: _Context, pipeline: Mapping[st
         return _label(
             name, f"release proved in {upstream}", str(config.get("S3ObjectKey")), started
         )
+    if provider == "CodeBuild" and name == CONFIGURE_ACTION:
+        path = _environment(config).get("CONFIG_PATH", "?")
+        return _label(
+            name, f"pins the config under {path}", f"CodeBuild {config.get('ProjectName')}"
+        )
+    if provider == "CodeBuild" and name == RELEASE_TASK_ACTION:
+        return _label(name, "once per release", f"CodeBuild {config.get('ProjectName')}")
     if provider == "CodeBuild":
         return _label(name, f"CodeBuild {config.get('ProjectName')}")
     if provider == "Manual":
@@ -132,6 +141,15 @@ def _describe(action: Mapping[str, Any], context: _Context, pipeline: Mapping[st
     if provider == "S3" and action.get("category") == "Deploy":
         return _label(name, f"S3 {config.get('BucketName')}", str(config.get("ObjectKey")))
     return _label(name, f"{action.get('category')} {provider}")
+
+
+def _environment(config: Mapping[str, Any]) -> dict[str, str]:
+    """A CodeBuild action's `EnvironmentVariables` (JSON text in the plan) by name."""
+    try:
+        variables = json.loads(str(config.get("EnvironmentVariables") or "[]"))
+    except ValueError:
+        return {}
+    return {str(v.get("name")): str(v.get("value")) for v in variables if isinstance(v, dict)}
 
 
 def _push_trigger(pipeline: Mapping[str, Any]) -> str:

@@ -16,8 +16,9 @@ VENVS_DIR="${VENVS_DIR:-${APP_HOME}/venvs}"
 UNIT_NAME="${UNIT_NAME:-${APP_NAME}.service}"
 
 # load_config.sh: the instance's environment, written by its launch template's user data
-# (PARAMETER_PATH=/myapp/staging/, optionally AWS_REGION=...), and the file it writes from
-# Parameter Store, which deploy/myapp.service loads (EnvironmentFile=).
+# (AWS_REGION=... unless the image sets the CLI's region; PARAMETER_PATH=/<service>/<stage>/ for
+# bundles without config-snapshot.json), and the file it writes from Parameter Store, which
+# deploy/myapp.service loads (EnvironmentFile=).
 ENVIRONMENT_FILE="${ENVIRONMENT_FILE:-/etc/${APP_NAME}/environment}"
 CONFIG_FILE="${CONFIG_FILE:-/etc/${APP_NAME}/config.env}"
 
