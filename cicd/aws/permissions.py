@@ -115,6 +115,7 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         _READ_MANIFEST,
         *_RECORDS,
         KMS_DECRYPT,
+        "codepipeline:ListActionExecutions",
     ),
     "info": (
         *_FIND,

@@ -5,12 +5,16 @@ of the release, the commit and `contracts_schema` of its manifest, and the confi
 names and versions it was deployed with (never values). `parse_record` reads the JSON (no call);
 `lookup_record` reads one record (a plain GetObject: records are not versioned reads, so S3
 authorizes it as s3:GetObject) and returns the record, None when there is none (the execution
-never reached Deploy, or ran before runtime config), or a one-line problem.
+never reached Deploy, or ran before runtime config), or a one-line problem. The file expires
+with the artifact bucket's lifecycle; the durable copy is the Configure action's output
+variables, which CodePipeline keeps with the execution history: `outputs_record` reads those
+(ListActionExecutions), `record_from_outputs` parses them (no call).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +22,16 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from cicd.aws.errors import is_access_denied
+from cicd.contract import (
+    COMMIT_OUTPUT,
+    CONFIG_SOURCE_OUTPUT,
+    CONFIG_VERSIONS_OUTPUT,
+    CONFIGURE_ACTION,
+    CONTRACTS_SCHEMA_OUTPUT,
+    DEPLOY_STAGE,
+    RELEASE_KIND_OUTPUT,
+    ROLLBACK_OF_OUTPUT,
+)
 from cicd.model.config import ConfigSnapshot, DeployRecord, ParameterPin, record_key
 
 SCHEMA = 1
@@ -111,3 +125,63 @@ def lookup_record(s3: BaseClient, bucket: str, pipeline: str, execution_id: str)
         return parse_record(body)
     except ValueError as error:
         return f"unreadable deploy record {where}: {error}"
+
+
+def record_from_outputs(
+    outputs: Mapping[str, str], pipeline: str, execution_id: str, path: str
+) -> DeployRecord:
+    """A record rebuilt from the Configure action's output variables; ValueError when they are
+    not what the step exports."""
+    try:
+        pinned = json.loads(outputs[CONFIG_VERSIONS_OUTPUT])
+        pins = [ParameterPin(str(name), int(version)) for name, version in pinned]
+    except (KeyError, ValueError, TypeError) as error:
+        raise ValueError(
+            f"{CONFIG_VERSIONS_OUTPUT} is not a list of [name, version]: {error}"
+        ) from None
+    rollback_of = outputs.get(ROLLBACK_OF_OUTPUT, "-")
+    commit = outputs.get(COMMIT_OUTPUT, "-")
+    return DeployRecord(
+        pipeline=pipeline,
+        execution_id=execution_id,
+        kind=outputs.get(RELEASE_KIND_OUTPUT) or "code",
+        note="-",  # not exported; the execution's RELEASE_NOTE variable says it
+        rollback_of=None if rollback_of in {"", "-"} else rollback_of,
+        commit=None if commit in {"", "-"} else commit,
+        contracts_schema=outputs.get(CONTRACTS_SCHEMA_OUTPUT) == "true",
+        config=ConfigSnapshot(
+            path=path,
+            source=outputs.get(CONFIG_SOURCE_OUTPUT) or "latest",
+            parameters=tuple(sorted(pins, key=lambda p: p.name)),
+        ),
+        origin=f"its {CONFIGURE_ACTION} action's output variables",
+    )
+
+
+def outputs_record(
+    codepipeline: BaseClient, pipeline: str, execution_id: str, path: str
+) -> RecordOrProblem:
+    """The record as the execution's Configure action exported it (ListActionExecutions), when
+    the record file is gone; None when no Configure action of it succeeded."""
+    request: dict[str, Any] = {
+        "pipelineName": pipeline,
+        "filter": {"pipelineExecutionId": execution_id},
+        "maxResults": 100,
+    }
+    while True:
+        page = codepipeline.list_action_executions(**request)
+        for detail in page.get("actionExecutionDetails", []):
+            outputs = detail.get("output", {}).get("outputVariables", {})
+            if (
+                detail.get("stageName") == DEPLOY_STAGE
+                and detail.get("actionName") == CONFIGURE_ACTION
+                and detail.get("status") == "Succeeded"
+                and CONFIG_VERSIONS_OUTPUT in outputs
+            ):
+                try:
+                    return record_from_outputs(outputs, pipeline, execution_id, path)
+                except ValueError as error:
+                    return f"unreadable {CONFIGURE_ACTION} outputs of {execution_id}: {error}"
+        if not page.get("nextToken"):
+            return None
+        request["nextToken"] = page["nextToken"]

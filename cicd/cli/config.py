@@ -29,8 +29,10 @@ from cicd.aws.errors import from_client_error
 from cicd.aws.executions import HISTORY_DEPTH, recent_releases
 from cicd.aws.manifests import with_manifest
 from cicd.aws.parameters import caller, key_of, read_config, read_parameter, write
+from cicd.aws.partial import attempt
 from cicd.aws.pipelines import read_layout
-from cicd.aws.records import RecordOrProblem, lookup_record
+from cicd.aws.records import RecordOrProblem, lookup_record, outputs_record
+from cicd.aws.rollback import redeploy_hint
 from cicd.aws.variables import start_with_variables
 from cicd.cli.context import Context, locate_pipeline, select_pipeline
 from cicd.cli.following import follow_release
@@ -59,6 +61,7 @@ from cicd.errors import AwsError, CicdError, ExitCode, NotFound, Refused, UsageE
 from cicd.model.config import ConfigSet, DeployRecord, RuntimeConfig, record_key
 from cicd.model.pipeline import PipelineLayout, PipelineRef
 from cicd.model.release import Manifest, Release
+from cicd.model.status import Unknown
 from cicd.render.config import (
     change_document,
     change_lines,
@@ -493,13 +496,26 @@ class _Records:
         self._cache: dict[str, RecordOrProblem] = {}
 
     def get(self, release: Release) -> RecordOrProblem:
+        """The record file, or when it is gone (the bucket's lifecycle expires it) what the
+        execution's Configure action exported; None when neither exists."""
         config = self._layout.config
         if config is None or config.record_bucket is None:
             return None
         if release.execution_id not in self._cache:
-            self._cache[release.execution_id] = lookup_record(
+            found = lookup_record(
                 self._ctx.clients.s3, config.record_bucket, self._layout.name, release.execution_id
             )
+            if found is None:
+                exported = attempt(
+                    lambda: outputs_record(
+                        self._ctx.clients.codepipeline,
+                        self._layout.name,
+                        release.execution_id,
+                        config.path,
+                    )
+                )
+                found = str(exported) if isinstance(exported, Unknown) else exported
+            self._cache[release.execution_id] = found
         return self._cache[release.execution_id]
 
     def location(self, release: Release) -> str | None:
@@ -523,7 +539,7 @@ def _contracting(
 ) -> Contracting:
     record = records.get(release)
     if isinstance(record, DeployRecord):
-        return Contracting(release, record.contracts_schema)
+        return Contracting(release, record.contracts_schema, record.origin)
     if isinstance(record, str):
         return Contracting(release, record)
     promoted = layout.promoted
@@ -565,6 +581,15 @@ def review_rollback(
     config_keys: dict[str, Any] | None = None
     if layout.config is not None:
         now, after = records.get(plan.current), records.get(plan.target)
+        if after is None:
+            # The rollback's Configure step re-pins what the target's Configure pinned: without
+            # one, it stops the rollback before anything deploys.
+            raise Refused(
+                f"{plan.target.describe()} has no successful {CONFIGURE_ACTION} action (it ran "
+                "before this pipeline had runtime config), so a rollback to it cannot re-pin "
+                "the config it ran with: its Configure step would stop it",
+                f"redeploy that commit instead: {redeploy_hint(plan.target)}",
+            )
         lines = rollback_config_lines(layout.config.path, plan.current, now, plan.target, after)
         ctx.human.write("".join(f"{line}\n" for line in lines))
         config_keys = {

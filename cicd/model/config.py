@@ -132,6 +132,8 @@ class DeployRecord:
     contracts_schema: bool
     config: ConfigSnapshot | None
     created: datetime | None = None
+    # Where it was read: the record file, or the Configure action's output variables.
+    origin: str = "its deploy record"
 
 
 @dataclass(frozen=True)

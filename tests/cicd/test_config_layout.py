@@ -93,3 +93,46 @@ def test_the_configure_actions_record_bucket_wins_over_the_artifact_store() -> N
     )
 
     assert parse_layout(document).config == RuntimeConfig("/web/dev", None, "acme-deploy-records")
+
+
+def test_the_configure_outputs_cicd_reads_are_the_ones_the_step_exports() -> None:
+    from cicd import contract
+    from components import release_config
+
+    read = {
+        contract.CONFIG_VERSIONS_OUTPUT,
+        contract.CONFIG_SOURCE_OUTPUT,
+        contract.COMMIT_OUTPUT,
+        contract.CONTRACTS_SCHEMA_OUTPUT,
+        contract.RELEASE_KIND_OUTPUT,
+        contract.ROLLBACK_OF_OUTPUT,
+    }
+    assert read <= set(release_config.EXPORTED)
+    assert release_config.RECORDS_PREFIX == contract.DEPLOY_RECORDS_PREFIX
+
+
+def test_a_record_rebuilt_from_the_outputs_reads_dashes_as_nothing() -> None:
+    from cicd.aws.records import record_from_outputs
+
+    record = record_from_outputs(
+        {
+            "CONFIG_VERSIONS": '[["/web/prod/B", 2], ["/web/prod/A", 5]]',
+            "CONFIG_SOURCE": "rollback:abc",
+            "COMMIT_ID": "-",
+            "CONTRACTS_SCHEMA": "false",
+            "RELEASE_KIND": "config",
+            "ROLLBACK_OF": "-",
+        },
+        "web-prod-pipeline",
+        "e1",
+        "/web/prod",
+    )
+
+    assert (record.commit, record.rollback_of, record.contracts_schema, record.kind) == (
+        None,
+        None,
+        False,
+        "config",
+    )
+    assert record.config is not None and record.config.versions() == {"A": 5, "B": 2}
+    assert record.config.source == "rollback:abc"

@@ -365,6 +365,16 @@ def test_info_of_a_config_release_shows_its_kind_and_note(
             "Key": f"deploy-records/{DEV}/{execution_id(8)}.json",
         },
     )
+    # No record file: the Configure action's outputs are asked for; it never ran.
+    aws.codepipeline.add_response(
+        "list_action_executions",
+        {"actionExecutionDetails": []},
+        {
+            "pipelineName": DEV,
+            "filter": {"pipelineExecutionId": execution_id(8)},
+            "maxResults": 100,
+        },
+    )
 
     result = cli("info", "--pipeline", DEV, clients=aws.clients())
 

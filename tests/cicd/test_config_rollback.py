@@ -62,6 +62,34 @@ def _records(world: MotoWorld, *records: dict[str, Any]) -> None:
     fakes.write_records(world.s3, BUCKET, STAGING, records)
 
 
+def _no_configure(
+    aws: StubbedAws, pipeline: str, n: int, details: list[dict[str, Any]] | None = None
+) -> None:
+    """The execution's actions, asked for when its record file is gone."""
+    aws.codepipeline.add_response(
+        "list_action_executions",
+        {"actionExecutionDetails": details or []},
+        {
+            "pipelineName": pipeline,
+            "filter": {"pipelineExecutionId": execution_id(n)},
+            "maxResults": 100,
+        },
+    )
+
+
+def _configure_outputs(n: int, **outputs: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "pipelineExecutionId": execution_id(n),
+            "actionExecutionId": f"configure-{n}",
+            "stageName": "Deploy",
+            "actionName": "Configure",
+            "status": "Succeeded",
+            "output": {"outputVariables": outputs},
+        }
+    ]
+
+
 def _rollback_to(aws: StubbedAws, pipeline: str, n: int) -> None:
     aws.codepipeline.add_response(
         "rollback_stage",
@@ -98,6 +126,7 @@ def test_the_plan_shows_the_config_versions_now_and_after_and_rolls_back(
         _versions(5, DATABASE_URL=4, FEATURE_X=7, SEARCH_V2=1),
         _versions(3, DATABASE_URL=3, FEATURE_X=7, OLD_FLAG=2),
     )
+    _no_configure(aws, STAGING, 4)  # 4 failed before Deploy: no record, no Configure
     _rollback_to(aws, STAGING, 3)
 
     result = cli("rollback", "--pipeline", STAGING, "--yes", clients=aws.clients())
@@ -127,6 +156,7 @@ def test_the_rollback_json_names_both_sets_of_config_versions(
     _with_variables(aws, STAGING, 5, commit=5)
     _with_variables(aws, STAGING, 3, commit=3)
     _records(world, _versions(5, DATABASE_URL=4), _versions(3, DATABASE_URL=3))
+    _no_configure(aws, STAGING, 4)
     _rollback_to(aws, STAGING, 3)
 
     result = cli("rollback", "--pipeline", STAGING, "--yes", "--json", clients=aws.clients())
@@ -173,6 +203,7 @@ def test_force_rolls_back_across_it_and_says_so(world: MotoWorld, cli: CliRunner
     _with_variables(aws, STAGING, 5, commit=5)
     _with_variables(aws, STAGING, 3, commit=3)
     _records(world, {**_versions(5), "contracts_schema": True}, _versions(3))
+    _no_configure(aws, STAGING, 4)
     _rollback_to(aws, STAGING, 3)
 
     result = cli(
@@ -429,3 +460,68 @@ class _Body:
 
     def read(self, size: int = -1) -> bytes:
         return self._data
+
+
+def test_a_record_the_lifecycle_expired_is_read_from_the_configure_actions_outputs(
+    world: MotoWorld, cli: CliRunner
+) -> None:
+    aws = _staging(world, HISTORY)
+    _with_variables(aws, STAGING, 5, commit=5)
+    _with_variables(aws, STAGING, 3, commit=3)
+    _records(world, _versions(5, DATABASE_URL=4))  # 4's and 3's files have expired
+    outputs = {
+        "CONFIG_SOURCE": "latest",
+        "COMMIT_ID": sha(4),
+        "RELEASE_KIND": "code",
+        "ROLLBACK_OF": "-",
+    }
+    # The target's record is read first (the plan), then each crossed one's.
+    _no_configure(
+        aws,
+        STAGING,
+        3,
+        _configure_outputs(
+            3,
+            CONFIG_VERSIONS='[["/web/staging/DATABASE_URL", 3]]',
+            CONTRACTS_SCHEMA="false",
+            **outputs,
+        ),
+    )
+    _no_configure(
+        aws,
+        STAGING,
+        4,
+        _configure_outputs(4, CONFIG_VERSIONS="[]", CONTRACTS_SCHEMA="true", **outputs),
+    )
+    result = cli("rollback", "--pipeline", STAGING, "--yes", clients=aws.clients())
+
+    aws.verify()
+    assert result.code == 3
+    assert "  DATABASE_URL  v4   v3" in result.out
+    assert result.err.startswith(
+        f"cicd: rolling {STAGING} back to 00000003 crosses a release that contracted the "
+        f'database schema: 00000004 (commit {sha(4)[:7]} "Change 4") (contracts_schema: true in '
+        "its Configure action's output variables)"
+    )
+
+
+def test_a_target_that_never_pinned_config_is_refused_with_how_to_redeploy_it(
+    world: MotoWorld, cli: CliRunner
+) -> None:
+    aws = _staging(world, HISTORY)
+    _with_variables(aws, STAGING, 5, commit=5)
+    _with_variables(aws, STAGING, 3, commit=3)
+    _records(world, _versions(5))
+    _no_configure(aws, STAGING, 3)
+
+    result = cli("rollback", "--pipeline", STAGING, "--yes", clients=aws.clients())
+
+    aws.verify()  # no RollbackStage
+    assert result.code == 3
+    assert result.err.splitlines() == [
+        f'cicd: 00000003 (commit {sha(3)[:7]} "Add basket") has no successful Configure action '
+        "(it ran before this pipeline had runtime config), so a rollback to it cannot re-pin the "
+        "config it ran with: its Configure step would stop it",
+        f"hint: redeploy that commit instead: `cicd promote ... --commit {sha(3)}` (promoted) or "
+        f"`cicd release --commit {sha(3)}`",
+    ]
