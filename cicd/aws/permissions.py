@@ -44,7 +44,25 @@ IAM_ACTIONS: dict[str, str] = {
     # (S3 API reference, GetObjectTagging and PutObjectTagging, versionId).
     "GetObjectTagging": "s3:GetObjectVersionTagging",
     "PutObjectTagging": "s3:PutObjectVersionTagging",
+    "GetParametersByPath": "ssm:GetParametersByPath",
+    "GetParameter": "ssm:GetParameter",
+    "GetParameterHistory": "ssm:GetParameterHistory",
+    "PutParameter": "ssm:PutParameter",
 }
+# sts:GetCallerIdentity (who changed the config, for the release note) is not listed: it needs no
+# permission and cannot be denied (STS API reference, GetCallerIdentity).
+
+# Actions no operation of the CLI is named after, which its calls still need:
+# - a deploy record is read with a GetObject WITHOUT a VersionId: s3:GetObject; and where the
+#   record does not exist, S3 answers 403 instead of 404 unless the reader may s3:ListBucket;
+# - Parameter Store calls KMS with the caller's permissions for SecureString parameters under a
+#   customer managed key: kms:Decrypt to read one decrypted, kms:Encrypt to write a standard one
+#   (AWS KMS developer guide, "How AWS Systems Manager Parameter Store uses AWS KMS").
+READ_RECORD = "s3:GetObject"
+LIST_RECORDS = "s3:ListBucket"
+KMS_DECRYPT = "kms:Decrypt"
+KMS_ENCRYPT = "kms:Encrypt"
+ALSO_NEEDED = frozenset({READ_RECORD, LIST_RECORDS, KMS_DECRYPT, KMS_ENCRYPT})
 
 _FIND = ("tag:GetResources", "codepipeline:GetPipeline")
 _FOLLOW = ("codepipeline:GetPipelineExecution", "codepipeline:GetPipelineState")
@@ -55,7 +73,18 @@ _READ_MANIFEST = "s3:GetObjectVersion"
 _READ_TAGS = "s3:GetObjectVersionTagging"
 _WRITE_TAGS = "s3:PutObjectVersionTagging"
 
+_RECORDS = (READ_RECORD, LIST_RECORDS)
+_READ_CONFIG = ("ssm:GetParametersByPath", KMS_DECRYPT)
+_CONFIG_RELEASE = (
+    "ssm:PutParameter",
+    KMS_ENCRYPT,
+    "codepipeline:ListPipelineExecutions",
+    "codepipeline:StartPipelineExecution",
+    *_FOLLOW,
+)
+
 # What a user needs per command; `--wait` adds the `_FOLLOW` pair to the commands that take it.
+# Subcommands are named with a space (`config set`).
 # `follow` and `--wait` read the waiting release's commit when it stops at an approval.
 COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "status": (
@@ -69,7 +98,12 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         _READ_MANIFEST,
         _READ_TAGS,
     ),
-    "releases": (*_FIND, "codepipeline:ListPipelineExecutions", _READ_MANIFEST),
+    "releases": (
+        *_FIND,
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:GetPipelineExecution",
+        _READ_MANIFEST,
+    ),
     "release": (
         *_FIND,
         "codepipeline:ListPipelineExecutions",
@@ -84,6 +118,7 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         _LIST_RELEASES,
         _READ_MANIFEST,
         _READ_TAGS,
+        *_READ_CONFIG,
         *_FOLLOW,
     ),
     "approve": (*_FIND, *_FOLLOW, "codepipeline:PutApprovalResult", _READ_MANIFEST),
@@ -107,6 +142,9 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         _LIST_RELEASES,
         _READ_TAGS,
         _WRITE_TAGS,
+        *_RECORDS,
+        KMS_DECRYPT,
+        "codepipeline:ListActionExecutions",
     ),
     "info": (
         *_FIND,
@@ -116,6 +154,8 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "codebuild:BatchGetBuilds",
         "codebuild:BatchGetReports",
         _READ_MANIFEST,
+        *_RECORDS,
+        KMS_DECRYPT,
     ),
     "follow": (*_FIND, "codepipeline:ListPipelineExecutions", *_FOLLOW, _READ_MANIFEST),
     "logs": (
@@ -156,6 +196,11 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "codepipeline:StopPipelineExecution",
         _READ_MANIFEST,
     ),
+    "config": (*_FIND, *_READ_CONFIG),
+    "config get": (*_FIND, "ssm:GetParameter", KMS_DECRYPT),
+    "config set": (*_FIND, *_READ_CONFIG, *_CONFIG_RELEASE),
+    "config unset": (*_FIND, *_READ_CONFIG, "ssm:GetParameterHistory", *_CONFIG_RELEASE),
+    "config diff": (*_FIND, *_READ_CONFIG),
 }
 
 

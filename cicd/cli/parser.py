@@ -13,6 +13,7 @@ import textwrap
 from cicd import __version__
 from cicd.cli import (
     approve,
+    config,
     follow,
     freeze,
     info,
@@ -50,6 +51,7 @@ COMMAND_MODULES = (
     logs,
     open_command,
     metrics,
+    config,
     offline,
 )
 
@@ -72,6 +74,7 @@ examples:
   cicd info -s web -e prod                      one release, whole: actions, tests, approver
   cicd logs -s web -e dev --action unit         a build's logs
   cicd metrics --since 30d                      deployment frequency, lead time, failures
+  cicd config set FEATURE_X=on -s web -e prod   set config vars, release the change
   cicd plan --stack dev --check                 what dev declares, guardrails checked (offline)
   cicd diff --base origin/main                  what this branch changes, stack by stack
   cicd diagram --stack prod                     prod's pipelines as a Mermaid flowchart

@@ -16,6 +16,7 @@ from cicd.aws.partial import attempt
 from cicd.aws.pipelines import named_pipeline, read_layout
 from cicd.aws.published import published_versions
 from cicd.aws.quarantine import rejection_of
+from cicd.cli.config import check_promotion_config
 from cicd.cli.context import Context, locate_pipeline
 from cicd.cli.following import follow_release
 from cicd.cli.options import Commands, service_option
@@ -78,6 +79,11 @@ def register(commands: Commands) -> None:
     promote.add_argument(
         "--to-pipeline", metavar="NAME", help="target pipeline by name, skipping the tag lookup"
     )
+    promote.add_argument(
+        "--allow-missing-config",
+        action="store_true",
+        help="promote even when the target lacks config keys the source has (default: refuse)",
+    )
 
 
 def run_promote(args: argparse.Namespace, ctx: Context) -> int:
@@ -89,6 +95,7 @@ def run_promote(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError(f"--from and --to are both {args.source_stage}: nothing to promote")
     commit = validate_commit(args.commit) if args.commit else None
     target_ref, target = _promote_target(args, ctx)
+    check_promotion_config(args, ctx, target_ref, target)
     if target.promoted is not None:
         if args.from_pipeline or args.source_stage is None:
             tagged = f" (its {TAG_PROMOTES_FROM} tag says {target_ref.promotes_from})"

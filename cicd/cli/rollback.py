@@ -1,9 +1,11 @@
 """`cicd rollback`: roll the Deploy stage back to the previous release (`heroku rollback`).
 
-parse (`register`) -> gather (the pipeline's state and history; manifests of the releases
-looked at) -> decide (`cicd.decide.rollback`: which release, and that Deploy is idle) -> show
-the change and ask (`confirm`; refused without a terminal unless --yes) -> roll back -> mark
-the release rolled back rejected, when it is a published one -> follow with --wait.
+parse (`register`) -> gather (the pipeline's state and history; manifests and kinds of the
+releases looked at) -> decide (`cicd.decide.rollback`: which release, and that Deploy is idle)
+-> show the change, code and config (`cicd.cli.config.review_rollback`, which also refuses to
+cross a release that contracted the schema unless --force) and ask (`confirm`; refused without
+a terminal unless --yes) -> roll back -> mark the release rolled back rejected, when it is a
+published one -> follow with --wait.
 
 The release rolled back is marked rejected (`cicd.cli.quarantine.mark_rejected`) on a promoted
 pipeline (the execution's source version, in the upstream's release location) and on a
@@ -28,6 +30,8 @@ from cicd.aws.manifests import with_manifest
 from cicd.aws.published import published_versions
 from cicd.aws.rollback import roll_back
 from cicd.aws.status import with_promotes_from
+from cicd.aws.variables import with_kind
+from cicd.cli.config import review_rollback
 from cicd.cli.context import Context, execution_by_id, select_pipeline
 from cicd.cli.following import follow_release
 from cicd.cli.options import Commands
@@ -47,8 +51,12 @@ def register(commands: Commands) -> None:
         "rollback",
         run_rollback,
         "roll the Deploy stage back to the previous release",
-        "Roll the Deploy stage back to the previous successful release of another commit, or "
-        "to --to EXECUTION_ID (like `heroku rollback`). Shows the change and asks first.",
+        "Roll the Deploy stage back to the previous successful release of another commit (after "
+        "a config release: the release before it), or to --to EXECUTION_ID (like `heroku "
+        "rollback`). Code and config go back together: AWS reuses the target's variables and "
+        "artifacts, and the Configure step re-pins the config versions it ran with. Shows the "
+        "change and asks first; refuses to cross a release that contracted the schema "
+        "(contracts_schema) unless --force.",
         "  cicd rollback --service web --stage prod\n"
         "  cicd rollback -s web -e prod --to 1a2b3c4d --yes --wait\n",
         commands.target,
@@ -65,6 +73,17 @@ def register(commands: Commands) -> None:
         metavar="TEXT",
         help="why, recorded on the release rolled back when it is marked rejected (default: "
         "rolled back in STAGE with cicd rollback)",
+    )
+    rollback.add_argument(
+        "--keep-release",
+        action="store_true",
+        help="do not mark the release rolled back rejected (it was rolled back for another "
+        "reason; default: marked, so no stage promotes it again)",
+    )
+    rollback.add_argument(
+        "--force",
+        action="store_true",
+        help="roll back even across a release that contracted the schema (contracts_schema)",
     )
 
 
@@ -84,14 +103,22 @@ def run_rollback(args: argparse.Namespace, ctx: Context) -> int:
         layout.name,
         releases,
         execution_by_id(ctx, layout, args.to, releases) if args.to else None,
-        resolve=lambda release: with_manifest(release, layout, ctx.manifests),
+        resolve=lambda release: with_kind(
+            ctx.clients.codepipeline, layout, with_manifest(release, layout, ctx.manifests)
+        ),
     )
     ctx.human.write(plan.describe())
+    config = review_rollback(args, ctx, layout, releases, plan)
     confirm(plan, stdin=ctx.stdin, out=ctx.human, assume_yes=args.yes)
     execution_id = roll_back(ctx.clients.codepipeline, plan.pipeline, plan.target)
     ctx.say(f"Rollback started: execution {execution_id}.")
     rejected = mark_rolled_back(
-        ctx, ref, layout, plan.current, reason or f"rolled back in {ref.stage or layout.name}"
+        ctx,
+        ref,
+        layout,
+        plan.current,
+        reason or f"rolled back in {ref.stage or layout.name}",
+        keep=args.keep_release,
     )
     now = ctx.now()
     document = started_document(
@@ -106,6 +133,7 @@ def run_rollback(args: argparse.Namespace, ctx: Context) -> int:
         rollbackFrom=release_document(plan.current, now),
         rollbackTo=release_document(plan.target, now),
         rejected=rejected,
+        **config,
     )
     return follow_release(args, ctx, ref, layout, execution_id, document)
 
@@ -141,18 +169,33 @@ def _rolled_back_version(
 
 
 def mark_rolled_back(
-    ctx: Context, ref: PipelineRef, layout: PipelineLayout, current: Release, reason: str
+    ctx: Context,
+    ref: PipelineRef,
+    layout: PipelineLayout,
+    current: Release,
+    reason: str,
+    *,
+    keep: bool = False,
 ) -> dict[str, Any] | None:
     """Mark the release rolled back rejected; what was done, for the JSON document.
 
-    None for a pipeline that neither deploys published releases nor publishes them. Never
-    raises for AWS's answers: the rollback has started, and that must not read as a failure.
+    None for a pipeline that neither deploys published releases nor publishes them. Not marked:
+    with `keep` (`--keep-release`: rolled back for another reason than the release), and after
+    a config release (the config changed, not the code). Never raises for AWS's answers: the
+    rollback has started, and that must not read as a failure.
     """
     promoted = layout.promoted
     location = promoted.location if promoted is not None else layout.publishes_to
     if location is None:
         return None
     what = current.describe_commit()
+    if keep:
+        ctx.say(f"Not marked rejected: {what} (--keep-release).")
+        return _marked(location, None, current, False, "kept: --keep-release", None)
+    if current.kind == "config":
+        # What went wrong was the config change: the code release it ran is still good.
+        ctx.say(f"Not marked rejected: {what} was a config release; its code was not the change.")
+        return _marked(location, None, current, False, "a config release", None)
     version: PublishedVersion | None = None
     try:
         version = _rolled_back_version(ctx, layout, current, location)

@@ -38,6 +38,10 @@ class Release:
     # Promoted pipelines: the S3 object version deployed, and why its manifest could not be read.
     version_id: str | None = None
     manifest_problem: str | None = None
+    # Its RELEASE_KIND (`code`, `config`) and RELEASE_NOTE variables, when read (None: not read,
+    # or a pipeline that declares neither).
+    kind: str | None = None
+    note: str | None = None
 
     def duration(self, now: datetime) -> timedelta | None:
         """Wall time so far for a running execution; start to last update for a finished one."""
@@ -52,8 +56,10 @@ class Release:
         return f"commit {short_sha(self.commit)}{message}"
 
     def describe(self) -> str:
-        """`1a2b3c4d (commit abc1234 "Fix login")`: how commands name a release in prose."""
-        return f"{short_id(self.execution_id)} ({self.describe_commit()})"
+        """`1a2b3c4d (commit abc1234 "Fix login")`: how commands name a release in prose; a
+        config release adds its note: `(commit abc1234 "Fix login", config: set X by ...)`."""
+        note = f", {self.note}" if self.kind == "config" and self.note else ""
+        return f"{short_id(self.execution_id)} ({self.describe_commit()}{note})"
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,9 @@ class Manifest:
     pipeline_execution_id: str | None = None
     build_id: str | None = None
     created: datetime | None = None
+    # The release contracts the schema (drops or renames what the previous release uses):
+    # `cicd rollback` refuses to cross it without --force.
+    contracts_schema: bool = False
 
 
 @dataclass(frozen=True)

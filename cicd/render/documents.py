@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from cicd.model.config import DeployRecord
 from cicd.model.controls import Freeze
 from cicd.model.metrics import ServiceMetrics, median, percentile
 from cicd.model.pipeline import PipelineLayout
 from cicd.model.release import PublishedRelease, RejectedRelease, Rejection, Release, Waiting
 from cicd.model.run import ActionRun, ExecutionInfo, LogLine, Outcome
 from cicd.model.status import PipelineStatus, StageStatus, Unknown
-from cicd.render.info import action_url
+from cicd.render.info import action_url, record_document
 from cicd.render.status import promote_command
 
 
@@ -44,6 +45,8 @@ def release_document(release: Release | None, now: datetime) -> dict[str, Any] |
         "rollbackTarget": release.rollback_target,
         "versionId": release.version_id,
         "manifestProblem": release.manifest_problem,
+        "kind": release.kind,
+        "note": release.note,
     }
 
 
@@ -244,6 +247,8 @@ def info_document(info: ExecutionInfo, release_document: Mapping[str, Any]) -> d
     unknown = {"actions": str(actions)} if isinstance(actions, Unknown) else {}
     if info.builds_unknown is not None:
         unknown["tests"] = str(info.builds_unknown)
+    if isinstance(info.record, str):
+        unknown["deployRecord"] = info.record
     approval = info.approval
     return {
         "pipeline": info.layout.name,
@@ -263,6 +268,9 @@ def info_document(info: ExecutionInfo, release_document: Mapping[str, Any]) -> d
             else None
         ),
         "consoleUrl": info.console_url,
+        "deployRecord": record_document(
+            info.record if isinstance(info.record, DeployRecord) else None, info.record_location
+        ),
         "actions": (
             [
                 {

@@ -614,6 +614,49 @@ def test_rollback_of_prod_marks_the_release_it_rolled_back_rejected(
     }
 
 
+def test_rollback_with_keep_release_marks_nothing(sample: Sample, cli: CliRunner) -> None:
+    good = sample.bucket.publish(1, message="Good one")
+    bad = sample.bucket.publish(2, message="Fine, but the database is down")
+    _prod_found(sample.aws)
+    sample.aws.expect_state(PROD, stage_state("Deploy", 5, "Succeeded"))
+    sample.aws.expect_history(PROD, [summary(5, version=bad), summary(3, version=good)], 100)
+    _rollback(sample.aws, PROD, 3)
+
+    result = cli(
+        "rollback", "-s", "web", "-e", "prod", "--yes", "--keep-release", "--json",
+        clients=sample.aws.clients(),
+    )  # fmt: skip
+
+    assert result.code == 0, result.err
+    assert sample.writes == []
+    assert json.loads(result.out)["rejected"]["problem"] == "kept: --keep-release"
+
+
+def test_rolling_back_a_config_release_leaves_its_code_release_unmarked() -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from cicd.cli.rollback import mark_rolled_back
+    from cicd.model.release import Release
+
+    said: list[str] = []
+    location = ReleaseLocation(RELEASE_BUCKET, "releases/web/release.zip")
+    layout = SimpleNamespace(promoted=SimpleNamespace(location=location), publishes_to=None)
+    ctx = SimpleNamespace(say=said.append)
+    config_release = Release(execution_id(6), "Succeeded", commit=sha(3), kind="config")
+
+    marked = mark_rolled_back(
+        cast(Any, ctx), cast(Any, None), cast(Any, layout), config_release, "rolled back"
+    )
+
+    assert marked is not None and marked["tagged"] is False
+    assert marked["problem"] == "a config release"
+    assert said == [
+        f"Not marked rejected: commit {sha(3)[:7]} was a config release; its code was not the "
+        "change."
+    ]
+
+
 def test_rollback_of_staging_marks_the_version_its_rolled_back_execution_published(
     sample: Sample, cli: CliRunner
 ) -> None:
