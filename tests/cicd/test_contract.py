@@ -184,7 +184,8 @@ def test_the_readme_keeps_the_day_2_heading_and_links_to_the_cli_page() -> None:
     start = README.index("\n## Day-2 operations\n")
     section = README[start : README.index("\n## ", start + 1)]
     assert "[docs/cicd.md](docs/cicd.md)" in section
-    assert len(section.splitlines()) < 15, "the README keeps a short paragraph; details go to docs"
+    # A sentence and the Heroku table (one row per verb); examples and details go to docs.
+    assert len(section.splitlines()) < 20, "the README keeps a short paragraph; details go to docs"
 
 
 PLACEHOLDERS = {
