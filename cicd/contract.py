@@ -55,6 +55,16 @@ DEPLOY_RECORDS_PREFIX = "deploy-records/"
 # `cicd config unset` writes this value instead of deleting (a delete erases every version, so
 # no rollback could restore the value); every reader treats it as absent.
 UNSET_VALUE = "__cicd_unset__"
+# The Configure action's output variables that cicd reads when a deploy record is gone (the
+# artifact bucket's lifecycle expires the file; CodePipeline keeps output variables with the
+# execution history): the pinned versions (JSON [[name, version], ...]), where they came from,
+# and what the record also says.
+CONFIG_VERSIONS_OUTPUT = "CONFIG_VERSIONS"
+CONFIG_SOURCE_OUTPUT = "CONFIG_SOURCE"
+COMMIT_OUTPUT = "COMMIT_ID"
+CONTRACTS_SCHEMA_OUTPUT = "CONTRACTS_SCHEMA"
+RELEASE_KIND_OUTPUT = "RELEASE_KIND"
+ROLLBACK_OF_OUTPUT = "ROLLBACK_OF"
 # Pipeline-level variables: what kind of release an execution is, and why.
 RELEASE_KIND_VARIABLE = "RELEASE_KIND"
 RELEASE_NOTE_VARIABLE = "RELEASE_NOTE"

@@ -179,7 +179,7 @@ phases:
       - target="$(python3 -c 'import json, sys; e = json.load(open(sys.argv[1]))["pipelineExecution"]; print(e.get("rollbackMetadata", {{}}).get("rollbackTargetPipelineExecutionId", "") if e.get("executionType") == "ROLLBACK" else "")' /tmp/execution.json)"
       - 'if [ -n "$target" ]; then aws codepipeline list-action-executions --pipeline-name "$PIPELINE_NAME" --filter "pipelineExecutionId=$target" --output json > /tmp/target-actions.json; else echo "{{}}" > /tmp/target-actions.json; fi'
       # Names and versions only: without --with-decryption no SecureString value is read here.
-      - 'if [ -z "$target" ]; then aws ssm get-parameters-by-path --path "$CONFIG_PATH" --recursive --output json > /tmp/parameters.json; else echo "{{}}" > /tmp/parameters.json; fi'
+      - 'if [ -z "$target" ]; then aws ssm get-parameters-by-path --path "$CONFIG_PATH" --output json > /tmp/parameters.json; else echo "{{}}" > /tmp/parameters.json; fi'
       - |
         python3 - <<'PY'
 {textwrap.indent(_CONFIGURE_SCRIPT.rstrip(), " " * 8)}

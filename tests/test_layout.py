@@ -126,7 +126,7 @@ def test_each_command_module_registers_its_commands_and_the_parser_lists_them_al
     commands = [m for m in MODULES if m.startswith("cicd.cli.")]
     registering = {m for m in commands if "def register(" in MODULES[m].read_text()}
     assert registering == {module.__name__ for module in COMMAND_MODULES}
-    assert len(command_summaries()) == 15
+    assert len(command_summaries()) == 22
 
 
 def test_the_module_that_chooses_what_promote_deploys_is_named_for_it() -> None:

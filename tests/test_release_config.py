@@ -165,7 +165,7 @@ def test_a_release_pins_the_newest_version_of_every_parameter_and_records_it(
     assert len(variables["CONFIG_DIGEST"]) == 16
     calls = (tmp_path / "aws-calls").read_text().splitlines()
     # No decryption: the step reads names and versions, never a value.
-    assert "ssm get-parameters-by-path --path /web/prod --recursive --output json" in calls
+    assert "ssm get-parameters-by-path --path /web/prod --output json" in calls
     assert not any("--with-decryption" in c for c in calls)
     assert calls[-1] == (
         f"s3 cp /tmp/record.json s3://gh-aws-delivery-prod-artifacts/{RECORDS_PREFIX}"

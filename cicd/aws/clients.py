@@ -63,8 +63,21 @@ class Clients:
         return self._make("s3")
 
     @cached_property
+    def ssm(self) -> BaseClient:
+        # Runtime config: Parameter Store in the pipeline's region.
+        return self._make("ssm")
+
+    @cached_property
+    def sts(self) -> BaseClient:
+        return self._make("sts")
+
+    @cached_property
     def tagging(self) -> BaseClient:
         return self._make("resourcegroupstaggingapi")
+
+    @cached_property
+    def sns(self) -> BaseClient:
+        return self._make("sns")
 
     @property
     def region(self) -> str:

@@ -30,6 +30,8 @@ _ACCESS_DENIED = {
     "AccessDeniedException",
     "UnauthorizedOperation",
     "UnauthorizedException",
+    # SNS's word for it.
+    "AuthorizationError",
 }
 _BAD_CREDENTIALS = {
     "UnrecognizedClientException",

@@ -27,6 +27,7 @@ from botocore.client import BaseClient
 from cicd.aws.clients import Clients
 from cicd.aws.manifests import Manifests, with_manifest
 from cicd.aws.partial import attempt
+from cicd.aws.variables import kind_and_note
 from cicd.contract import S3_VERSION_REVISION
 from cicd.errors import Refused
 from cicd.model.pipeline import PipelineLayout, PipelineRef, ReleaseSource, Source
@@ -84,6 +85,7 @@ def release_from_execution(execution: Mapping[str, Any], source: Source | None =
     revisions: list[Mapping[str, Any]] = list(execution.get("artifactRevisions", []))
     revision = revisions[0] if revisions else None
     trigger = execution.get("trigger", {}).get("triggerType", "-")
+    kind, note = kind_and_note(execution)
     return Release(
         execution_id=str(execution["pipelineExecutionId"]),
         status=str(execution.get("status", "-")),
@@ -92,6 +94,8 @@ def release_from_execution(execution: Mapping[str, Any], source: Source | None =
             "rollbackTargetPipelineExecutionId"
         ),
         is_rollback=execution.get("executionType") == "ROLLBACK" or trigger in ROLLBACK_TRIGGERS,
+        kind=kind,
+        note=note,
         **_revision_fields(revision, source),
     )
 
@@ -316,6 +320,8 @@ def gather_info(
             version_id=listed.version_id or fresh.version_id,
             commit=listed.commit or fresh.commit,
             message=listed.message or fresh.message,
+            kind=fresh.kind or ("code" if layout.declares_release_variables else None),
+            note=fresh.note,
         ),
         layout,
         manifests,

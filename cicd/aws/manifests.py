@@ -89,6 +89,11 @@ def parse_manifest(text: bytes | str) -> Manifest:
             created = datetime.fromisoformat(created_text.replace("Z", "+00:00"))
         except ValueError:
             raise ValueError(f"'created' is not an ISO 8601 time: {created_text[:60]!r}") from None
+    contracts = document.get("contracts_schema", False)
+    if not isinstance(contracts, bool):
+        raise ValueError(
+            f"'contracts_schema' must be true or false, got {json.dumps(contracts)[:60]}"
+        )
     return Manifest(
         commit=commit,
         message=str(_text(document, "message", required=True)),
@@ -100,6 +105,7 @@ def parse_manifest(text: bytes | str) -> Manifest:
         pipeline_execution_id=_text(document, "pipeline_execution_id", required=False),
         build_id=_text(document, "build_id", required=False),
         created=created,
+        contracts_schema=contracts,
     )
 
 

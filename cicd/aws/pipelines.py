@@ -8,14 +8,18 @@ matches is a decision (`cicd.decide.pipelines`).
 
 Reading: a pipeline made by the stacks has one of two sources: it builds from GitHub (a
 CodeConnections action) or it is promoted (an S3 action reading the release another stage
-published). The source, the deploy targets, the verification suites and the publish location
-are read from the pipeline rather than assumed, so the CLI keeps working when a stack adds a
-deploy target or renames a CodeDeploy group. `parse_layout` reads a `get_pipeline` document
-(no call); `read_layout` is the call.
+published). The source, the deploy targets, the verification suites, the publish location and
+the release topic (the approval's NotificationArn) are read from the pipeline rather than
+assumed, so the CLI keeps working when a stack adds a deploy target or renames a CodeDeploy
+group. So is the runtime config: the path, KMS key and record bucket come from the Deploy
+stage's `Configure` action's environment variables, the release variables from the pipeline's
+declared `variables`. `parse_layout` reads a `get_pipeline` document (no call); `read_layout` is
+the call.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,11 +27,15 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from cicd.contract import (
+    APPROVAL_ACTION,
+    APPROVAL_STAGE,
+    CONFIGURE_ACTION,
     DEPLOY_PROVIDERS,
     DEPLOY_STAGE,
     ENVIRONMENTS,
     PUBLISH_STAGE,
     RELEASE_SOURCE_PROVIDER,
+    RELEASE_TASK_ACTION,
     SOURCE_PROVIDER,
     SOURCE_STAGE,
     TAG_PROMOTES_FROM,
@@ -36,6 +44,7 @@ from cicd.contract import (
     VERIFY_PREFIX,
 )
 from cicd.errors import NotFound
+from cicd.model.config import RuntimeConfig
 from cicd.model.pipeline import (
     DeploymentWindow,
     DeployTarget,
@@ -174,6 +183,46 @@ def _windows(stage: Mapping[str, Any]) -> list[DeploymentWindow]:
     return found
 
 
+def _artifact_bucket(pipeline: Mapping[str, Any]) -> str | None:
+    """The S3 artifact store's bucket: `artifactStore`, or the one of `artifactStores` (V2
+    pipelines declared with a list of one store are reported either way)."""
+    stores = [pipeline.get("artifactStore"), *dict(pipeline.get("artifactStores") or {}).values()]
+    return next(
+        (str(s["location"]) for s in stores if s and s.get("type") == "S3" and s.get("location")),
+        None,
+    )
+
+
+def _environment(action: Mapping[str, Any]) -> dict[str, str]:
+    """A CodeBuild action's `EnvironmentVariables`: a JSON list of {name, value, type}."""
+    text = action.get("configuration", {}).get("EnvironmentVariables")
+    try:
+        declared = json.loads(text) if text else []
+    except ValueError:
+        return {}
+    if not isinstance(declared, list):
+        return {}
+    return {
+        str(item["name"]): str(item.get("value", ""))
+        for item in declared
+        if isinstance(item, dict) and "name" in item
+    }
+
+
+def _runtime_config(action: Mapping[str, Any], artifact_bucket: str | None) -> RuntimeConfig | None:
+    """The config path, key and record bucket the Configure action is given; None without a
+    CONFIG_PATH (cicd would have to guess where the config lives)."""
+    environment = _environment(action)
+    path = environment.get("CONFIG_PATH", "").rstrip("/")
+    if not path:
+        return None
+    return RuntimeConfig(
+        path=path,
+        kms_key_arn=environment.get("CONFIG_KMS_KEY_ARN") or None,
+        record_bucket=environment.get("RECORD_BUCKET") or artifact_bucket,
+    )
+
+
 def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> PipelineLayout:
     """The layout of a `get_pipeline()["pipeline"]` document.
 
@@ -187,13 +236,21 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
     targets: list[DeployTarget] = []
     verifications: list[str] = []
     publishes_to: ReleaseLocation | None = None
+    release_topic: str | None = None
     windows = [window for stage in stages for window in _windows(stage)]
+    artifact_bucket = _artifact_bucket(pipeline)
+    runtime_config: RuntimeConfig | None = None
+    release_task = False
     for stage in stages:
         for action in stage.get("actions", []):
             provider = str(action.get("actionTypeId", {}).get("provider", ""))
             config: Mapping[str, str] = action.get("configuration", {})
             if stage["name"] == SOURCE_STAGE and source is None:
                 source = _source(action, provider)
+            elif stage["name"] == DEPLOY_STAGE and action["name"] == CONFIGURE_ACTION:
+                runtime_config = _runtime_config(action, artifact_bucket)
+            elif stage["name"] == DEPLOY_STAGE and action["name"] == RELEASE_TASK_ACTION:
+                release_task = True
             elif stage["name"] == DEPLOY_STAGE and provider in DEPLOY_PROVIDERS:
                 targets.append(_deploy_target(action, provider))
             elif stage["name"] == DEPLOY_STAGE and str(action["name"]).startswith(VERIFY_PREFIX):
@@ -205,6 +262,8 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
                 and config.get("ObjectKey")
             ):
                 publishes_to = ReleaseLocation(config["BucketName"], config["ObjectKey"])
+            elif stage["name"] == APPROVAL_STAGE and action.get("name") == APPROVAL_ACTION:
+                release_topic = config.get("NotificationArn") or None
     if source is None:
         raise NotFound(
             f"pipeline {name} has neither a {SOURCE_PROVIDER} (GitHub) nor an "
@@ -221,6 +280,12 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
         publishes_to=publishes_to,
         arn=arn,
         windows=tuple(windows),
+        release_topic=release_topic,
+        config=runtime_config,
+        release_task=release_task,
+        variables=tuple(str(v["name"]) for v in pipeline.get("variables", []) if "name" in v),
+        execution_mode=pipeline.get("executionMode"),
+        artifact_bucket=artifact_bucket,
     )
 
 

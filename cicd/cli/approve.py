@@ -3,6 +3,8 @@
 parse (`register`) -> gather (the pipeline's state; the waiting execution's commit, for a
 promoted pipeline from its release manifest) -> decide (`cicd.decide.approvals`: something
 waits, and it is the --commit named) -> answer -> follow with --wait (approve only).
+
+`cicd reject` with a RELEASE marks a published release rejected instead (`cicd.cli.quarantine`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from cicd.aws.approvals import answer, with_commit
 from cicd.cli.context import Context, select_pipeline
 from cicd.cli.following import follow_release
 from cicd.cli.options import Commands
+from cicd.cli.quarantine import RELEASE_HELP, run_reject_release
 from cicd.decide.approvals import check_commit, find_pending_approval
 from cicd.decide.commits import validate_commit
 from cicd.errors import ExitCode
@@ -34,9 +37,17 @@ def register(commands: Commands) -> None:
         (
             "reject",
             run_reject,
-            "reject the release that waits for approval",
-            "Reject the release waiting at the manual approval; the execution stops there.",
-            '  cicd reject --service web --stage prod --reason "breaks checkout on Safari"\n',
+            "reject the release waiting for approval, or a published release",
+            "Without RELEASE: reject the release waiting at the manual approval of --stage; the "
+            "execution stops there. With RELEASE (a published release's object version id, or "
+            "a commit SHA): mark that release rejected in its release location, by tags on "
+            "its object version, so that `cicd promote` skips it and the promoted pipelines "
+            "refuse it (`cicd unreject` lifts it); --stage then names whose release location "
+            "(default: every pipeline of the service). The reason is then an S3 tag value: up "
+            "to 256 letters, digits, spaces and + - = . _ : / @.",
+            '  cicd reject --service web --stage prod --reason "breaks checkout on Safari"\n'
+            '  cicd reject --service web 3HL4kqtJlcpX --reason "breaks checkout on Safari"\n'
+            '  cicd reject --service web --stage staging 78b3ba1 --reason "data loss bug"\n',
         ),
     ):
         command = commands.add(
@@ -48,6 +59,14 @@ def register(commands: Commands) -> None:
             commands.target,
             *([commands.wait] if name == "approve" else []),
         )
+        if name == "reject":
+            command.add_argument(
+                "release",
+                nargs="?",
+                metavar="RELEASE",
+                help=f"{RELEASE_HELP}, to mark rejected (default: none; reject the release "
+                "waiting for approval)",
+            )
         command.add_argument(
             "--commit", metavar="SHA", help="refuse unless this commit is the one waiting"
         )
@@ -55,7 +74,8 @@ def register(commands: Commands) -> None:
             "--reason",
             required=name == "reject",
             metavar="TEXT",
-            help="why; recorded with the approval in CodePipeline",
+            help="why; recorded with the approval in CodePipeline"
+            + (" (with RELEASE: in the release's tags)" if name == "reject" else ""),
         )
 
 
@@ -64,6 +84,8 @@ def run_approve(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_reject(args: argparse.Namespace, ctx: Context) -> int:
+    if args.release is not None:
+        return run_reject_release(args, ctx)
     return _answer_approval(args, ctx, approved=False)
 
 

@@ -2,15 +2,18 @@
 timing and error, test report totals, who started and who approved it, console links.
 
 parse (`register`) -> gather (`cicd.aws.executions.gather_info`: the execution, its actions,
-their builds and test reports, each read past the execution attempted on its own) -> print
+their builds and test reports, each read past the execution attempted on its own; with runtime
+config, its deploy record: the kind of release and the config versions it ran with) -> print
 (`cicd.render.info`, or `--json`).
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from cicd.aws.executions import gather_info
+from cicd.cli.config import read_record
 from cicd.cli.context import Context, choose_execution, select_pipeline
 from cicd.cli.options import Commands, add_execution_argument
 from cicd.errors import ExitCode
@@ -25,7 +28,8 @@ def register(commands: Commands) -> None:
         "one release whole: actions, tests, trigger, approver, links",
         "Show one release whole: each stage and action with status, timing and error, test "
         "report totals per suite, who or what started it, who approved it and why, the "
-        "rollback it restored, and console links (like `heroku releases:info`).",
+        "rollback it restored, its kind (code or config) and note, the config versions it ran "
+        "with (never values), and console links (like `heroku releases:info`).",
         "  cicd info --service web --stage prod            # the newest release\n"
         "  cicd info -s web -e prod 1a2b3c4d\n"
         "  cicd info -s web -e staging --commit 1a2b3c4 --json\n",
@@ -37,6 +41,9 @@ def register(commands: Commands) -> None:
 def run_info(args: argparse.Namespace, ctx: Context) -> int:
     ref, layout = select_pipeline(args, ctx)
     info = gather_info(ctx.clients, ctx.manifests, ref, layout, choose_execution(args, ctx, layout))
+    if layout.config is not None:
+        record, location = read_record(ctx, layout, info.release)
+        info = replace(info, record=record, record_location=location)
     now = ctx.now()
     document = release_document(info.release, now)
     assert document is not None

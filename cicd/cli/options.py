@@ -88,18 +88,28 @@ def _aws_options() -> Parser:
     return parent
 
 
-def _target_options() -> Parser:
+def _target_options(*, suppress: bool = False) -> Parser:
+    """-s/-e/--pipeline; `suppress`: the copy a subcommand repeats, which leaves the command's
+    value alone when the option is not given after the subcommand."""
     parent = Parser(add_help=False)
     group = parent.add_argument_group("which pipeline")
-    group.add_argument("-s", "--service", **service_option())
+    service = service_option()
+    if suppress:
+        service["default"] = argparse.SUPPRESS
+    group.add_argument("-s", "--service", **service)
     group.add_argument(
         "-e",
         "--stage",
         choices=ENVIRONMENTS,
-        default=os.environ.get("CICD_STAGE"),
+        default=argparse.SUPPRESS if suppress else os.environ.get("CICD_STAGE"),
         help="environment (tag cicd:stage) (default: CICD_STAGE)",
     )
-    group.add_argument("--pipeline", metavar="NAME", help="use this pipeline; skip the tag lookup")
+    group.add_argument(
+        "--pipeline",
+        metavar="NAME",
+        default=argparse.SUPPRESS if suppress else None,
+        help="use this pipeline; skip the tag lookup",
+    )
     return parent
 
 
@@ -143,11 +153,12 @@ def _wait_options(*, always: bool = False) -> Parser:
     return parent
 
 
-def _json_option() -> Parser:
+def _json_option(*, suppress: bool = False) -> Parser:
     parent = Parser(add_help=False)
     parent.add_argument(
         "--json",
         action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
         help="print one JSON document instead of text (shapes: docs/cicd.md)",
     )
     return parent
@@ -214,3 +225,46 @@ class Commands:
         self.summaries[name] = summary
         command = self._sub.add_parser(name, help=summary, add_help=False)
         command.set_defaults(passthrough=run)
+
+    def subcommands(self, command: Parser, dest: str) -> Subcommands:
+        """The subcommands of `command` (`cicd config get`), declared like commands."""
+        return Subcommands(command, dest)
+
+
+class Subcommands:
+    """The subcommands of one command (`cicd config get`, `cicd config set`).
+
+    Each also accepts the command's own options after its name (-s/-e/--pipeline, --json and
+    the AWS options): argparse would otherwise take them only before it. Their copies here
+    default to SUPPRESS, so a value given before the subcommand is kept. Without a subcommand
+    the command runs its own handler.
+    """
+
+    def __init__(self, command: Parser, dest: str) -> None:
+        self._prog = command.prog
+        self._sub = command.add_subparsers(dest=dest, metavar="SUBCOMMAND")
+        self._shared = [_target_options(suppress=True), _json_option(suppress=True), _aws_options()]
+
+    def add(
+        self,
+        name: str,
+        run: Handler,
+        summary: str,
+        description: str,
+        examples: str,
+        *parents: Parser,
+        target: bool = True,
+    ) -> Parser:
+        """A subcommand `name` that `run`s; `target=False`: one that names no single pipeline
+        (it still takes --json and the AWS options)."""
+        shared = self._shared if target else self._shared[1:]
+        command: Parser = self._sub.add_parser(
+            name,
+            help=summary,
+            description=textwrap.fill(description, width=88),
+            epilog="examples:\n" + examples,
+            parents=[*parents, *shared],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.set_defaults(handler=run)
+        return command

@@ -13,32 +13,45 @@ import textwrap
 from cicd import __version__
 from cicd.cli import (
     approve,
+    config,
     follow,
+    freeze,
     info,
     logs,
     metrics,
     offline,
+    override,
     promote,
+    quarantine,
     releases,
+    retry,
     rollback,
     status,
+    stop,
 )
 from cicd.cli import open as open_command
 from cicd.cli.options import Commands, Parser, add_aws_options
 from cicd.errors import EXIT_CODE_MEANINGS
 
-# In the order `cicd --help` lists them: looking, releasing, answering, undoing, inspecting.
+# In the order `cicd --help` lists them: looking, releasing, answering, holding, undoing,
+# inspecting.
 COMMAND_MODULES = (
     status,
     releases,
     promote,
     approve,
+    quarantine,
+    freeze,
+    override,
     rollback,
+    retry,
+    stop,
     info,
     follow,
     logs,
     open_command,
     metrics,
+    config,
     offline,
 )
 
@@ -56,9 +69,12 @@ examples:
   cicd promote -s web --from staging --to prod  prod gets the release staging proved
   cicd approve -s web -e prod --commit 1a2b3c4  approve only if that commit waits
   cicd rollback -s web -e prod                  back to the previous release
+  cicd freeze -e prod --reason "Black Friday"   no release enters prod's Deploy
+  cicd reject -s web 78b3ba1 --reason TEXT      never promote that commit's release
   cicd info -s web -e prod                      one release, whole: actions, tests, approver
   cicd logs -s web -e dev --action unit         a build's logs
   cicd metrics --since 30d                      deployment frequency, lead time, failures
+  cicd config set FEATURE_X=on -s web -e prod   set config vars, release the change
   cicd plan --stack dev --check                 what dev declares, guardrails checked (offline)
   cicd diff --base origin/main                  what this branch changes, stack by stack
   cicd diagram --stack prod                     prod's pipelines as a Mermaid flowchart

@@ -1,9 +1,9 @@
 """`cicd promote`: deploy in one environment what another proved (`heroku pipelines:promote`).
 
 parse (`register`) -> gather (the target's layout; for a promoted target the versions of its
-upstream's release object and the manifests looked at, else the upstream's history) -> decide
-(`cicd.decide.promotion`: which release, and whether it may go) -> start the target's pipeline
--> follow with --wait.
+upstream's release object, the manifests and the tags (a rejection) of the versions looked at,
+else the upstream's history) -> decide (`cicd.decide.promotion`: which release, never a
+rejected one, and whether it may go) -> start the target's pipeline -> follow with --wait.
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ import argparse
 
 from cicd.aws.executions import HISTORY_DEPTH, recent_releases, start_promoted, start_release
 from cicd.aws.manifests import with_manifest
+from cicd.aws.partial import attempt
 from cicd.aws.pipelines import named_pipeline, read_layout
 from cicd.aws.published import published_versions
+from cicd.aws.quarantine import rejection_of
+from cicd.cli.config import check_promotion_config
 from cicd.cli.context import Context, locate_pipeline
 from cicd.cli.following import follow_release
 from cicd.cli.options import Commands, service_option
@@ -29,7 +32,13 @@ from cicd.decide.promotion import (
 )
 from cicd.errors import UsageError
 from cicd.model.pipeline import PipelineLayout, PipelineRef
-from cicd.render.documents import published_document, started_document
+from cicd.model.release import PublishedVersion, RejectedRelease, Rejection
+from cicd.model.status import Unknown
+from cicd.render.documents import (
+    published_document,
+    rejected_release_document,
+    started_document,
+)
 from cicd.text import format_when, short_sha
 
 
@@ -40,9 +49,10 @@ def register(commands: Commands) -> None:
         "deploy in one environment what another proved",
         "Deploy in one environment what another proved (like `heroku pipelines:promote`). "
         "A promoted pipeline (prod) is started on the release its upstream published for "
-        "the commit (default: the newest); a pipeline that builds from GitHub is started at "
-        "the upstream's newest successful commit and rebuilds it. Refuses when the commit was "
-        "never published or succeeded upstream, or the target already runs it.",
+        "the commit (default: the newest not rejected with `cicd reject RELEASE`); a "
+        "pipeline that builds from GitHub is started at the upstream's newest successful "
+        "commit and rebuilds it. Refuses when the commit was "
+        "never published or succeeded upstream, is rejected, or the target already runs it.",
         "  cicd promote --service web --from staging --to prod\n"
         "  cicd promote --service web --from staging --to prod --commit 1a2b3c4 --wait\n"
         "  cicd promote --from staging --to-pipeline web-prod-pipeline   # no tag:GetResources\n",
@@ -69,6 +79,11 @@ def register(commands: Commands) -> None:
     promote.add_argument(
         "--to-pipeline", metavar="NAME", help="target pipeline by name, skipping the tag lookup"
     )
+    promote.add_argument(
+        "--allow-missing-config",
+        action="store_true",
+        help="promote even when the target lacks config keys the source has (default: refuse)",
+    )
 
 
 def run_promote(args: argparse.Namespace, ctx: Context) -> int:
@@ -80,6 +95,7 @@ def run_promote(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError(f"--from and --to are both {args.source_stage}: nothing to promote")
     commit = validate_commit(args.commit) if args.commit else None
     target_ref, target = _promote_target(args, ctx)
+    check_promotion_config(args, ctx, target_ref, target)
     if target.promoted is not None:
         if args.from_pipeline or args.source_stage is None:
             tagged = f" (its {TAG_PROMOTES_FROM} tag says {target_ref.promotes_from})"
@@ -123,6 +139,21 @@ def _promote_release(
     assert promoted is not None
     check_promotes_from(ref, target, args.source_stage)
     versions = published_versions(ctx.clients.s3, promoted.location)
+    skipped: list[RejectedRelease] = []
+    unchecked: list[Unknown] = []
+
+    def rejected(version: PublishedVersion) -> Rejection | None:
+        found = attempt(lambda: rejection_of(ctx.clients.s3, promoted.location, version.version_id))
+        if not isinstance(found, Unknown):
+            return found
+        if not unchecked:
+            ctx.warn(
+                f"cannot tell whether releases are rejected ({found}); {target.name}'s own "
+                "checks still refuse a rejected release"
+            )
+        unchecked.append(found)
+        return None
+
     candidate = choose_release(
         versions,
         lambda version: ctx.manifests.read(promoted.location, version.version_id),
@@ -130,7 +161,11 @@ def _promote_release(
         commit=commit,
         source_stage=args.source_stage,
         warn=ctx.warn,
+        rejected=rejected,
+        skipped=skipped.append,
     )
+    for passed in skipped:
+        ctx.say(f"Skipping {passed.describe()}: {passed.rejection.describe()}.")
     check_service(candidate, ref, target)
     check_not_live(
         candidate,
@@ -160,6 +195,7 @@ def _promote_release(
         promotedFrom=args.source_stage,
         rebuilds=False,
         release=published_document(candidate),
+        skippedRejected=[rejected_release_document(r) for r in skipped],
     )
     return follow_release(args, ctx, ref, target, execution_id, document)
 
@@ -216,5 +252,6 @@ def _promote_commit(
         promotedFrom=upstream_stage,
         rebuilds=True,
         release=None,
+        skippedRejected=[],
     )
     return follow_release(args, ctx, target_ref, target, execution_id, document)

@@ -1,8 +1,9 @@
 """`cicd releases` (the release history, like `heroku releases`) and `cicd release` (start one,
 like `git push heroku`).
 
-releases: parse -> gather (the recent executions, and for a promoted pipeline each one's
-manifest) -> print (`cicd.render.releases`). release: parse -> gather (the layout, and for an
+releases: parse -> gather (the recent executions, for a promoted pipeline each one's manifest,
+and for a pipeline with release variables each one's kind and note) -> print
+(`cicd.render.releases`). release: parse -> gather (the layout, and for an
 abbreviated --commit the history that expands it, `cicd.decide.commits`) -> start -> follow
 with --wait.
 """
@@ -13,6 +14,7 @@ import argparse
 
 from cicd.aws.executions import recent_releases, start_release
 from cicd.aws.manifests import with_manifests
+from cicd.aws.variables import KIND_DEPTH, with_kinds
 from cicd.cli.context import Context, select_pipeline
 from cicd.cli.following import follow_release
 from cicd.cli.options import Commands, positive_int
@@ -29,7 +31,9 @@ def register(commands: Commands) -> None:
         run_releases,
         "recent releases of one pipeline, newest first (like heroku releases)",
         "List recent releases (pipeline executions), newest first: id, commit, message, "
-        "trigger, status, start and duration (like `heroku releases`).",
+        "trigger, status, start and duration (like `heroku releases`); on pipelines with "
+        "runtime config also each release's kind (code or config), with a config release's "
+        "note as its message.",
         "  cicd releases --service web --stage dev\n"
         "  cicd releases -s web -e prod --limit 50 --json\n",
         commands.target,
@@ -56,13 +60,23 @@ def run_releases(args: argparse.Namespace, ctx: Context) -> int:
     releases = with_manifests(
         recent_releases(ctx.clients.codepipeline, layout, args.limit), layout, ctx.manifests
     )
+    releases, kinds_unknown = with_kinds(ctx.clients.codepipeline, layout, releases)
     now = ctx.now()
     ctx.emit([release_document(r, now) for r in releases])
     ctx.say(f"=== {ref.describe()} releases, newest first")
     if not releases:
         ctx.say("No releases yet: start one with `cicd release`.")
         return ExitCode.OK
-    ctx.say(*release_rows(releases, now, promoted=layout.promoted is not None, style=ctx.style))
+    kinds = layout.declares_release_variables
+    ctx.say(
+        *release_rows(
+            releases, now, promoted=layout.promoted is not None, kinds=kinds, style=ctx.style
+        )
+    )
+    if kinds_unknown is not None:
+        ctx.warn(f"the kind of each release is {kinds_unknown}")
+    elif kinds and len(releases) > KIND_DEPTH:
+        ctx.say(f"KIND is read for the newest {KIND_DEPTH} only (one call each).")
     return ExitCode.OK
 
 

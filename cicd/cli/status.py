@@ -1,20 +1,23 @@
 """`cicd status`: what runs where, for every service x environment or one service stage by stage.
 
 parse (`register`) -> gather (`gather_status`: the pipeline's state, history, published
-releases, deployments and connection, each read attempted on its own) -> decide (what is live;
-what newer release waits, `cicd.decide.promotion.waiting_release`) -> print
-(`cicd.render.status`, or `--json`).
+releases and their rejections, deployments and connection, each read attempted on its own) ->
+decide (what is live; what newer release waits, `cicd.decide.promotion.waiting_release`, never
+a rejected one; whether Deploy is frozen) -> print (`cicd.render.status`, or `--json`).
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from dataclasses import replace
 
+from cicd.aws.controls import freeze_in_state
 from cicd.aws.executions import recent_releases
 from cicd.aws.partial import attempt
 from cicd.aws.pipelines import find_pipelines, read_layout
 from cicd.aws.published import published_versions
+from cicd.aws.quarantine import rejection_of
 from cicd.aws.status import (
     connection_status,
     running_deployments,
@@ -27,13 +30,17 @@ from cicd.cli.options import Commands
 from cicd.decide.commits import newest_succeeded
 from cicd.decide.promotion import waiting_release
 from cicd.errors import ExitCode, NotFound
+from cicd.model.controls import Freeze
 from cicd.model.pipeline import PipelineLayout, PipelineRef
-from cicd.model.release import Release, Waiting
+from cicd.model.release import PublishedVersion, Rejection, Release, Waiting
 from cicd.model.status import PipelineStatus, StageStatus, Unknown
 from cicd.render.documents import pipeline_status_document
 from cicd.render.status import render_overview, render_status
 
 STATUS_HISTORY = 25
+# Published versions `status` looks at for a promoted pipeline: the newest, and the ones it
+# passes over when they are rejected (one ListObjectVersions page either way).
+STATUS_VERSIONS = 10
 
 
 def register(commands: Commands) -> None:
@@ -43,9 +50,10 @@ def register(commands: Commands) -> None:
         "what runs where: every service x environment, or one service stage by stage",
         "Show what runs where. Without filters (or with only --stage): a service x environment "
         "table of the live commit and the latest status, marking a newer proven release that "
-        "waits to be promoted. With --service: each environment stage by stage, running "
-        "CodeDeploy deployments, the GitHub connection, and the exact promote command (like "
-        "`heroku ps` and `heroku pipelines:info`).",
+        "waits to be promoted (never a rejected one) and a frozen Deploy. With --service: "
+        "each environment stage by stage, running CodeDeploy deployments, the GitHub "
+        "connection, and the exact promote command (like `heroku ps` and `heroku "
+        "pipelines:info`).",
         "  cicd status\n  cicd status --service web\n  cicd status -s web -e prod --json\n",
         commands.target,
     )
@@ -89,19 +97,17 @@ def _statuses(args: argparse.Namespace, ctx: Context) -> tuple[list[PipelineStat
 def gather_status(
     ctx: Context, ref: PipelineRef, layout: PipelineLayout, *, detail: bool = True
 ) -> PipelineStatus:
-    """Read what `status` shows; with `detail=False` only the history and published releases
-    (for the service x environment table), not the stages, deployments and connection."""
+    """Read what `status` shows; with `detail=False` only the state (for a freeze), the history
+    and the published releases (for the service x environment table), not the stages'
+    commits, deployments and connection."""
     clients, manifests = ctx.clients, ctx.manifests
-    state = (
-        attempt(lambda: clients.codepipeline.get_pipeline_state(name=layout.name))
-        if detail
-        else None
-    )
+    # Both views read the state: the table too shows a frozen Deploy.
+    state = attempt(lambda: clients.codepipeline.get_pipeline_state(name=layout.name))
     read = attempt(lambda: recent_releases(clients.codepipeline, layout, STATUS_HISTORY))
     history: list[Release] = [] if isinstance(read, Unknown) else read
     live = newest_succeeded(history)
     shown = {r.execution_id for r in (live, history[0] if history else None) if r}
-    if isinstance(state, Mapping):
+    if detail and isinstance(state, Mapping):
         shown |= {
             str(s["latestExecution"]["pipelineExecutionId"])
             for s in state.get("stageStates", [])
@@ -113,7 +119,18 @@ def gather_status(
     waiting: Waiting | Unknown | None = None
     if promoted is not None:
         ref = with_promotes_from(clients, ref, layout)
-        versions = attempt(lambda: published_versions(clients.s3, promoted.location, limit=1))
+        versions = attempt(
+            lambda: published_versions(clients.s3, promoted.location, limit=STATUS_VERSIONS)
+        )
+        unchecked: list[Unknown] = []
+
+        def rejected(version: PublishedVersion) -> Rejection | None:
+            found = attempt(lambda: rejection_of(clients.s3, promoted.location, version.version_id))
+            if isinstance(found, Unknown):
+                unchecked.append(found)
+                return None
+            return found
+
         waiting = (
             versions
             if isinstance(versions, Unknown)
@@ -122,11 +139,19 @@ def gather_status(
                 history,
                 lambda version_id: manifests.lookup(promoted.location, version_id),
                 promoted.location,
+                rejected,
             )
         )
+        if isinstance(waiting, Waiting) and unchecked:
+            waiting = replace(waiting, unchecked=str(unchecked[0]))
     github = layout.github
     stages: tuple[StageStatus, ...] | Unknown | None = (
-        stage_statuses(state, history) if isinstance(state, Mapping) else state
+        (stage_statuses(state, history) if isinstance(state, Mapping) else state)
+        if detail
+        else None
+    )
+    freeze: Freeze | Unknown | None = (
+        freeze_in_state(state) if isinstance(state, Mapping) else state
     )
     return PipelineStatus(
         ref=ref,
@@ -146,4 +171,5 @@ def gather_status(
         ),
         waiting=waiting,
         region=clients.region,
+        freeze=freeze,
     )

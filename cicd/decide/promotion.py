@@ -1,13 +1,14 @@
 """Which release `cicd promote` deploys, and whether it may: pure decisions, no AWS calls.
 
 - A promoted target (prod) deploys a version of its upstream's release object:
-  `choose_release` takes the newest published release, or the newest one built from
-  `--commit`; `check_promotes_from` and `check_service` refuse a target that promotes from
-  another stage or was handed another service's release; `check_not_live` refuses the release
-  the target already runs.
+  `choose_release` takes the newest published release that is not rejected, or the newest one
+  built from `--commit` (refused when it is rejected); `check_promotes_from` and
+  `check_service` refuse a target that promotes from another stage or was handed another
+  service's release; `check_not_live` refuses the release the target already runs.
 - A target that builds from GitHub rebuilds a commit that succeeded upstream:
   `promotion_commit` picks it from the upstream's history.
-- `waiting_release` is what `cicd status` shows: a newer published release than the live one.
+- `waiting_release` is what `cicd status` shows: a newer published release than the live one,
+  passing over rejected ones.
 
 The histories and version lists come from `cicd.aws` (newest first); manifests are read through
 the callables the command passes in, only for the versions looked at.
@@ -26,10 +27,22 @@ from cicd.model.release import (
     Manifest,
     PublishedRelease,
     PublishedVersion,
+    RejectedRelease,
+    Rejection,
     Release,
     Waiting,
 )
 from cicd.text import format_time, short_id, short_sha
+
+RejectionOf = Callable[[PublishedVersion], Rejection | None]
+
+
+def _never_rejected(version: PublishedVersion) -> Rejection | None:
+    return None
+
+
+def _ignore(rejected: RejectedRelease) -> None:
+    return None
 
 
 def choose_release(
@@ -40,8 +53,15 @@ def choose_release(
     commit: str | None,
     source_stage: str,
     warn: Callable[[str], None],
+    rejected: RejectionOf = _never_rejected,
+    skipped: Callable[[RejectedRelease], None] = _ignore,
 ) -> PublishedRelease:
-    """The newest published release, or the newest one built from `commit`.
+    """The newest published release that is not rejected, or the newest one built from `commit`.
+
+    `rejected` gives a version's rejection (None when it carries none); it is asked only for
+    the versions looked at. By default rejected releases are passed over, each reported through
+    `skipped`; the release of `commit` is refused (exit 3) when it is rejected, naming who
+    rejected it, when and why.
 
     `versions` are the release object's versions, newest first; `read` gives a version's
     manifest (raising ManifestError when it is unreadable), and is called only for the
@@ -58,7 +78,21 @@ def choose_release(
             "bake) succeeds",
         )
     if commit is None:
-        return PublishedRelease(location, versions[0], read(versions[0]))
+        for version in versions:
+            rejection = rejected(version)
+            if rejection is None:
+                return PublishedRelease(location, version, read(version))
+            try:
+                manifest: Manifest | None = read(version)
+            except ManifestError:
+                manifest = None
+            skipped(RejectedRelease(version, rejection, manifest))
+        raise Refused(
+            f"nothing to promote: every one of the {len(versions)} newest releases "
+            f"{source_stage} published to {location.url()} is rejected",
+            f"publish a fixed release from {source_stage}, or lift a rejection made by mistake "
+            "with `cicd unreject`",
+        )
     newest: PublishedRelease | None = None
     for version in versions:
         try:
@@ -68,6 +102,14 @@ def choose_release(
             continue
         newest = newest or candidate
         if commit_matches(candidate.manifest.commit, commit):
+            rejection = rejected(version)
+            if rejection is not None:
+                raise Refused(
+                    f"{candidate.describe()} at {location.url()} is {rejection.describe()}",
+                    "promote another commit, or if it was rejected by mistake: `cicd unreject "
+                    f"--service {candidate.manifest.service} --stage {source_stage} "
+                    f"{version.version_id}`",
+                )
             return candidate
     found = (
         f"newest is {newest.describe()}, published {format_time(newest.version.published)}"
@@ -131,21 +173,38 @@ def waiting_release(
     history: Sequence[Release],
     lookup: Callable[[str], Manifest | str],
     location: ReleaseLocation,
+    rejected: RejectionOf = _never_rejected,
 ) -> Waiting | None:
-    """The newest published release when it is newer than what the pipeline last deployed.
+    """The newest published release that is not rejected, when it is newer than what the
+    pipeline last deployed.
 
-    `lookup` gives an object version's manifest, or a one-line reason it cannot be shown.
+    `lookup` gives an object version's manifest, or a one-line reason it cannot be shown;
+    `rejected` a version's rejection, asked only for the versions newer than the live one.
 
     None when nothing was published or the newest release is the one live. "Newer" is by
-    position in the version list (S3's order), which is publication order. When an execution of
-    that version is still running (e.g. waiting for approval), `running` names it.
+    position in the version list (S3's order), which is publication order. Rejected releases are
+    never offered: they are listed under `rejected`, and when every newer release is rejected
+    nothing waits (`release` is None). When an execution of that version is still running (e.g.
+    waiting for approval), `running` names it.
     """
     if not versions:
         return None
-    newest = versions[0]
     live = newest_succeeded(history)
-    if live is not None and live.version_id == newest.version_id:
-        return None
+    passed: list[RejectedRelease] = []
+    newest: PublishedVersion | None = None
+    for version in versions:
+        if live is not None and live.version_id == version.version_id:
+            break
+        rejection = rejected(version)
+        if rejection is None:
+            newest = version
+            break
+        manifest = lookup(version.version_id)
+        passed.append(
+            RejectedRelease(version, rejection, None if isinstance(manifest, str) else manifest)
+        )
+    if newest is None:
+        return Waiting(None, rejected=tuple(passed)) if passed else None
     running = next(
         (
             r
@@ -156,8 +215,10 @@ def waiting_release(
     )
     looked_up = lookup(newest.version_id)
     if isinstance(looked_up, str):
-        return Waiting(None, problem=looked_up, running=running)
-    return Waiting(PublishedRelease(location, newest, looked_up), running=running)
+        return Waiting(None, problem=looked_up, running=running, rejected=tuple(passed))
+    return Waiting(
+        PublishedRelease(location, newest, looked_up), running=running, rejected=tuple(passed)
+    )
 
 
 def check_same_repository(source: PipelineLayout, target: PipelineLayout) -> None:

@@ -7,9 +7,11 @@ nothing to roll back or a Deploy stage still running. Starting the rollback is
 `cicd.aws.rollback`; asking for confirmation is the command's (`cicd.cli.rollback`).
 
 "Previous release" means: the newest successful, non-rollback execution older than the release
-that is live, with a different commit. When the live release is itself a rollback, "older" is
-counted from the release it restored, so running `cicd rollback` twice goes back twice instead of
-undoing the first rollback (undo with `cicd rollback --to ID` or `cicd release`).
+that is live, with a different commit (or, when the live release is a config release, of any
+commit: the one before it ran the config the change replaced). When the live release is itself a
+rollback, "older" is counted from the release it restored, so running `cicd rollback` twice goes
+back twice instead of undoing the first rollback (undo with `cicd rollback --to ID` or `cicd
+release`).
 """
 
 from __future__ import annotations
@@ -62,8 +64,15 @@ def plan_rollback(
     position = next((i for i, r in enumerate(releases) if r.execution_id == anchor), None)
     older = releases[position + 1 :] if position is not None else ()
     candidates = (resolve(r) for r in older if r.status == "Succeeded" and not r.is_rollback)
+    # After a config release the release before it (of the same commit) is a change back: the
+    # config it ran with. (A rollback execution reuses its target's variables, so its kind is
+    # the kind of the release it restored.)
     target = next(
-        (r for r in candidates if r.commit is not None and r.commit != current.commit),
+        (
+            r
+            for r in candidates
+            if r.commit is not None and (r.commit != current.commit or current.kind == "config")
+        ),
         None,
     )
     if target is None:
@@ -87,8 +96,9 @@ def _check_target(pipeline: str, current: Release, to: Release) -> Release:
             f"execution {short_id(to.execution_id)} is itself a rollback",
             f"roll back to the release it restored{target} instead",
         )
+    neither_config = "config" not in {current.kind, to.kind}
     if to.execution_id == current.execution_id or (
-        to.commit is not None and to.commit == current.commit
+        to.commit is not None and to.commit == current.commit and neither_config
     ):
         raise Refused(
             f"{pipeline} already runs {to.describe()}: rolling back to it changes nothing"

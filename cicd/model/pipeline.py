@@ -1,16 +1,18 @@
 """What a pipeline is to the CLI: how it was found, where its releases come from, what it deploys.
 
 Plain, frozen data: `PipelineRef` (a pipeline found by its tags, or named), and `PipelineLayout`
-(its stages, its source, its deploy targets, verification suites, deployment windows and the
-location it publishes proven releases to) with the parts they are made of. `cicd.aws.pipelines`
-reads them from AWS; nothing here calls AWS.
+(its stages, its source, its deploy targets, verification suites, deployment windows, the
+location it publishes proven releases to, and its runtime config: the `Configure` action, a
+`ReleaseTask` action, the pipeline variables it declares) with the parts they are made of.
+`cicd.aws.pipelines` reads them from AWS; nothing here calls AWS.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cicd.contract import APPROVAL_STAGE
+from cicd.contract import APPROVAL_STAGE, RELEASE_KIND_VARIABLE, RELEASE_NOTE_VARIABLE
+from cicd.model.config import RuntimeConfig
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,21 @@ class PipelineLayout:
     publishes_to: ReleaseLocation | None = None
     arn: str | None = None
     windows: tuple[DeploymentWindow, ...] = ()
+    # The release topic: the Approve action's NotificationArn (None without one).
+    release_topic: str | None = None
+    # Runtime config: the Deploy stage's Configure action (None: a stack from before runtime
+    # config), whether a ReleaseTask action runs, the pipeline-level variables declared, the
+    # execution mode and the artifact bucket (where deploy records are written).
+    config: RuntimeConfig | None = None
+    release_task: bool = False
+    variables: tuple[str, ...] = ()
+    execution_mode: str | None = None
+    artifact_bucket: str | None = None
+
+    @property
+    def declares_release_variables(self) -> bool:
+        """True when `cicd config` can start a release saying what kind it is and why."""
+        return {RELEASE_KIND_VARIABLE, RELEASE_NOTE_VARIABLE} <= set(self.variables)
 
     @property
     def has_approval(self) -> bool:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Literal
 
 from cicd.contract import APPROVAL_ACTION, APPROVAL_STAGE, execution_console_url
+from cicd.model.config import DeployRecord
 from cicd.model.pipeline import PipelineLayout, PipelineRef
 from cicd.model.release import Release
 from cicd.model.status import Unknown
@@ -78,6 +79,10 @@ class ExecutionInfo:
     trigger_detail: str | None
     actions: tuple[ActionRun, ...] | Unknown
     builds_unknown: Unknown | None = None
+    # Its deploy record (the config it ran with), or why it cannot be read; `record_location`
+    # is where it is, None for a pipeline without runtime config (nothing was read).
+    record: DeployRecord | str | None = None
+    record_location: str | None = None
 
     @property
     def console_url(self) -> str:

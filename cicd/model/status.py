@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from cicd.model.controls import Freeze
 from cicd.model.pipeline import DeployTarget, PipelineLayout, PipelineRef
 from cicd.model.release import Release, Waiting
 
@@ -61,6 +62,8 @@ class PipelineStatus:
     # Promoted pipelines only: a newer published release than the live one, if any.
     waiting: Waiting | Unknown | None
     region: str
+    # The Deploy stage's inbound transition (None: not read, or no Deploy stage).
+    freeze: Freeze | Unknown | None = None
 
     @property
     def promotes_from(self) -> str | None:

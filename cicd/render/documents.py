@@ -13,12 +13,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from cicd.model.config import DeployRecord
+from cicd.model.controls import Freeze
 from cicd.model.metrics import ServiceMetrics, median, percentile
 from cicd.model.pipeline import PipelineLayout
-from cicd.model.release import PublishedRelease, Release, Waiting
+from cicd.model.release import PublishedRelease, RejectedRelease, Rejection, Release, Waiting
 from cicd.model.run import ActionRun, ExecutionInfo, LogLine, Outcome
 from cicd.model.status import PipelineStatus, StageStatus, Unknown
-from cicd.render.info import action_url
+from cicd.render.info import action_url, record_document
 from cicd.render.status import promote_command
 
 
@@ -43,6 +45,8 @@ def release_document(release: Release | None, now: datetime) -> dict[str, Any] |
         "rollbackTarget": release.rollback_target,
         "versionId": release.version_id,
         "manifestProblem": release.manifest_problem,
+        "kind": release.kind,
+        "note": release.note,
     }
 
 
@@ -58,6 +62,34 @@ def published_document(release: PublishedRelease) -> dict[str, Any]:
         "repository": manifest.repository,
         "builtBy": manifest.pipeline,
         "builtByExecution": manifest.pipeline_execution_id,
+    }
+
+
+def freeze_document(freeze: Freeze | None) -> dict[str, Any] | None:
+    """The Deploy stage's inbound transition: frozen or not, who changed it last, when, why."""
+    if freeze is None:
+        return None
+    return {
+        "frozen": freeze.frozen,
+        "by": freeze.changed_by,
+        "at": _iso(freeze.changed_at),
+        "reason": freeze.reason,
+    }
+
+
+def rejection_document(rejection: Rejection | None) -> dict[str, Any] | None:
+    """Who rejected a published release, when and why (null: not rejected)."""
+    if rejection is None:
+        return None
+    return {"by": rejection.by, "at": _iso(rejection.at), "reason": rejection.reason}
+
+
+def rejected_release_document(rejected: RejectedRelease) -> dict[str, Any]:
+    """A published release passed over because it is rejected."""
+    return {
+        "versionId": rejected.version.version_id,
+        "commit": rejected.manifest.commit if rejected.manifest else None,
+        "rejection": rejection_document(rejected.rejection),
     }
 
 
@@ -98,6 +130,7 @@ def _waiting(status: PipelineStatus) -> dict[str, Any] | None:
         "runningExecutionId": running.execution_id if running else None,
         "runningStatus": running.status if running else None,
         "command": promote_command(status) if running is None and waiting.release else None,
+        "rejected": [rejected_release_document(r) for r in waiting.rejected],
     }
 
 
@@ -113,9 +146,12 @@ def pipeline_status_document(status: PipelineStatus, now: datetime) -> dict[str,
             ("deployments", status.deployments),
             ("connectionStatus", status.connection_status),
             ("waiting", status.waiting),
+            ("freeze", status.freeze),
         )
         if isinstance(value, Unknown)
     }
+    if isinstance(status.waiting, Waiting) and status.waiting.unchecked:
+        unknown["rejected"] = status.waiting.unchecked
     stages = status.stages
     deployments = status.deployments
     return {
@@ -132,6 +168,7 @@ def pipeline_status_document(status: PipelineStatus, now: datetime) -> dict[str,
         "deployTargets": [t.describe() for t in layout.deploy_targets],
         "verifications": list(layout.verifications),
         "publishesTo": layout.publishes_to.url() if layout.publishes_to else None,
+        "freeze": freeze_document(status.freeze) if isinstance(status.freeze, Freeze) else None,
         "deployments": (
             [
                 {
@@ -210,6 +247,8 @@ def info_document(info: ExecutionInfo, release_document: Mapping[str, Any]) -> d
     unknown = {"actions": str(actions)} if isinstance(actions, Unknown) else {}
     if info.builds_unknown is not None:
         unknown["tests"] = str(info.builds_unknown)
+    if isinstance(info.record, str):
+        unknown["deployRecord"] = info.record
     approval = info.approval
     return {
         "pipeline": info.layout.name,
@@ -229,6 +268,9 @@ def info_document(info: ExecutionInfo, release_document: Mapping[str, Any]) -> d
             else None
         ),
         "consoleUrl": info.console_url,
+        "deployRecord": record_document(
+            info.record if isinstance(info.record, DeployRecord) else None, info.record_location
+        ),
         "actions": (
             [
                 {

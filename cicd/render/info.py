@@ -1,14 +1,18 @@
 """`cicd info` as text: one release whole, its actions in a table, and console links.
 
 `render_info` takes an `ExecutionInfo` and returns lines; `action_url` is the console page of
-what an action ran (its build, its deployment, or AWS's own link). Nothing here reads AWS.
+what an action ran (its build, its deployment, or AWS's own link); `record_lines` and
+`record_document` say what config the release ran with, from its deploy record (names and
+versions only). Nothing here reads AWS.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from cicd.contract import APPROVAL_STAGE, build_console_url, deployment_console_url
+from cicd.model.config import ConfigSnapshot, DeployRecord
 from cicd.model.run import ActionRun, ExecutionInfo
 from cicd.model.status import Unknown
 from cicd.text import (
@@ -57,12 +61,18 @@ def render_info(info: ExecutionInfo, now: datetime, style: Style = PLAIN) -> lis
     lines.append(f"Commit:    {release.describe_commit()}{version}{problem}")
     by = f" by {info.trigger_detail}" if info.trigger_detail else ""
     lines.append(f"Trigger:   {info.trigger_type}{by}")
+    if release.kind:
+        lines.append(f"Kind:      {release.kind}")
+    if release.note and release.note != "-":
+        lines.append(f"Note:      {release.note}")
     lines.append(
         f"Started:   {format_when(release.started, now)}, "
         f"duration {format_duration(release.duration(now))}"
     )
     if release.rollback_target:
         lines.append(f"Restores:  execution {short_id(release.rollback_target)} (a rollback)")
+    if info.record_location is not None:
+        lines += record_lines(info.record)
     approval = info.approval
     if approval is not None:
         comment = f': "{approval.summary}"' if approval.summary else ""
@@ -93,3 +103,64 @@ def render_info(info: ExecutionInfo, now: datetime, style: Style = PLAIN) -> lis
         width = max(len(name) for name, _ in links)
         lines += ["", "Links:", *(f"  {name:<{width}}  {url}" for name, url in links)]
     return lines
+
+
+def _source_words(snapshot: ConfigSnapshot) -> str:
+    if snapshot.source.startswith("rollback:"):
+        return f"the versions {short_id(snapshot.source.removeprefix('rollback:'))} ran with"
+    return "the newest versions when Deploy started"
+
+
+def pins_text(snapshot: ConfigSnapshot) -> str:
+    """`DATABASE_URL v3, FEATURE_X v7` (or `no parameters`)."""
+    versions = snapshot.versions()
+    return ", ".join(f"{k} v{v}" for k, v in sorted(versions.items())) or "no parameters"
+
+
+def record_lines(record: DeployRecord | str | None) -> list[str]:
+    """What `cicd info` says of the config a release ran with."""
+    if isinstance(record, str):
+        return [f"Config:    {record}"]
+    if record is None:
+        return [
+            "Config:    no deploy record (the execution did not reach Deploy, or ran before "
+            "runtime config)"
+        ]
+    lines: list[str] = []
+    snapshot = record.config
+    if snapshot is None:
+        lines.append("Config:    none recorded")
+    else:
+        lines.append(
+            f"Config:    {snapshot.path}, {_source_words(snapshot)}: {pins_text(snapshot)}"
+        )
+    if record.contracts_schema:
+        lines.append(
+            "Schema:    this release contracts the schema: `cicd rollback` refuses to cross it "
+            "without --force"
+        )
+    return lines
+
+
+def record_document(record: DeployRecord | None, location: str | None) -> dict[str, Any] | None:
+    """The `deployRecord` of `cicd info --json`: what the Configure step recorded."""
+    if record is None:
+        return None
+    snapshot = record.config
+    return {
+        "location": location,
+        "kind": record.kind,
+        "note": record.note,
+        "rollbackOf": record.rollback_of,
+        "commit": record.commit,
+        "contractsSchema": record.contracts_schema,
+        "config": (
+            {
+                "path": snapshot.path,
+                "source": snapshot.source,
+                "parameters": [{"name": p.name, "version": p.version} for p in snapshot.parameters],
+            }
+            if snapshot is not None
+            else None
+        ),
+    }

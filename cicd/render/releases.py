@@ -20,15 +20,23 @@ from cicd.text import (
 
 
 def release_rows(
-    releases: Sequence[Release], now: datetime, *, promoted: bool = False, style: Style = PLAIN
+    releases: Sequence[Release],
+    now: datetime,
+    *,
+    promoted: bool = False,
+    kinds: bool = False,
+    style: Style = PLAIN,
 ) -> list[str]:
-    """The releases table; promoted pipelines get a RELEASE column (the object version)."""
+    """The releases table; promoted pipelines get a RELEASE column (the object version), and
+    pipelines with release variables a KIND column, a config release's note as its message
+    (like Heroku's "Set FEATURE_X config vars")."""
     rows = [
         [
             short_id(r.execution_id),
             style.status(r.status),
+            *([r.kind or "-"] if kinds else []),
             short_sha(r.commit),
-            truncate(r.message or r.manifest_problem or "-", 50),
+            truncate(_message(r), 50),
             *([short_version(r.version_id)] if promoted else []),
             r.trigger,
             format_when(r.started, now),
@@ -36,5 +44,19 @@ def release_rows(
         ]
         for r in releases
     ]
-    header = ["ID", "STATUS", "COMMIT", "MESSAGE", *(["RELEASE"] if promoted else [])]
+    header = [
+        "ID",
+        "STATUS",
+        *(["KIND"] if kinds else []),
+        "COMMIT",
+        "MESSAGE",
+        *(["RELEASE"] if promoted else []),
+    ]
     return table([*header, "TRIGGER", "STARTED", "DURATION"], rows)
+
+
+def _message(release: Release) -> str:
+    if release.kind == "config" and release.note:
+        # Who made the change (an ARN) would crowd out what changed; `info` shows the whole note.
+        return release.note.split(" by arn:", 1)[0]
+    return release.message or release.manifest_problem or "-"

@@ -1,8 +1,9 @@
 """`cicd status` as text: one pipeline stage by stage, or every service x environment at once.
 
-`render_status` prints one pipeline: its source (and the GitHub connection's state, with the
-one-time fix when it is PENDING), what is live, what waits to be promoted and the exact `cicd
-promote` command, the stages, deploy targets and running deployments. `render_overview` prints
+`render_status` prints one pipeline: a frozen Deploy (who froze it, when, why), its source (and
+the GitHub connection's state, with the one-time fix when it is PENDING), what is live, what
+waits to be promoted and the exact `cicd promote` command (never a rejected release), the
+stages, deploy targets and running deployments. `render_overview` prints
 the service x environment table. Both take a `PipelineStatus` and return lines; nothing here
 reads AWS or writes to a stream.
 """
@@ -13,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from cicd.contract import APPROVAL_STAGE, CONNECTIONS_CONSOLE_URL, DEPLOY_STAGE, ENVIRONMENTS
+from cicd.model.controls import Freeze
 from cicd.model.pipeline import PipelineRef
 from cicd.model.release import Release, Waiting
 from cicd.model.status import PipelineStatus, StageStatus, Unknown
@@ -76,6 +78,34 @@ def promote_command(status: PipelineStatus) -> str:
     return f"cicd promote --from {source} --to-pipeline {status.layout.name}"
 
 
+def unfreeze_command(status: PipelineStatus) -> str:
+    """The exact `cicd unfreeze` command that lets releases into this pipeline's Deploy again."""
+    return f"cicd unfreeze {status.ref.options()}"
+
+
+def freeze_lines(status: PipelineStatus, now: datetime) -> list[str]:
+    """A frozen Deploy: since when, by whom, why, and how to lift it (nothing when not frozen)."""
+    freeze = status.freeze
+    if isinstance(freeze, Unknown):
+        return [f"Frozen: {freeze}"]
+    if freeze is None or not freeze.frozen:
+        return []
+    by = f" by {freeze.changed_by}" if freeze.changed_by else ""
+    why = f': "{freeze.reason}"' if freeze.reason else ""
+    return [
+        f"FROZEN: no release enters {DEPLOY_STAGE} since {format_when(freeze.changed_at, now)}"
+        f"{by}{why}",
+        f"  `{unfreeze_command(status)}` lifts it",
+    ]
+
+
+def _rejected_lines(waiting: Waiting) -> list[str]:
+    lines = [f"  passed over: {r.describe()} is {r.rejection.describe()}" for r in waiting.rejected]
+    if waiting.unchecked:
+        lines.append(f"  rejections not checked: {waiting.unchecked}")
+    return lines
+
+
 def waiting_lines(status: PipelineStatus, now: datetime) -> list[str]:
     """For a promoted pipeline: the newer published release, and how to deploy it."""
     waiting = status.waiting
@@ -84,23 +114,33 @@ def waiting_lines(status: PipelineStatus, now: datetime) -> list[str]:
     if isinstance(waiting, Unknown):
         return [f"Waiting to be promoted: {waiting}"]
     if waiting.release is None:
-        return [f"Waiting to be promoted: the newest published release is {waiting.problem}"]
+        if waiting.problem is None:
+            return [
+                "Waiting to be promoted: nothing (every newer published release is rejected)",
+                *_rejected_lines(waiting),
+            ]
+        return [
+            f"Waiting to be promoted: the newest published release is {waiting.problem}",
+            *_rejected_lines(waiting),
+        ]
     release = waiting.release
     published = format_when(release.version.published, now)
     if waiting.running is not None:
         return [
             f"On its way: {release.describe()}, published {published}: execution "
-            f"{short_id(waiting.running.execution_id)} is {waiting.running.status}"
+            f"{short_id(waiting.running.execution_id)} is {waiting.running.status}",
+            *_rejected_lines(waiting),
         ]
     return [
         f"Waiting to be promoted: {release.describe()}, published {published}",
         f"  {promote_command(status)}",
+        *_rejected_lines(waiting),
     ]
 
 
 def _header(status: PipelineStatus, now: datetime) -> list[str]:
     layout = status.layout
-    lines = [f"=== {status.ref.describe()}"]
+    lines = [f"=== {status.ref.describe()}", *freeze_lines(status, now)]
     promoted, github = layout.promoted, layout.github
     if promoted is not None:
         source = status.promotes_from or "another stage"
@@ -180,6 +220,7 @@ def render_status(status: PipelineStatus, now: datetime, style: Style = PLAIN) -
 # Every environment at once: one row per service, one column per environment.
 
 WAITS_MARKER = "*"
+FROZEN_MARKER = "[frozen]"
 
 
 def overview_cell(status: PipelineStatus, style: Style = PLAIN) -> str:
@@ -191,13 +232,18 @@ def overview_cell(status: PipelineStatus, style: Style = PLAIN) -> str:
     live, latest = status.live, status.latest
     if isinstance(live, Unknown):
         return str(live)
+    waiting = status.waiting
     waits = (
         f" {WAITS_MARKER}"
-        if isinstance(status.waiting, Waiting) and status.waiting.running is None
+        if isinstance(waiting, Waiting)
+        and waiting.running is None
+        and (waiting.release is not None or waiting.problem is not None)
         else ""
     )
-    if isinstance(status.waiting, Unknown):
-        waits = f" ({status.waiting})"
+    if isinstance(waiting, Unknown):
+        waits = f" ({waiting})"
+    if isinstance(status.freeze, Freeze) and status.freeze.frozen:
+        waits += f" {FROZEN_MARKER}"
     if latest is None or isinstance(latest, Unknown):
         return "never released" + waits
     if live is None:
@@ -242,5 +288,17 @@ def render_overview(
                 f"{format_when(s.waiting.release.version.published, now)}"
             )
             lines.append(f"    {promote_command(s)}")
+    frozen = [s for s in statuses if isinstance(s.freeze, Freeze) and s.freeze.frozen]
+    if frozen:
+        lines += ["", f"{FROZEN_MARKER} no release enters Deploy:"]
+        for s in frozen:
+            assert isinstance(s.freeze, Freeze)
+            by = f" by {s.freeze.changed_by}" if s.freeze.changed_by else ""
+            why = f': "{s.freeze.reason}"' if s.freeze.reason else ""
+            where = " ".join(part for part in (s.ref.service or s.layout.name, s.ref.stage) if part)
+            lines.append(
+                f"  {where}: frozen since {format_when(s.freeze.changed_at, now)}{by}{why}"
+            )
+            lines.append(f"    {unfreeze_command(s)}")
     lines += ["", "Details per stage: cicd status --service SERVICE"]
     return lines

@@ -759,8 +759,19 @@ class MotoWorld:
         self.codepipeline: BaseClient = self.session.client("codepipeline")
         self.codedeploy: BaseClient = self.session.client("codedeploy")
         self.s3: BaseClient = self.session.client("s3")
+        # Runtime config (tests/cicd/config_fakes.py): Parameter Store, its keys, the caller.
+        self.ssm: BaseClient = self.session.client("ssm")
+        self.kms: BaseClient = self.session.client("kms")
+        self.sts: BaseClient = self.session.client("sts")
         self.stubs = StubbedAws(
-            {"codepipeline": self.codepipeline, "codedeploy": self.codedeploy, "s3": self.s3}
+            {
+                "codepipeline": self.codepipeline,
+                "codedeploy": self.codedeploy,
+                "s3": self.s3,
+                "ssm": self.ssm,
+                "kms": self.kms,
+                "sts": self.sts,
+            }
         )
         self.revisions: dict[str, list[dict[str, str]]] = {}
         self.triggers: dict[str, str] = {}

@@ -471,6 +471,17 @@ COMMAND_LINES: dict[str, list[str]] = {
     "logs": ["logs", "--pipeline", PIPELINE, "--tail"],
     "open": ["open", "--pipeline", PIPELINE, "1a2b3c4d"],
     "metrics": ["metrics"],
+    "freeze": ["freeze", "--stage", "prod", "--reason", "incident"],
+    "unfreeze": ["unfreeze", "--pipeline", PIPELINE],
+    "override": ["override", "--pipeline", PIPELINE, "--condition", "bake", "--reason", "hot"],
+    "retry": ["retry", "--pipeline", PIPELINE, "--wait"],
+    "stop": ["stop", "--pipeline", PIPELINE, "--reason", "bad config"],
+    "unreject": ["unreject", "--pipeline", PIPELINE, "3HL4kqtJlcpX"],
+    "config": ["config", "-s", "web", "-e", "prod"],
+    "config get": ["config", "get", "FEATURE_X", "-s", "web", "-e", "prod"],
+    "config set": ["config", "set", "FEATURE_X=on", "--pipeline", PIPELINE, "--wait"],
+    "config unset": ["config", "unset", "FEATURE_X", "--pipeline", PIPELINE],
+    "config diff": ["config", "diff", "-s", "web", "--from", "staging", "--to", "prod"],
 }
 
 

@@ -334,6 +334,11 @@ def test_rollback_of_a_promoted_pipeline_goes_to_the_previous_release_of_another
         },
     )
 
+    # The release rolled back is then marked rejected (tests/cicd/test_quarantine.py).
+    aws.stub("sts").add_response(
+        "get_caller_identity", {"Arn": "arn:aws:iam::123456789012:user/bob"}
+    )
+
     result = cli("rollback", "--pipeline", PROD, "--yes", clients=aws.clients())
 
     assert result.code == 0, result.err

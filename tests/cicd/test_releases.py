@@ -61,6 +61,8 @@ def test_releases_limit_and_json_give_full_ids_and_commits(
             "rollbackTarget": None,
             "versionId": None,
             "manifestProblem": None,
+            "kind": None,
+            "note": None,
         }
     ]
 

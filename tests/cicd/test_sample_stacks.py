@@ -45,7 +45,21 @@ def api_document(inputs: dict[str, Any]) -> dict[str, Any]:
             document["beforeEntry"] = {"conditions": [declared["beforeEntry"]["condition"]]}
         return document
 
-    return {"name": inputs["name"], "stages": [stage(s) for s in inputs["stages"]]}
+    document: dict[str, Any] = {
+        "name": inputs["name"],
+        "stages": [stage(s) for s in inputs["stages"]],
+        "executionMode": inputs.get("executionMode", "SUPERSEDED"),
+    }
+    # The API reports a single-region pipeline's one store as `artifactStore`.
+    stores = inputs.get("artifactStores") or []
+    if len(stores) == 1:
+        document["artifactStore"] = {"type": stores[0]["type"], "location": stores[0]["location"]}
+    if inputs.get("variables"):
+        document["variables"] = [
+            {"name": v["name"], "defaultValue": v.get("defaultValue", "")}
+            for v in inputs["variables"]
+        ]
+    return document
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +115,20 @@ def test_every_deploy_action_is_a_target_a_verification_or_a_preparing_step(
     assert targets and targets | set(layout.verifications) | preparing == names
     assert all(t.provider in contract.DEPLOY_PROVIDERS for t in layout.deploy_targets)
     assert all(v.startswith(contract.VERIFY_PREFIX) for v in layout.verifications)
+
+
+@pytest.mark.parametrize("stage", contract.ENVIRONMENTS)
+@pytest.mark.parametrize("service", SERVICES)
+def test_cicd_reads_each_pipelines_config_path_record_bucket_and_release_variables(
+    runs: dict[str, StackRun], stage: str, service: str
+) -> None:
+    layout, _ = _pipeline(runs, stage, service)
+
+    assert layout.config is not None, "no Configure action with a CONFIG_PATH"
+    assert layout.config.path == f"/{service}/{stage}"
+    assert layout.artifact_bucket and layout.config.record_bucket == layout.artifact_bucket
+    # `cicd config set` starts a config release only on a pipeline declaring both variables.
+    assert layout.declares_release_variables
 
 
 def test_prods_deployment_window_is_read_and_can_be_evaluated(

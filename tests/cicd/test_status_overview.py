@@ -53,11 +53,14 @@ def sample() -> Iterator[tuple[StubbedAws, ReleaseBucket]]:
 def _built(aws: StubbedAws, service: str, stage: str, history: list[dict[str, object]]) -> None:
     options = {"publish_to": RELEASE_BUCKET} if stage == "staging" else {}
     aws.expect_pipeline(service, stage, targets=[], **options)
+    # The table reads each pipeline's state too, for a frozen Deploy.
+    aws.expect_state(f"{service}-{stage}-pipeline", stage_state("Deploy"))
     aws.expect_history(f"{service}-{stage}-pipeline", history, 25)
 
 
 def _promoted(aws: StubbedAws, service: str, history: list[dict[str, object]]) -> None:
     aws.expect_promoted_pipeline(service, "prod", targets=[])
+    aws.expect_state(f"{service}-prod-pipeline", stage_state("Deploy"))
     aws.expect_history(f"{service}-prod-pipeline", history, 25)
 
 
@@ -127,6 +130,7 @@ def test_status_table_marks_a_cell_it_may_not_read_and_still_succeeds(
     found = [("web-dev-pipeline", "web", "dev")]
     expect_discovery(aws.tagging, stage="dev", service=None, found=found)
     aws.expect_pipeline("web", "dev", targets=[])
+    aws.expect_state("web-dev-pipeline", stage_state("Deploy"))
     aws.codepipeline.add_client_error(
         "list_pipeline_executions", service_error_code="AccessDeniedException"
     )
