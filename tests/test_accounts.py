@@ -191,3 +191,9 @@ def test_the_program_evaluates_a_stack_file_made_for_another_account() -> None:
     role = run.exports["github_deploy_role_arn"]
     assert role.startswith(f"arn:aws:iam::{OTHER}:role/"), role
     assert json.dumps(run.exports).count(f":{ACCOUNT}:") == 0
+
+
+def test_the_documented_refusal_is_what_the_check_prints() -> None:
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    message = refusal(stack_raw("prod"), "prod", account=OTHER)
+    assert message in page, message
