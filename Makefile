@@ -34,7 +34,7 @@ mutation: ## Mutation testing of components/ and cicd/ (mutmut, one mutant in fi
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,mutation]'
 	nice -n 10 $(BIN)/python tools/mutation.py $(MUTATION_ARGS)
 
-bench-scale: ## Print time, memory and provider calls for prod with 1..200 services
+bench-scale: ## Print time, memory and provider calls for prod with 1..200 services, SDK as-is and tuned
 	$(BIN)/python benchmarks/scale.py --sizes 1,10,50,100,200
 
 schema: ## Print the package schema other languages' SDKs are generated from (components/provider.py)

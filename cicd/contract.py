@@ -86,9 +86,9 @@ def pipeline_name(service: str, stage: str) -> str:
     return f"{service}-{stage}-pipeline"
 
 
-def approver_policy_name(service: str, stage: str) -> str:
-    """The managed policy the stacks create for the people who may approve a release."""
-    return f"{service}-{stage}-approvers"
+def approver_role_name(service: str, stage: str) -> str:
+    """The role the stacks create for the people who may approve a release: they assume it."""
+    return f"{service}-{stage}-approver"
 
 
 # Console pages, by region; the CLI prints them (`info`, `open`) and never fetches them.

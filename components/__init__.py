@@ -9,6 +9,7 @@ are its parts, usable alone. Type tokens (`delivery:cicd:<Component>`) and child
 """
 
 from components.approver_policy import ApproverPolicy, ApproverPolicyArgs
+from components.approver_role import ApproverRole, ApproverRoleArgs
 from components.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.boundary import PermissionsBoundary, PermissionsBoundaryArgs
 from components.build_project import (
@@ -56,12 +57,14 @@ from components.service_pipeline import (
     VerifySuiteArgs,
 )
 
-__version__ = "1.1.0"
+__version__ = "2.0.0"
 
 __all__ = [
     "AlarmTargetArgs",
     "ApproverPolicy",
     "ApproverPolicyArgs",
+    "ApproverRole",
+    "ApproverRoleArgs",
     "ArtifactStore",
     "ArtifactStoreArgs",
     "BlueGreenArgs",

@@ -8,6 +8,11 @@ the approvers' group, role or permission set outside this module.
 CodePipeline authorizes `PutApprovalResult` on the *action* ARN
 (`arn:aws:codepipeline:REGION:ACCOUNT:PIPELINE/STAGE/ACTION`), so a person holding this policy can
 approve or reject exactly one gate and nothing else, in this pipeline or any other.
+
+`ServicePipeline` no longer uses it (it makes an `ApproverRole`): a managed policy attached to
+people is only as safe as whoever may write new versions of it. Declare it in a stack that an
+administrator runs, never in one the GitHub Actions deploy role updates, or people would hold
+whatever a merge to `main` writes into it.
 """
 
 from __future__ import annotations

@@ -33,19 +33,44 @@ _cache: dict[object, AwsContext] = {}
 _owner: list[object] = []
 
 
+def _own_cache() -> dict[object, AwsContext]:
+    monitor = settings.get_monitor()
+    if not _owner or _owner[0] is not monitor:
+        _cache.clear()
+        _owner[:] = [monitor]
+    return _cache
+
+
+def caller_account() -> str:
+    """The default provider's account, now (a blocking invoke), shared with `aws_context`.
+
+    For checks that must finish before any resource is declared (a configured ARN of another
+    account); the answer seeds the default provider's context, so the program still asks once.
+    """
+    cache = _own_cache()
+    account = aws.get_caller_identity().account_id
+    found = cache.get("default")
+    if found is None:
+        partition = aws.get_partition_output()
+        cache["default"] = AwsContext(
+            account_id=pulumi.Output.from_input(account),
+            region=aws.get_region_output().region,
+            partition=partition.partition,
+            dns_suffix=partition.dns_suffix,
+        )
+    return account
+
+
 def aws_context(resource: pulumi.Resource) -> AwsContext:
     """The context of the AWS provider `resource` uses (its own, or the default provider).
 
     Invokes go to that provider explicitly, so a component given another region's provider gets
     that region, and the cached answer is never shared across providers.
     """
-    monitor = settings.get_monitor()
-    if not _owner or _owner[0] is not monitor:
-        _cache.clear()
-        _owner[:] = [monitor]
+    cache = _own_cache()
     provider = resource.get_provider("aws:index:getCallerIdentity")
     key: object = provider if provider is not None else "default"
-    found = _cache.get(key)
+    found = cache.get(key)
     if found is None:
         opts = pulumi.InvokeOutputOptions(provider=provider) if provider is not None else None
         partition = aws.get_partition_output(opts=opts)
@@ -55,5 +80,5 @@ def aws_context(resource: pulumi.Resource) -> AwsContext:
             partition=partition.partition,
             dns_suffix=partition.dns_suffix,
         )
-        _cache[key] = found
+        cache[key] = found
     return found

@@ -79,12 +79,17 @@ IDENTITY_WRITES = (
     "iam:CreateAccessKey",
     "iam:CreateGroup",
     "iam:CreateLoginProfile",
+    "iam:CreateServiceSpecificCredential",
     "iam:CreateUser",
+    "iam:DeleteUserPermissionsBoundary",
     "iam:PutGroupPolicy",
     "iam:PutUserPermissionsBoundary",
     "iam:PutUserPolicy",
+    "iam:ResetServiceSpecificCredential",
     "iam:UpdateAccessKey",
     "iam:UpdateLoginProfile",
+    "iam:UploadSigningCertificate",
+    "iam:UploadSSHPublicKey",
 )
 
 

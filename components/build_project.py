@@ -346,6 +346,7 @@ class BuildProject(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             name=naming.name(f"{args['role']}-codebuild", IAM_ROLE_MAX),
+            path=naming.role_path,
             description=f"CodeBuild project {project_name}",
             assume_role_policy=pulumi.Output.all(account_id, project_arn).apply(
                 lambda a: service_trust_policy("codebuild.amazonaws.com", a[0], a[1])

@@ -204,6 +204,7 @@ class Deployment(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             name=naming.name("codedeploy", IAM_ROLE_MAX),
+            path=naming.role_path,
             description=f"CodeDeploy service role for {args['service']} ({args['stage']})",
             assume_role_policy=account_id.apply(
                 lambda a: service_trust_policy("codedeploy.amazonaws.com", a)

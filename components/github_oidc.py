@@ -25,6 +25,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.boundary import BOUNDARY_CONDITIONED_ROLE_ACTIONS, BOUNDARY_POLICY_EDITS
 from components.naming import IAM_ROLE_MAX, NamingContext
 
@@ -227,6 +228,7 @@ def deploy_policy(
     state_kms_key_arn: str | None = None,
     boundary_arn: str | None = None,
     own_role_arn: str | None = None,
+    role_path: str = "/",
 ) -> PolicyDocument:
     """What the deploy role may change, beyond reading everything (`ReadOnlyAccess`).
 
@@ -239,7 +241,9 @@ def deploy_policy(
     may create or change only roles that carry that boundary (which caps them and carries the
     same denials), never remove a boundary or edit the boundary policy, and never change
     `own_role_arn` (itself) or its policies. Without a boundary, only who may assume it (the
-    protected GitHub environment) and the names it may touch keep it in check.
+    protected GitHub environment) and the names it may touch keep it in check. Roles are matched
+    under `role_path` (the project's `/{project}/`), so a role made outside the stack is out of
+    reach whatever its name.
     """
     p, acct = partition, account
 
@@ -287,12 +291,12 @@ def deploy_policy(
             "Action": "s3:*",
             "Resource": by_name(f"arn:{p}:s3:::{{base}}-*") + by_name(f"arn:{p}:s3:::{{base}}-*/*"),
         },
-        *_role_statements(by_name(f"arn:{p}:iam::{acct}:role/{{base}}-*"), boundary_arn),
+        *_role_statements(by_name(f"arn:{p}:iam::{acct}:role{role_path}{{base}}-*"), boundary_arn),
         {
             "Sid": "PassRolesToTheServicesThatUseThem",
             "Effect": "Allow",
             "Action": "iam:PassRole",
-            "Resource": by_name(f"arn:{p}:iam::{acct}:role/{{base}}-*"),
+            "Resource": by_name(f"arn:{p}:iam::{acct}:role{role_path}{{base}}-*"),
             "Condition": {
                 "StringEquals": {
                     "iam:PassedToService": [
@@ -312,20 +316,18 @@ def deploy_policy(
                 "iam:CreatePolicy",
                 "iam:DeletePolicy",
                 "iam:GetPolicy",
-                "iam:CreatePolicyVersion",
-                "iam:DeletePolicyVersion",
                 "iam:GetPolicyVersion",
                 "iam:ListPolicyVersions",
                 "iam:TagPolicy",
                 "iam:UntagPolicy",
             ],
-            # Exactly the managed policies the stack makes: each service's approver policy, its
-            # configuration readers' policy, and the stage's boundary (whose edits
-            # `_self_protection` denies). Approver and reader policies are attached outside the
-            # stack (to people, to instance and function roles), never to this role, which may
-            # not attach one to itself.
-            "Resource": by_name(f"arn:{p}:iam::{acct}:policy/{{base}}-approvers")
-            + by_name(f"arn:{p}:iam::{acct}:policy/{{base}}-config-readers")
+            # Exactly the managed policies the stack makes: each service's configuration
+            # readers' policy and the stage's boundary. No version may be added to either
+            # (`_self_protection`): the readers' policy is attached outside the stack, to
+            # instance and function roles that carry no boundary, so what this role could write
+            # into it would reach beyond the boundary. It is created once with its document;
+            # changing it is an administrator's `pulumi up` (docs/releasing-safely.md).
+            "Resource": by_name(f"arn:{p}:iam::{acct}:policy/{{base}}-config-readers")
             + by_name(f"arn:{p}:iam::{acct}:policy/{{base}}-boundary"),
         },
         {
@@ -452,7 +454,11 @@ def deploy_policy(
     ]
     statements += _create_statements(stage)
     if boundary_arn:
-        statements += _self_protection(boundary_arn, own_role_arn)
+        statements += _self_protection(
+            boundary_arn,
+            own_role_arn,
+            by_name(f"arn:{p}:iam::{acct}:policy/{{base}}-config-readers"),
+        )
     if oidc_provider_arn:
         statements.append(
             {
@@ -582,8 +588,14 @@ def _create_statements(stage: str) -> list[Statement]:
     ]
 
 
-def _self_protection(boundary_arn: str, own_role_arn: str | None) -> list[Statement]:
-    """Explicit denials: a Deny wins over any Allow, here or in a policy added later."""
+def _self_protection(
+    boundary_arn: str, own_role_arn: str | None, outside_policies: Sequence[str] = ()
+) -> list[Statement]:
+    """Explicit denials: a Deny wins over any Allow, here or in a policy added later.
+
+    `outside_policies` are managed policies the stack makes for principals it does not make
+    (hosts' roles): no new version of them, ever.
+    """
     statements: list[Statement] = [
         {
             "Sid": "NoBoundaryPolicyEdit",
@@ -598,6 +610,19 @@ def _self_protection(boundary_arn: str, own_role_arn: str | None) -> list[Statem
             "Resource": "*",
         },
     ]
+    if outside_policies:
+        statements.append(
+            {
+                "Sid": "NoEditsToPoliciesHeldOutside",
+                "Effect": "Deny",
+                "Action": [
+                    "iam:CreatePolicyVersion",
+                    "iam:DeletePolicyVersion",
+                    "iam:SetDefaultPolicyVersion",
+                ],
+                "Resource": list(outside_policies),
+            }
+        )
     if own_role_arn:
         statements.append(
             {
@@ -669,6 +694,7 @@ class GitHubActionsOidc(pulumi.ComponentResource):
 
         super().__init__("delivery:cicd:GitHubActionsOidc", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        where = aws_context(self)
 
         if create_provider:
             provider = aws.iam.OpenIdConnectProvider(
@@ -686,6 +712,7 @@ class GitHubActionsOidc(pulumi.ComponentResource):
         preview_role = aws.iam.Role(
             f"{name}-preview-role",
             name=naming.name("gha-preview", IAM_ROLE_MAX),
+            path=naming.role_path,
             description=f"pulumi preview from pull requests of {repository} ({stage})",
             assume_role_policy=provider_arn.apply(
                 lambda arn: json.dumps(
@@ -699,6 +726,7 @@ class GitHubActionsOidc(pulumi.ComponentResource):
         deploy_role = aws.iam.Role(
             f"{name}-deploy-role",
             name=naming.name("gha-deploy", IAM_ROLE_MAX),
+            path=naming.role_path,
             description=f"pulumi up from the {stage} environment of {repository}",
             assume_role_policy=provider_arn.apply(
                 lambda arn: json.dumps(
@@ -737,8 +765,7 @@ class GitHubActionsOidc(pulumi.ComponentResource):
             )
 
         def deploy_document(values: list[Any]) -> str:
-            arn, bucket_arn, kms_key_arn, boundary, own_arn = values
-            partition, account, _ = parse_oidc_provider_arn(arn)
+            arn, bucket_arn, kms_key_arn, boundary, own_arn, account, partition = values
             return json.dumps(
                 deploy_policy(
                     partition=partition,
@@ -750,15 +777,24 @@ class GitHubActionsOidc(pulumi.ComponentResource):
                     state_kms_key_arn=kms_key_arn,
                     boundary_arn=boundary,
                     own_role_arn=own_arn,
+                    role_path=naming.role_path,
                 )
             )
 
         aws.iam.RolePolicy(
             f"{name}-deploy-permissions",
             role=deploy_role.name,
-            # The provider's ARN names the account and partition: no invoke needed.
+            # One source for the account of every statement: the caller's (`aws_context`), the
+            # account the stack runs in; a configured ARN of another account is refused by the
+            # config checks before anything is declared.
             policy=pulumi.Output.all(
-                provider_arn, state_bucket_arn, state_kms_key_arn, boundary_arn, deploy_role.arn
+                provider_arn,
+                state_bucket_arn,
+                state_kms_key_arn,
+                boundary_arn,
+                deploy_role.arn,
+                where.account_id,
+                where.partition,
             ).apply(deploy_document),
             opts=child,
         )

@@ -74,6 +74,16 @@ class NamingContext:
         return f"{full[: max_length - 9].rstrip('-')}-{digest}"
 
     @property
+    def role_path(self) -> str:
+        """The IAM path of every role the project creates: `/{project}/`.
+
+        The GitHub Actions deploy role may manage only roles under it (and named with the stage's
+        prefix), so a role made elsewhere, such as an instance profile's role, is out of its
+        reach whatever its name; a role's path cannot change after it is created.
+        """
+        return f"/{self.project}/"
+
+    @property
     def tags(self) -> dict[str, str]:
         """Tags for every taggable resource of this service and stage."""
         managed_by = (

@@ -433,6 +433,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             name=naming.name("codepipeline", IAM_ROLE_MAX),
+            path=naming.role_path,
             description=f"CodePipeline {self._physical_name}",
             assume_role_policy=pulumi.Output.all(self._account_id, expected_arn).apply(
                 lambda a: service_trust_policy("codepipeline.amazonaws.com", a[0], a[1])

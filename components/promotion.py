@@ -220,10 +220,8 @@ class PromotionTriggerArgs(TypedDict):
     """Naming: the service whose pipeline is started."""
     stage: str
     """Naming: this (downstream) stage."""
-    pipeline_name: pulumi.Input[str]
-    """Name of the pipeline the rule starts (the rule targets it by `pipeline_arn`)."""
     pipeline_arn: pulumi.Input[str]
-    """ARN of that pipeline: the rule's target, and all its role may start."""
+    """ARN of the pipeline the rule starts: the rule's target, and all its role may start."""
     source_action: str
     """The pipeline's S3 source action, named in the version override."""
     bucket_name: pulumi.Input[str]
@@ -268,6 +266,7 @@ class PromotionTrigger(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             name=naming.name("promote-events", IAM_ROLE_MAX),
+            path=naming.role_path,
             description=f"EventBridge starts {service}'s {stage} pipeline on a new release",
             # EventBridge sets aws:SourceAccount and aws:SourceArn (the rule) when it assumes a
             # target's role: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html

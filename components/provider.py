@@ -68,6 +68,11 @@ schema's (`delivery:index:`)."""
 EXCLUDED: Mapping[str, str] = {}
 """Public components the provider does not host, with the reason."""
 
+SECRET_INPUTS: Mapping[str, tuple[str, ...]] = {"GitHubRepositorySettings": ("github_token",)}
+"""Component -> input keys the schema marks `secret`: the analyzer cannot tell a credential
+from a string, and a generated SDK keeps a `secret` input encrypted in state and out of logs
+whatever the caller passes."""
+
 COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = tuple(
     value
     for name, value in vars(components).items()
@@ -301,6 +306,8 @@ def _completed(
         token = f"{PACKAGE}:index:{component.__name__}"
         resource = inferred["resources"][token]
         allowed[token] = _describe(resource.get("inputProperties", {}), args_type(component))
+        for key in SECRET_INPUTS.get(component.__name__, ()):
+            resource["inputProperties"][camel_case(key)]["secret"] = True
         for output in resource.get("properties", {}).values():
             if output.get("description"):
                 output["description"] = inspect.cleandoc(output["description"])

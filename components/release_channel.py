@@ -305,6 +305,7 @@ class ReleaseChannel(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-forward-role",
             name=naming.name("releases-forward", IAM_ROLE_MAX),
+            path=naming.role_path,
             description=f"EventBridge forwards {naming.stage}'s releases to consumer accounts",
             assume_role_policy=pulumi.Output.all(self.account_id, rule.arn).apply(
                 lambda a: service_trust_policy("events.amazonaws.com", a[0], a[1])

@@ -388,6 +388,7 @@ class ReleaseNotifications(pulumi.ComponentResource):
             role = aws.iam.Role(
                 f"{name}-chatbot",
                 name=naming.name("chatbot", IAM_ROLE_MAX),
+                path=naming.role_path,
                 description="AWS Chatbot channel role for release notifications; grants nothing",
                 assume_role_policy=json.dumps(chatbot_trust_policy()),
                 permissions_boundary=args.get("permissions_boundary"),

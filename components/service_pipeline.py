@@ -5,7 +5,7 @@ artifact store (created, or shared ones passed in), the build project and one pr
 suite (for a service built from GitHub), the CodeDeploy application and groups (with default
 alarms when asked), one project per verification suite, the release task's project, the runtime
 configuration's reader policy, the release topic and its subscribers, the V2 pipeline, its
-notification rule, the approvers' policy and, for a service promoted from another stage, the
+notification rule, the approvers' role and, for a service promoted from another stage, the
 EventBridge trigger that starts it on each new release.
 It holds no AWS logic of its own: each concern lives in its component.
 """
@@ -18,7 +18,7 @@ from typing import Literal, NotRequired, TypedDict
 
 import pulumi
 
-from components.approver_policy import ApproverPolicy
+from components.approver_role import ApproverRole, ApproverRoleArgs
 from components.artifact_store import ArtifactStore
 from components.aws_context import aws_context
 from components.build_project import (
@@ -222,6 +222,9 @@ class ServicePipelineArgs(TypedDict):
     """Omitted: no Test stage."""
     approval_timeout_minutes: NotRequired[int]
     """Add a manual approval before Deploy that waits this long. Omitted: no approval."""
+    approvers: NotRequired[Sequence[str]]
+    """With an approval: IAM principals who may assume the approver role. Omitted: this
+    account's IAM, so whoever an administrator allows `sts:AssumeRole` on the role."""
     notify: NotRequired[NotifyArgs]
     """Who hears about releases. Omitted: a topic is still created when there is an approval,
     so subscribers can be added later; otherwise no topic."""
@@ -263,8 +266,9 @@ class ServicePipeline(pulumi.ComponentResource):
     """Deployment group name per target `name`."""
     topic_arn: pulumi.Output[str | None]
     """The release topic; None without an approval or `notify`."""
-    approver_policy_arn: pulumi.Output[str | None]
-    """Managed policy that lets its holders approve releases; None without an approval."""
+    approver_role_arn: pulumi.Output[str | None]
+    """The role people assume to approve releases (`ApproverRole`); None without an
+    approval."""
     release_object_key: pulumi.Output[str | None]
     """Key of the release object this stage publishes (with `publish_to`); None otherwise."""
     config_path: pulumi.Output[str | None]
@@ -314,7 +318,7 @@ class ServicePipeline(pulumi.ComponentResource):
         self.application_name = deployment.application_name
         self.deployment_group_names = deployment.deployment_group_names
         self.topic_arn = topic.topic_arn if topic else pulumi.Output.from_input(None)
-        self.approver_policy_arn = approvers
+        self.approver_role_arn = approvers
         self.release_object_key = pulumi.Output.from_input(
             release_object_key(args["service"]) if "publish_to" in args else None
         )
@@ -338,7 +342,7 @@ class ServicePipeline(pulumi.ComponentResource):
                 "application_name": self.application_name,
                 "deployment_group_names": self.deployment_group_names,
                 "topic_arn": self.topic_arn,
-                "approver_policy_arn": self.approver_policy_arn,
+                "approver_role_arn": self.approver_role_arn,
                 "release_object_key": self.release_object_key,
                 "config_path": self.config_path,
                 "config_reader_policy_arn": self.config_reader_policy_arn,
@@ -851,18 +855,26 @@ class ServicePipeline(pulumi.ComponentResource):
         args = self._args
         if "approval_timeout_minutes" not in args:
             return pulumi.Output.from_input(None)
-        return ApproverPolicy(
-            f"{self._name}-approvers",
-            {
-                "service": args["service"],
-                "stage": args["stage"],
-                "pipeline_arn": pipeline.pipeline_arn,
-                "approval_stage_name": APPROVAL_STAGE,
-                "approval_action_name": APPROVAL_ACTION,
-                "tags": self._tags,
-            },
-            opts=self._child,
-        ).policy_arn
+        role_args: ApproverRoleArgs = {
+            "service": args["service"],
+            "stage": args["stage"],
+            "pipeline_arn": pipeline.pipeline_arn,
+            "approval_stage_name": APPROVAL_STAGE,
+            "approval_action_name": APPROVAL_ACTION,
+            "tags": self._tags,
+        }
+        if args.get("approvers"):
+            role_args["principals"] = list(args.get("approvers") or [])
+        promoted = args.get("promoted_from")
+        if promoted is not None:
+            role_args["release_object_arn"] = pulumi.Output.concat(
+                promoted["bucket_arn"], "/", release_object_key(args["service"])
+            )
+            if "kms_key_arn" in promoted:
+                role_args["release_kms_key_arn"] = promoted["kms_key_arn"]
+        if "permissions_boundary" in args:
+            role_args["permissions_boundary"] = args["permissions_boundary"]
+        return ApproverRole(f"{self._name}-approvers", role_args, opts=self._child).role_arn
 
     def _trigger(self, pipeline: DeliveryPipeline) -> None:
         promoted = self._args.get("promoted_from")
@@ -871,7 +883,6 @@ class ServicePipeline(pulumi.ComponentResource):
         trigger: PromotionTriggerArgs = {
             "service": self._args["service"],
             "stage": self._args["stage"],
-            "pipeline_name": pipeline.pipeline_name,
             "pipeline_arn": pipeline.pipeline_arn,
             "source_action": RELEASE_ACTION,
             "bucket_name": promoted["bucket_name"],

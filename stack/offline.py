@@ -59,7 +59,8 @@ class Resource:
 # ARN shapes for the types whose ARNs other resources consume; `{name}` is the physical name.
 _ARNS = {
     "aws:s3/bucket:Bucket": "arn:aws:s3:::{name}",
-    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    # A role's ARN carries its path (`/` when none is given), as IAM's does.
+    "aws:iam/role:Role": "arn:aws:iam::{account}:role{path}{name}",
     "aws:iam/policy:Policy": "arn:aws:iam::{account}:policy/{name}",
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
         "arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
@@ -97,9 +98,13 @@ class Recorder(pulumi.runtime.Mocks):
 
     `stack_outputs` answers stack references: fully qualified stack name -> that stack's
     exports (for example another stack file's run); a reference to any other stack fails.
+    `account` is the caller's account; omitted, the sample stack files' (`ACCOUNT`).
     """
 
-    def __init__(self, stack_outputs: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, stack_outputs: dict[str, dict[str, Any]] | None = None, account: str = ACCOUNT
+    ) -> None:
+        self.account = account
         self.resources: list[Resource] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.stack_outputs = dict(stack_outputs or {})
@@ -135,9 +140,10 @@ class Recorder(pulumi.runtime.Mocks):
                     "arn",
                     shape.format(
                         name=physical,
-                        account=ACCOUNT,
+                        account=self.account,
                         region=REGION,
                         app=inputs.get("appName", ""),
+                        path=inputs.get("path") or "/",
                     ),
                 )
             if args.typ == "aws:s3/bucket:Bucket":
@@ -165,10 +171,10 @@ class Recorder(pulumi.runtime.Mocks):
         self.calls.append((args.token, dict(args.args)))
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
-                "accountId": ACCOUNT,
-                "arn": f"arn:aws:iam::{ACCOUNT}:user/test",
+                "accountId": self.account,
+                "arn": f"arn:aws:iam::{self.account}:user/test",
                 "userId": "AIDTEST",
-                "id": ACCOUNT,
+                "id": self.account,
             }
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": REGION, "region": REGION, "id": REGION}
@@ -305,14 +311,16 @@ def run_program(
     config: dict[str, str],
     secrets: list[str] | None = None,
     stack_outputs: dict[str, dict[str, Any]] | None = None,
+    account: str = ACCOUNT,
 ) -> StackRun:
     """Run the real `__main__.py` under mocks with the given flat config; return what it made.
 
     Exports are captured by wrapping `pulumi.export`, because the mock stack resource is finished
     before the program runs and never registers outputs. `stack_outputs` answers the program's
-    stack references (see `Recorder`).
+    stack references (see `Recorder`); `account` is the account the run's credentials belong to
+    (omitted: `ACCOUNT`, the sample stack files').
     """
-    recorder = Recorder(stack_outputs)
+    recorder = Recorder(stack_outputs, account)
     reset_pulumi(stack, recorder)
     pulumi.runtime.set_all_config(config, secrets or [])
     exports: dict[str, Any] = {}

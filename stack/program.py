@@ -190,6 +190,8 @@ def service_args(
         args["notify"] = notify
     if service.approval.enabled:
         args["approval_timeout_minutes"] = service.approval.timeout_minutes
+        if service.approval.approvers:
+            args["approvers"] = list(service.approval.approvers)
     return args
 
 
@@ -267,7 +269,7 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
             "codedeploy_application": chain.application_name,
             "deployment_groups": chain.deployment_group_names,
             "release_topic_arn": chain.topic_arn,
-            "approver_policy_arn": chain.approver_policy_arn,
+            "approver_role_arn": chain.approver_role_arn,
             "config_path": chain.config_path,
             "config_reader_policy_arn": chain.config_reader_policy_arn,
             "release_task_project": chain.release_task_project_name,

@@ -21,7 +21,7 @@ from components.github_oidc import (
     parse_oidc_provider_arn,
     parse_repository,
 )
-from tests.harness import ACCOUNT, Recorder, run_pulumi
+from tests.harness import ACCOUNT, PROJECT, Recorder, run_pulumi
 
 ROLE = "aws:iam/role:Role"
 PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
@@ -184,8 +184,11 @@ def test_an_existing_provider_is_trusted_and_not_created(mocks: Recorder) -> Non
         assert statement["Principal"] == {"Federated": existing}, role
     deploy = inline_policy(mocks, "gha-deploy-permissions")
     assert "GitHubOidcProvider" not in {s["Sid"] for s in deploy["Statement"]}
-    # The account and partition come from the provider ARN.
-    assert "arn:aws:iam::210987654321:role/payments-dev-*" in json.dumps(deploy)
+    # Every statement takes the account from one source, the caller's, whatever account a
+    # configured ARN names (the stack's account checks refuse a foreign one before this runs).
+    text = json.dumps(deploy)
+    assert f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}/payments-dev-*" in text
+    assert "210987654321:role" not in text and "210987654321:policy" not in text
 
 
 def test_an_enterprise_issuer_prefixes_the_condition_keys(mocks: Recorder) -> None:
@@ -314,9 +317,9 @@ def test_the_deploy_role_may_change_every_managed_services_resources(mocks: Reco
         if s["Sid"] == "RolesByName"
     ]
     assert roles["Resource"] == [
-        f"arn:aws:iam::{ACCOUNT}:role/gh-aws-delivery-dev-*",
-        f"arn:aws:iam::{ACCOUNT}:role/web-dev-*",
-        f"arn:aws:iam::{ACCOUNT}:role/thumbnailer-dev-*",
+        f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}/gh-aws-delivery-dev-*",
+        f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}/web-dev-*",
+        f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}/thumbnailer-dev-*",
     ], "gha-deploy-permissions RolesByName"
 
 

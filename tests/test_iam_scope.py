@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import PROJECT, Resource, iter_stacks, run_stacks
+from tests.harness import ACCOUNT, PROJECT, Resource, iter_stacks, run_stacks
 
 STACKS = dict(iter_stacks())
 
@@ -22,6 +22,7 @@ FORCED_WILDCARD_RESOURCES = {
     "EventBusPermissions": "events:PutPermission has no resource type",
     "SubscriptionsAndTargetsWithoutArns": "sns:Unsubscribe and DeleteTarget have no resource type",
     "DescribeVpcNetwork": "EC2's Describe actions have no resource types (a release task's VPC)",
+    "FindThePipelineByItsTags": "tag:GetResources has no resource types (approvers find pipelines)",
 }
 # A permissions boundary grants nothing: its Allow is a ceiling (test_boundary.py checks it).
 BOUNDARY_POLICY = "boundary-policy"
@@ -121,6 +122,15 @@ def test_roles_can_be_assumed_only_by_their_service_for_this_account(
                 assert claims["token.actions.githubusercontent.com:sub"].startswith(
                     "repo:acme/delivery-platform:"
                 )
+                continue
+            if role.name.endswith("-approvers-role"):
+                # People assume the approver role: this account's IAM, unless names are given
+                # (`approval.approvers`; test_boundary.py checks what it may do).
+                assert statement["Action"] == "sts:AssumeRole", role.name
+                assert principal in (
+                    {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]},
+                    {"AWS": [f"arn:aws:iam::{ACCOUNT}:role/media-release-managers"]},
+                ), role.name
                 continue
             assert set(principal) == {"Service"}, f"{stack} {role.name}: {principal}"
             if principal["Service"] == "chatbot.amazonaws.com":

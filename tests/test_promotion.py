@@ -363,7 +363,18 @@ def crossing() -> dict[str, StackRun]:
     staging = run_program("staging", flat, secrets)
     flat, secrets = flatten_stack_config(STACKS["prod"])
     flat[f"{PROJECT}:upstreams"] = json.dumps({"staging": {"account": ACCOUNT}})
-    prod = run_program("prod", flat, secrets, {qualified_stack("staging"): staging.exports})
+    # prod runs in its own account: its OIDC provider is that account's (the account checks
+    # refuse one of another account).
+    github = json.loads(flat[f"{PROJECT}:github"])
+    github["oidc_provider_arn"] = github["oidc_provider_arn"].replace(ACCOUNT, CONSUMER_ACCOUNT)
+    flat[f"{PROJECT}:github"] = json.dumps(github)
+    prod = run_program(
+        "prod",
+        flat,
+        secrets,
+        {qualified_stack("staging"): staging.exports},
+        account=CONSUMER_ACCOUNT,
+    )
     return {"staging": staging, "prod": prod}
 
 

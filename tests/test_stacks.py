@@ -123,7 +123,9 @@ def test_each_stack_declares_a_complete_chain_per_service(
         b for b in run.recorder.of_type("aws:s3/bucket:Bucket") if "artifacts" in b.name
     ]
     assert len(artifact_buckets) == 1, "one artifact bucket shared by services"
-    assert run.exports["github_deploy_role_arn"].endswith(f":role/{PROJECT}-{stack}-gha-deploy")
+    assert run.exports["github_deploy_role_arn"].endswith(
+        f":role/{PROJECT}/{PROJECT}-{stack}-gha-deploy"
+    )
 
 
 @pytest.mark.parametrize("stack", [s for s in sorted(STACKS) if "Build" in LAYOUT[s]])
@@ -516,4 +518,6 @@ def test_outputs_give_people_what_they_need_after_pulumi_up(runs: dict[str, Stac
         f"https://{REGION}.console.aws.amazon.com/codesuite/codepipeline/"
     )
     prod = runs["prod"].exports["services"]["web"]
-    assert prod["approver_policy_arn"] == f"arn:aws:iam::{ACCOUNT}:policy/web-prod-approvers"
+    assert prod["approver_role_arn"] == (
+        f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}/web-prod-approver"
+    ), "people assume it to approve"

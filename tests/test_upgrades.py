@@ -45,12 +45,18 @@ def runs() -> dict[str, StackRun]:
     return run_stacks(dict(iter_stacks()))
 
 
+# Inputs that, like the name, are part of the identity AWS gives the resource: a role's path is
+# in its ARN and IAM cannot change it (the provider replaces the role).
+IDENTITY_KEYS = {"aws:iam/role:Role": ("path",)}
+
+
 def physical_names(run: StackRun) -> dict[str, str]:
     names: dict[str, str] = {}
     for r in run.recorder.resources:
         key = NAME_KEYS.get(r.typ, "name")
         if r.custom and isinstance(r.inputs.get(key), str):
-            names[run.recorder.engine_urn(r)] = f"{key}={r.inputs[key]}"
+            extra = "".join(f" {k}={r.inputs.get(k, '/')}" for k in IDENTITY_KEYS.get(r.typ, ()))
+            names[run.recorder.engine_urn(r)] = f"{key}={r.inputs[key]}{extra}"
     return dict(sorted(names.items()))
 
 

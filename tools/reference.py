@@ -83,6 +83,21 @@ EXAMPLES: Mapping[str, str] = {
         )
         pulumi.export("approver_policy", approvers.policy_arn)
     """,
+    "ApproverRole": """
+        from components import ApproverRole
+
+        approver = ApproverRole(
+            "orders-approvers",
+            {
+                "service": "orders",
+                "stage": "prod",
+                "pipeline_arn": "arn:aws:codepipeline:eu-west-1:111111111111:orders-prod-pipeline",
+                "principals": ["arn:aws:iam::111111111111:role/release-managers"],
+                "permissions_boundary": "arn:aws:iam::111111111111:policy/platform-prod-boundary",
+            },
+        )
+        pulumi.export("approver_role", approver.role_arn)
+    """,
     "ArtifactStore": """
         from components import ArtifactStore
 
@@ -218,7 +233,6 @@ EXAMPLES: Mapping[str, str] = {
             {
                 "service": "orders",
                 "stage": "prod",
-                "pipeline_name": "orders-prod-pipeline",
                 "pipeline_arn": "arn:aws:codepipeline:eu-west-1:111111111111:orders-prod-pipeline",
                 "source_action": "Release",
                 "bucket_name": "staging-releases",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cicd.contract import APPROVAL_ACTION, APPROVAL_STAGE, approver_policy_name
+from cicd.contract import APPROVAL_ACTION, APPROVAL_STAGE, approver_role_name
 from cicd.model.pipeline import DeploymentWindow, PipelineRef
 from cicd.model.release import Release
 from cicd.model.run import StageEvent
@@ -38,7 +38,7 @@ def approval_lines(ref: PipelineRef, pipeline: str, release: Release) -> list[st
     target = ref.options()
     commit = f" --commit {short_sha(release.commit)}" if release.commit else ""
     policy = (
-        f" (the stack's approver policy {approver_policy_name(ref.service, ref.stage)})"
+        f" (whoever may assume the stack's role {approver_role_name(ref.service, ref.stage)})"
         if ref.service and ref.stage
         else ""
     )

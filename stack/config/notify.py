@@ -9,6 +9,9 @@ from pydantic import AfterValidator, Field, field_validator
 
 from stack.config.base import _Model, _no_duplicates
 
+# An IAM role or user ARN (paths allowed), the principals a trust policy may name.
+PRINCIPAL_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9_+=,.@/-]+$"
+
 
 class ApprovalSettings(_Model):
     """A manual approval between Test and Deploy, announced on the service's topic."""
@@ -19,6 +22,14 @@ class ApprovalSettings(_Model):
         default=None,
         description="true: an approval nobody hears about is a config error; "
         "default: true in production, false elsewhere",
+    )
+    approvers: Annotated[
+        list[Annotated[str, Field(pattern=PRINCIPAL_PATTERN)]], AfterValidator(_no_duplicates)
+    ] = Field(
+        default_factory=list,
+        max_length=20,
+        description="IAM roles or users who may assume the approver role; default: whoever "
+        "this account's administrators allow sts:AssumeRole on it",
     )
 
 

@@ -105,7 +105,7 @@ def test_wait_stops_at_the_approval_with_who_can_approve_and_the_exact_commands(
         f"Release {execution_id(9)[:8]} waits for approval in {PROD}: commit {sha(2)[:7]} "
         '"Faster search"',
         f"  Who can approve: anyone allowed codepipeline:PutApprovalResult on {PROD}/Approval/"
-        "Approve (the stack's approver policy web-prod-approvers); the release topic's "
+        "Approve (whoever may assume the stack's role web-prod-approver); the release topic's "
         "subscribers were notified.",
         f"  Approve: cicd approve --service web --stage prod --commit {sha(2)[:7]} --wait",
         f"  Reject:  cicd reject --service web --stage prod --commit {sha(2)[:7]} --reason TEXT",

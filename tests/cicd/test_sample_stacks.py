@@ -142,9 +142,9 @@ def test_prods_deployment_window_is_read_and_can_be_evaluated(
     assert next_opening(window.cron, window.time_zone, datetime(2025, 5, 3, tzinfo=UTC))
 
 
-def test_the_approver_policy_cicd_names_is_the_one_prod_creates(
+def test_the_approver_role_cicd_names_is_the_one_prod_creates(
     runs: dict[str, StackRun],
 ) -> None:
-    names = {p.inputs.get("name") for p in runs["prod"].recorder.of_type("aws:iam/policy:Policy")}
+    names = {r.inputs.get("name") for r in runs["prod"].recorder.of_type("aws:iam/role:Role")}
 
-    assert {contract.approver_policy_name(s, "prod") for s in SERVICES} <= names
+    assert {contract.approver_role_name(s, "prod") for s in SERVICES} <= names

@@ -1,0 +1,165 @@
+"""Two of the Pulumi Python SDK's per-resource costs, made smaller without changing what it does.
+
+Defines `tune()` (what `__main__.py` calls before it declares anything), the two replacements,
+`lean_transfer_properties` and `lean_stack_trace`, and `REPLACED`: each SDK function replaced,
+with a fingerprint of the source it was checked against. A stage of 200 services registers
+~6,800 resources; measured on that (docs/performance.md), the SDK's own bookkeeping is most of
+the memory and much of the CPU:
+
+- `pulumi.runtime.rpc.transfer_properties` gives every output property of every resource four
+  futures, a partial, an Output and a task running a coroutine that awaits the four: ~75,000
+  properties at 200 services, all alive until the engine answers. `lean_transfer_properties`
+  gives each property one future, which the resolver fills with the same `_OutputData` the
+  coroutine would have built (same value, known, secret and dependencies; the same exception on
+  a failed registration), wrapped by the SDK's own `Output._from_data`.
+- `pulumi.runtime.resource._get_stack_trace` reads the source line of every frame of every
+  registration (`traceback.extract_stack()` loads files through `linecache`) and converts the
+  same file names to URIs again and again. `lean_stack_trace` walks the same frames without
+  reading lines and caches each file's URI: the engine receives the same `StackTrace`.
+
+A replacement is installed only over the exact function it was written against: `tune()`
+compares each SDK function's source with its fingerprint and leaves a changed one alone (the
+SDK then costs what it costs; `tests/test_sdk.py` fails on the pinned version, saying to check
+the new source). Upstream, the same two changes would remove the need for this module
+(docs/performance.md, "What the SDK costs").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+import hashlib
+import inspect
+import pathlib
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import pulumi.runtime.resource as sdk_resource
+import pulumi.runtime.rpc as sdk_rpc
+from pulumi.output import Output, _OutputData  # pyright: ignore[reportPrivateUsage]
+from pulumi.runtime.proto import source_pb2
+
+# SDK function -> sha256 of its source in the pulumi version constraints.txt pins (3.272.0).
+REPLACED: dict[tuple[str, str], str] = {
+    ("pulumi.runtime.rpc", "transfer_properties"): (
+        "0e7c02ffa04ff20b31cd58a4829188d173300ed40eae0cb7bb48435121c233d9"
+    ),
+    ("pulumi.runtime.resource", "_get_stack_trace"): (
+        "3943b2273016925109e1c3a7bc603db06a44ea09ff3494c29544e44bccf8dd1f"
+    ),
+}
+
+
+def fingerprint(function: Callable[..., Any]) -> str:
+    """sha256 of a function's source: what a replacement was checked against."""
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+
+
+def lean_transfer_properties(res: Any, props: Any, custom: bool) -> dict[str, Any]:
+    """`transfer_properties` with one future per property (see the module docstring)."""
+    resolvers: dict[str, Any] = {}
+    loop = asyncio.get_event_loop()
+    for name in props:
+        if name == "urn" or (name == "id" and custom):
+            # Handled by the SDK elsewhere, as in the original.
+            continue
+        data: asyncio.Future[Any] = loop.create_future()
+        resolvers[name] = functools.partial(_resolve, res, data)
+        res.__dict__[name] = Output._from_data(data)  # pyright: ignore[reportPrivateUsage]
+    return resolvers
+
+
+def _resolve(
+    res: Any,
+    data: asyncio.Future[Any],
+    value: Any,
+    is_known: bool,
+    is_secret: bool,
+    deps: Any,
+    failed: Exception | None,
+) -> None:
+    """What the original's four futures and coroutine amount to, set in one step."""
+    if failed is not None:
+        data.set_exception(failed)
+        return
+    resources = set(deps) if deps else set()
+    resources.add(res)
+    data.set_result(
+        _OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret)
+    )
+
+
+@functools.cache
+def _uri(filename: str) -> str | None:
+    try:
+        return pathlib.Path(filename).as_uri()
+    except BaseException:
+        return None
+
+
+def lean_stack_trace() -> source_pb2.StackTrace:
+    """`_get_stack_trace` without reading source lines, with each file's URI computed once.
+
+    The same frames as the original (the caller's stack above the third `__init__` from the
+    top, topmost first), the same positions.
+    """
+    stack = traceback.StackSummary.extract(
+        traceback.walk_stack(sys._getframe()),  # pyright: ignore[reportPrivateUsage]
+        lookup_lines=False,
+    )
+    stack.reverse()
+    seen = 0
+    i = len(stack) - 1
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i].name == "__init__":
+            seen += 1
+            if seen == 3:
+                break
+    if i < 1:
+        return source_pb2.StackTrace()
+    frames = []
+    for frame in reversed(stack[:i]):
+        position = None
+        if frame.filename != "" and frame.lineno is not None:
+            uri = _uri(frame.filename)
+            if uri is not None:
+                position = source_pb2.SourcePosition(uri=uri, line=frame.lineno)
+        frames.append(source_pb2.StackFrame(pc=position))
+    return source_pb2.StackTrace(frames=frames)
+
+
+_REPLACEMENTS: dict[tuple[str, str], Callable[..., Any]] = {
+    ("pulumi.runtime.rpc", "transfer_properties"): lean_transfer_properties,
+    ("pulumi.runtime.resource", "_get_stack_trace"): lean_stack_trace,
+}
+_MODULES = {"pulumi.runtime.rpc": sdk_rpc, "pulumi.runtime.resource": sdk_resource}
+ORIGINALS: dict[tuple[str, str], Callable[..., Any]] = {
+    key: getattr(_MODULES[key[0]], key[1]) for key in _REPLACEMENTS
+}
+"""The SDK's own functions, as imported (before `tune`)."""
+
+
+def tune() -> dict[str, bool]:
+    """Install each replacement whose SDK function is the one it was checked against; raise the
+    collector's thresholds. Returns which were installed (`module.function` -> bool). Calling
+    it again changes nothing."""
+    # The SDK's objects (~0.6M at 200 services before the replacements) are alive until the
+    # engine answers: with Python's default thresholds, full collections over them took 63% of
+    # the CPU and found little garbage. Collecting the old generations rarely measured
+    # 25.3 s -> 17.1 s of CPU at 200 services with the same peak memory (docs/performance.md).
+    gc.set_threshold(10_000, 50, 100)
+    installed: dict[str, bool] = {}
+    for (module_name, attribute), replacement in _REPLACEMENTS.items():
+        module = _MODULES[module_name]
+        current = getattr(module, attribute)
+        if current is replacement:
+            installed[f"{module_name}.{attribute}"] = True
+            continue
+        ok = fingerprint(current) == REPLACED[(module_name, attribute)]
+        if ok:
+            setattr(module, attribute, replacement)
+        installed[f"{module_name}.{attribute}"] = ok
+    return installed
