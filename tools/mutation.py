@@ -1,4 +1,4 @@
-"""Run mutation testing (mutmut) on components/ and cicd/, then report the share killed.
+"""Run mutation testing (mutmut) on components/, cicd/ and stack/, then report the share killed.
 
 `make mutation` runs this. mutmut's settings, and why, are in pyproject.toml's `[tool.mutmut]`;
 which tests run against each mutant is decided by tools/mutation_selection.py.
@@ -22,6 +22,14 @@ tests every mutant, so about 14 + 5 x 31 min, near three hours.
 
 A run starts from scratch (deletes mutants/) unless --resume is given: mutmut keeps verdicts for
 functions whose source did not change, but not when only the tests changed.
+
+The verdict on a survivor is the whole suite's, not the selection's: mutmut runs each mutant
+against the tests that reached its function (and tools/mutation_selection.py narrows those
+further), which is a speed-up. Every mutant that survived that, or that no test reached, is then
+run against the whole suite mutmut can run (`pytest_add_cli_args`: everything but the network
+tests, actionlint and test_plan_diff.py), the modules that evaluate every stack first, stopping
+at the first failure (`--jobs` at a time, `--confirm-timeout` seconds each). Only mutants the
+whole suite lets pass are reported as survivors; `--no-confirm` skips this (and says so).
 """
 
 from __future__ import annotations
@@ -79,16 +87,226 @@ def sample_patterns(every: int) -> list[str]:
     return [f"*__mutmut_*[{SAMPLE_DIGITS[every]}]"]
 
 
+ONLY: list[str] = []
+"""--only: the module prefixes reported mutants must have one of (none: all)."""
+
+
 def in_sample(mutant: str, every: int) -> bool:
+    if ONLY and not mutant.startswith(tuple(ONLY)):
+        return False
     return mutant[-1] in SAMPLE_DIGITS[every]
 
 
-def run_mutmut(jobs: int, every: int) -> int:
+def run_mutmut(jobs: int, every: int, only: list[str] | None = None) -> int:
     mutmut = Path(sys.executable).with_name("mutmut")
     if not mutmut.exists():
         sys.exit(f"{mutmut} not found: install the `mutation` extra (`make mutation` does)")
-    command = [str(mutmut), "run", "--max-children", str(jobs), *sample_patterns(every)]
+    patterns = sample_patterns(every)
+    if only:
+        # mutmut ORs its patterns, so the module and the sample go into one.
+        patterns = [f"{prefix}*__mutmut_*[{SAMPLE_DIGITS[every]}]" for prefix in only]
+    command = [str(mutmut), "run", "--max-children", str(jobs), *patterns]
     return subprocess.call(command, cwd=ROOT)
+
+
+# mutmut's statuses a whole-suite run is asked about: the selection let them pass, or nothing
+# reached them.
+UNCONFIRMED = {"survived", "no tests"}
+
+
+def _pyproject_mutmut() -> dict[str, Any]:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+
+
+def whole_suite_command(first: list[str]) -> list[str]:
+    """pytest over the whole suite mutmut runs (`pytest_add_cli_args` without the selection
+    plugin), the files in `first` and then the modules that evaluate every stack collected first,
+    stopping at the first failure."""
+    sys.path.insert(0, str(ROOT))
+    from tools.mutation_selection import WHOLE_PROGRAM_MODULES
+
+    added = list(_pyproject_mutmut().get("pytest_add_cli_args", []))
+    # The selection plugin narrows a mutant's tests; here every test runs.
+    while "tools.mutation_selection" in added:
+        at = added.index("tools.mutation_selection")
+        del added[at - 1 : at + 1]
+    ordered = list(dict.fromkeys([*first, *WHOLE_PROGRAM_MODULES]))
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--rootdir=.",
+        "--tb=no",
+        "-x",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        *ordered,
+        "tests",
+        "examples",
+        *added,
+    ]
+
+
+SCRATCH_IGNORED = (".git", ".venv", "mutants", "node_modules", "__pycache__", ".pytest_cache")
+
+
+def _scratch_copy(where: Path) -> Path:
+    """A copy of the working tree (what `make test` sees, without .git and the caches)."""
+    shutil.copytree(ROOT, where, ignore=shutil.ignore_patterns(*SCRATCH_IGNORED))
+    (where / "node_modules").symlink_to(ROOT / "node_modules")
+    return where
+
+
+def mutated_source(mutant: str, path: str) -> str:
+    """The file `path` with `mutant` in place of its function: mutmut's own `apply`, written
+    elsewhere than the working tree (mutmut reads its mutants from ROOT/mutants)."""
+    import libcst as cst
+    from mutmut.mutation.diff_apply import (
+        find_top_level_function_or_method,
+        read_functions_from_index,
+        read_mutant_function,
+        read_mutants_module,
+        read_orig_module,
+    )
+    from mutmut.utils.format_utils import orig_function_and_class_names_from_key
+
+    os.chdir(ROOT)
+    name = orig_function_and_class_names_from_key(mutant)[0].rpartition(".")[-1]
+    module = read_orig_module(path)
+    original = find_top_level_function_or_method(module, name)
+    if original is None:
+        sys.exit(f"{mutant}: no function {name} in {path}")
+    found = read_functions_from_index(mutant, path)
+    replacement = found[1] if found else read_mutant_function(read_mutants_module(path), mutant)
+    replacement = replacement.with_changes(name=cst.Name(name))
+    return module.deep_replace(original, replacement).code  # type: ignore[arg-type]
+
+
+def confirm(
+    mutants: dict[str, str],
+    reached: dict[str, list[str]],
+    jobs: int,
+    timeout: float,
+    budget: float | None = None,
+) -> dict[str, str]:
+    """Each mutant's verdict from the whole suite (killed, survived or timeout), run at full
+    speed: the mutant written into its file in a scratch copy of the working tree, not through
+    mutmut's trampolines (which slow the whole suite several times over). `mutants` maps each
+    mutant to its file, `reached` each mutant to the test files that reached its function.
+    After `budget` seconds (None: no limit) no further mutant is started: those left get the
+    verdict "unconfirmed", reported as surviving."""
+    import queue
+    import tempfile
+    import threading
+
+    lock = threading.Lock()
+    verdicts: dict[str, str] = {}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mutation-confirm-") as scratch_root:
+        copies: queue.Queue[Path] = queue.Queue()
+        for n in range(jobs):
+            copies.put(_scratch_copy(Path(scratch_root) / f"tree-{n}"))
+        baseline = copies.get()
+        clean = subprocess.run(
+            whole_suite_command([]), cwd=baseline, capture_output=True, timeout=timeout
+        )
+        if clean.returncode != 0:
+            sys.exit(
+                "the whole suite fails without any mutant in a copy of the working tree, so it "
+                f"cannot judge survivors:\n{clean.stdout.decode()[-3000:]}"
+            )
+        copies.put(baseline)
+
+        def verdict(mutant: str) -> None:
+            path = mutants[mutant]
+            with lock:
+                code = mutated_source(mutant, path)
+            tree = copies.get()
+            target = tree / path
+            original = target.read_text()
+            try:
+                target.write_text(code)
+                done = subprocess.run(
+                    whole_suite_command(reached.get(mutant, [])),
+                    cwd=tree,
+                    capture_output=True,
+                    timeout=timeout,
+                )
+                # pytest: 0 all passed, 1 a test failed, 2 interrupted (a collection error the
+                # mutant caused); 3-5 are pytest's or the command's own failures.
+                result = {0: "survived", 1: "killed", 2: "killed"}.get(done.returncode)
+                if result is None:
+                    sys.exit(
+                        f"whole-suite run for {mutant} failed with exit code "
+                        f"{done.returncode}: {done.stdout.decode()[-2000:]}"
+                    )
+            except subprocess.TimeoutExpired:
+                result = "timeout"
+            finally:
+                target.write_text(original)
+                copies.put(tree)
+            with lock:
+                verdicts[mutant] = result
+                n = len(verdicts)
+                if n % 10 == 0 or n == len(mutants):
+                    print(
+                        f"whole suite: {n}/{len(mutants)} judged "
+                        f"({sum(v == 'survived' for v in verdicts.values())} survive), "
+                        f"{round(time.monotonic() - started)} s",
+                        flush=True,
+                    )
+
+        threads = []
+        pending: queue.Queue[str] = queue.Queue()
+        for mutant in mutants:
+            pending.put(mutant)
+
+        def work() -> None:
+            while True:
+                try:
+                    mutant = pending.get_nowait()
+                except queue.Empty:
+                    return
+                if budget is not None and time.monotonic() - started > budget:
+                    with lock:
+                        verdicts[mutant] = "unconfirmed"
+                    continue
+                verdict(mutant)
+
+        for _ in range(jobs):
+            thread = threading.Thread(target=work)
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+    return verdicts
+
+
+def unconfirmed(every: int) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The sampled mutants the selection let pass or that no test reached, with their files;
+    and for each, the test files mutmut's stats run saw reach its function."""
+    os.chdir(ROOT)
+    from mutmut.stats import status_by_exit_code
+
+    stats = json.loads((MUTANTS / "mutmut-stats.json").read_text())
+    tests_by_function: dict[str, list[str]] = stats["tests_by_mangled_function_name"]
+    found: dict[str, str] = {}
+    reached: dict[str, list[str]] = {}
+    for meta in sorted(MUTANTS.rglob("*.py.meta")):
+        path = meta.relative_to(MUTANTS).as_posix().removesuffix(".meta")
+        exit_codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+        for mutant, code in sorted(exit_codes.items(), key=lambda kv: mutant_order(kv[0])):
+            if in_sample(mutant, every) and status_by_exit_code[code] in UNCONFIRMED:
+                found[mutant] = path
+                function = mutant.rsplit("__mutmut_", 1)[0]
+                files = {t.split("::", 1)[0] for t in tests_by_function.get(function, [])}
+                reached[mutant] = sorted(files)
+    return found, reached
 
 
 def function_lines(path: Path) -> dict[str, int]:
@@ -153,7 +371,9 @@ def def_offset(mutant: str, path: str) -> int:
     return 1
 
 
-def collect(with_diffs: bool, every: int = 1) -> list[FileResult]:
+def collect(
+    with_diffs: bool, every: int = 1, verdicts: dict[str, str] | None = None
+) -> list[FileResult]:
     # mutmut reads its configuration from the working directory.
     os.chdir(ROOT)
     from mutmut.mutation.diff_apply import get_diff_for_mutant
@@ -172,6 +392,12 @@ def collect(with_diffs: bool, every: int = 1) -> list[FileResult]:
             if not in_sample(mutant, every):
                 continue
             status = status_by_exit_code[code]
+            if verdicts is not None and status in UNCONFIRMED:
+                # The whole suite's verdict replaces the selection's; a mutant the budget left
+                # unjudged counts as surviving.
+                status = verdicts.get(mutant, status)
+                if status == "unconfirmed":
+                    status = "survived"
             result.statuses[status] += 1
             if status != "survived" or not with_diffs:
                 continue
@@ -235,7 +461,26 @@ def markdown(summary: dict[str, Any], results: list[FileResult]) -> str:
         f"mutmut {summary['mutmut_version']} on {', '.join(summary['paths'])}, commit "
         f"{summary['commit']}; mutants tested: {summary['sample']}; wall time "
         f"{summary['wall_seconds']} s with {summary['jobs']} workers. Tests per mutant: see "
-        "tools/mutation_selection.py.",
+        "tools/mutation_selection.py; "
+        + (
+            f"every survivor then run against the whole suite ({summary['confirm_seconds']} s"
+            + (
+                f"; {len(summary['unconfirmed'])} left unjudged by the time budget, counted as "
+                "surviving)."
+                if summary["unconfirmed"]
+                else ")."
+            )
+            if summary["confirmed_by_whole_suite"]
+            else "survivors NOT confirmed against the whole suite."
+        ),
+        "",
+        "| directory | mutants | killed | survived | timeout | other | killed % |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {d} | {f['total']} | {f['killed']} | {f['survived']} | {f['timeout']} "
+            f"| {f['other']} | {f['killed_percent']} |"
+            for d, f in summary["directories"].items()
+        ),
         "",
         f"Overall: {overall['total']} mutants, {overall['killed']} killed "
         f"({overall['killed_percent']}%), {overall['survived']} survived, "
@@ -263,6 +508,14 @@ def markdown(summary: dict[str, Any], results: list[FileResult]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def directory_rows(results: list[FileResult]) -> dict[str, dict[str, Any]]:
+    """The figures per top-level directory (components/, cicd/, stack/)."""
+    by_directory: dict[str, Counter[str]] = {}
+    for r in results:
+        by_directory.setdefault(r.path.split("/", 1)[0] + "/", Counter()).update(r.statuses)
+    return {d: row(FileResult(d, statuses)) for d, statuses in sorted(by_directory.items())}
+
+
 def git_commit() -> str:
     out = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -278,6 +531,29 @@ def main() -> int:
     parser.add_argument("--report-only", action="store_true", help="report the last run again")
     parser.add_argument("--markdown", type=Path, help="also write the survivors as Markdown")
     parser.add_argument(
+        "--only",
+        metavar="MODULE",
+        action="append",
+        help="only mutants of modules under this prefix (e.g. stack or stack.config.accounts)",
+    )
+    parser.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help="report the selection's survivors without running them against the whole suite",
+    )
+    parser.add_argument(
+        "--confirm-timeout",
+        type=float,
+        default=900,
+        help="seconds a whole-suite run of one survivor may take (default 900)",
+    )
+    parser.add_argument(
+        "--confirm-budget",
+        type=float,
+        help="minutes after which no further survivor is confirmed; those left count as "
+        "surviving and are named unconfirmed (default: no limit)",
+    )
+    parser.add_argument(
         "--sample",
         type=int,
         choices=sorted(SAMPLE_DIGITS),
@@ -285,13 +561,15 @@ def main() -> int:
         help="test one mutant in N (default 5; 1 tests every mutant)",
     )
     args = parser.parse_args()
+    if args.only:
+        ONLY.extend(args.only)
 
     wall = None
     if not args.report_only:
         if not args.resume:
             shutil.rmtree(MUTANTS, ignore_errors=True)
         started = time.monotonic()
-        code = run_mutmut(args.jobs, args.sample)
+        code = run_mutmut(args.jobs, args.sample, args.only)
         wall = round(time.monotonic() - started)
         if code != 0:
             print(f"mutmut exited with {code}", file=sys.stderr)
@@ -299,7 +577,24 @@ def main() -> int:
     elif SUMMARY.exists():
         wall = json.loads(SUMMARY.read_text()).get("wall_seconds")
 
-    results = collect(with_diffs=True, every=args.sample)
+    verdicts: dict[str, str] | None = None
+    confirm_seconds = None
+    if args.no_confirm:
+        print("survivors NOT confirmed against the whole suite (--no-confirm)", file=sys.stderr)
+    elif (
+        args.report_only
+        and SUMMARY.exists()
+        and json.loads(SUMMARY.read_text()).get("confirmed_by_whole_suite")
+    ):
+        verdicts = json.loads(SUMMARY.read_text())["verdicts"]
+    else:
+        pending, reached = unconfirmed(args.sample)
+        print(f"confirming {len(pending)} mutants against the whole suite", flush=True)
+        started = time.monotonic()
+        budget = args.confirm_budget * 60 if args.confirm_budget is not None else None
+        verdicts = confirm(pending, reached, args.jobs, args.confirm_timeout, budget)
+        confirm_seconds = round(time.monotonic() - started)
+    results = collect(with_diffs=True, every=args.sample, verdicts=verdicts)
     if not results:
         print("no mutation results in mutants/: run without --report-only first", file=sys.stderr)
         return 1
@@ -307,12 +602,18 @@ def main() -> int:
     summary = {
         "tool": "mutmut",
         "mutmut_version": version("mutmut"),
-        "paths": ["components/", "cicd/"],
+        "paths": _pyproject_mutmut()["source_paths"],
         "commit": git_commit(),
         "jobs": args.jobs,
-        "sample": f"1 in {args.sample}" if args.sample > 1 else "all",
+        "sample": (f"1 in {args.sample}" if args.sample > 1 else "all")
+        + (f" of {', '.join(args.only)}" if args.only else ""),
         "wall_seconds": wall,
+        "confirmed_by_whole_suite": verdicts is not None,
+        "confirm_seconds": confirm_seconds,
+        "verdicts": verdicts or {},
+        "unconfirmed": sorted(m for m, v in (verdicts or {}).items() if v == "unconfirmed"),
         "overall": overall,
+        "directories": directory_rows(results),
         "files": {r.path: row(r) for r in results},
         "survivors": {r.path: r.survivors for r in results if r.survivors},
     }
@@ -323,6 +624,13 @@ def main() -> int:
     print()
     print("\n".join(table(results, overall)))
     print()
+    for directory, figures in summary["directories"].items():
+        print(
+            f"{directory:<12} {figures['total']:>6} mutants, {figures['killed']:>6} killed "
+            f"({figures['killed_percent']}%), {figures['survived']} survived, "
+            f"{figures['timeout']} timed out, {figures['other']} other"
+        )
+    print()
     print(
         f"Killed {overall['killed']} of {overall['total']} mutants "
         f"({overall['killed_percent']}%); {overall['survived']} survived, "
@@ -330,6 +638,11 @@ def main() -> int:
         + (f"; wall time {wall // 60} min {wall % 60} s" if wall is not None else "")
         + "."
     )
+    if summary["unconfirmed"]:
+        print(
+            f"{len(summary['unconfirmed'])} survivors were not run against the whole suite "
+            "(--confirm-budget): counted as surviving."
+        )
     print(f"Summary: {SUMMARY.relative_to(ROOT)}; survivors: `.venv/bin/mutmut show <mutant>`.")
     return 0
 

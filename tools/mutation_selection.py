@@ -8,7 +8,7 @@ the worker (it only acts when mutmut names a mutant in MUTANT_UNDER_TEST):
   a module-scoped fixture, so mutmut credits the program's functions to the first test of each
   module only. Run alone, that test skips every other stack assertion (URN snapshot, wiring,
   IAM scope). When a mutant is reached by nothing but these modules (the program's own wiring
-  in `components/program.py`, and a few helpers only the program calls), the whole modules run.
+  in `stack/program.py`, and a few helpers only the program calls), the whole modules run.
 - Evaluating the stacks costs about 2.5 s a mutant, and most mutated functions are also called by
   a component's or the CLI's own tests. Those mutants run only their own tests: the kill rate is
   then that of the unit tests, and a mutant that only a stack test would notice counts as
