@@ -243,6 +243,7 @@ def test_a_source_path_access_denied_is_not_compared_and_promotion_goes_on(
             "MaxResults": 10,
         },
     )
+    aws.expect_idle_groups("web", "prod")  # promote's preflight
 
     result = cli(
         "promote", "--service", "web", "--from", "staging", "--to", "prod", clients=aws.clients()
