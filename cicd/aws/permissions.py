@@ -137,7 +137,15 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_FOLLOW,
         *_PREFLIGHT,
     ),
-    "approve": (*_FIND, *_FOLLOW, "codepipeline:PutApprovalResult", _READ_MANIFEST),
+    # Without --yes: the Describe step's evidence and the watched alarms' state now.
+    "approve": (
+        *_FIND,
+        *_FOLLOW,
+        "codepipeline:PutApprovalResult",
+        _READ_MANIFEST,
+        "codepipeline:ListActionExecutions",
+        "cloudwatch:DescribeAlarms",
+    ),
     # With RELEASE: the release location's versions, manifests and tags.
     "reject": (
         *_FIND,

@@ -32,6 +32,7 @@ from cicd.contract import (
     CONFIGURE_ACTION,
     DEPLOY_PROVIDERS,
     DEPLOY_STAGE,
+    DESCRIBE_ACTION,
     ENVIRONMENTS,
     PUBLISH_STAGE,
     RELEASE_SOURCE_PROVIDER,
@@ -254,6 +255,7 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
     release_task = False
     alarms: list[str] = []
     approval_timeout: int | None = None
+    evidence = False
     for stage in stages:
         if stage["name"] == DEPLOY_STAGE:
             alarms.extend(_bake_alarms(stage))
@@ -278,6 +280,8 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
                 and config.get("ObjectKey")
             ):
                 publishes_to = ReleaseLocation(config["BucketName"], config["ObjectKey"])
+            elif stage["name"] == APPROVAL_STAGE and action.get("name") == DESCRIBE_ACTION:
+                evidence = "ALARM_NAMES" in _environment(action)
             elif stage["name"] == APPROVAL_STAGE and action.get("name") == APPROVAL_ACTION:
                 release_topic = config.get("NotificationArn") or None
                 timeout = action.get("timeoutInMinutes")
@@ -307,6 +311,7 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
         watched_alarms=tuple(dict.fromkeys(alarms)),
         version=int(pipeline["version"]) if pipeline.get("version") is not None else None,
         approval_timeout_minutes=approval_timeout,
+        approval_evidence=evidence,
     )
 
 

@@ -133,6 +133,9 @@ class PipelineLayout:
     version: int | None = None
     # The Approve action's `timeoutInMinutes` (None: not declared, AWS's default applies).
     approval_timeout_minutes: int | None = None
+    # Whether the Describe step before the approval computes the approver's evidence (it is
+    # given the pipeline and the watched alarms); False for stacks from before issue 20.
+    approval_evidence: bool = False
 
     @property
     def declares_release_variables(self) -> bool:
