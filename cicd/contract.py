@@ -28,6 +28,17 @@ RELEASE_SOURCE_ACTION = "Release"
 RELEASE_SOURCE_PROVIDER = "S3"
 APPROVAL_STAGE = "Approval"
 APPROVAL_ACTION = "Approve"
+# Before a promoted release's approval: reads its manifest and exports the evidence the
+# approver sees (components.approval_evidence) as output variables; `cicd approve` prints them.
+DESCRIBE_ACTION = "Describe"
+EVIDENCE_OUTPUTS = (
+    "LIVE_COMMIT",
+    "CHANGES_PATH",
+    "COMMITS_AHEAD",
+    "VERIFICATION",
+    "BAKE",
+    "ALARMS",
+)
 DEPLOY_STAGE = "Deploy"
 # Only these providers in the Deploy stage deploy; `verify-<suite>` CodeBuild actions test.
 DEPLOY_PROVIDERS = ("CodeDeploy", "Lambda")

@@ -112,6 +112,12 @@ class BuildProjectArgs(BuildSettingsArgs):
     read_object_tags: NotRequired[Sequence[pulumi.Input[str]]]
     """S3 object ARNs (patterns) whose version tags the project may read (the steps that
     refuse a rejected release). Omitted: none."""
+    list_pipeline_arns: NotRequired[Sequence[pulumi.Input[str]]]
+    """Pipelines whose execution history the project may list (the approval's evidence: what
+    runs now). Omitted: none."""
+    describe_alarm_names: NotRequired[Sequence[str]]
+    """Alarm names (or `name-*` patterns) whose state the project may read (the approval's
+    evidence). Omitted: none."""
     permissions_boundary: NotRequired[pulumi.Input[str]]
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
@@ -152,6 +158,8 @@ def role_policy(
     read_config: tuple[str, str | None] | None = None,
     list_config_paths: Sequence[str] = (),
     read_object_tags: Sequence[str] = (),
+    list_pipeline_arns: Sequence[str] = (),
+    describe_alarm_names: Sequence[str] = (),
 ) -> str:
     """The project's permissions: its logs, its reports, artifacts, and referenced secrets;
     `read_config` is (path, key ARN or None)."""
@@ -216,6 +224,31 @@ def role_policy(
                     "codepipeline:ListActionExecutions",
                 ],
                 "Resource": sorted(read_pipeline_arns),
+            }
+        )
+    if list_pipeline_arns:
+        statements.append(
+            {
+                "Sid": "ListPipelineExecutions",
+                "Effect": "Allow",
+                "Action": "codepipeline:ListPipelineExecutions",
+                "Resource": sorted(set(list_pipeline_arns)),
+            }
+        )
+    if describe_alarm_names:
+        # DescribeAlarms is authorized per alarm (Service Authorization Reference: resource
+        # type `alarm`), so the evidence reads only the alarms its releases are watched by.
+        statements.append(
+            {
+                "Sid": "ReadWatchedAlarms",
+                "Effect": "Allow",
+                "Action": "cloudwatch:DescribeAlarms",
+                "Resource": sorted(
+                    {
+                        f"arn:aws:cloudwatch:{region}:{account_id}:alarm:{name}"
+                        for name in describe_alarm_names
+                    }
+                ),
             }
         )
     if read_config is not None:
@@ -368,6 +401,7 @@ class BuildProject(pulumi.ComponentResource):
                 list(args.get("read_pipeline_arns") or []),
                 (args.get("read_config") or {}).get("kms_key_arn"),
                 list(args.get("read_object_tags") or []),
+                list(args.get("list_pipeline_arns") or []),
             ).apply(
                 lambda a: role_policy(
                     region=a[0],
@@ -384,6 +418,8 @@ class BuildProject(pulumi.ComponentResource):
                     read_config=(read_config["path"], a[7]) if read_config else None,
                     list_config_paths=list(args.get("list_config_paths") or []),
                     read_object_tags=a[8],
+                    list_pipeline_arns=a[9],
+                    describe_alarm_names=list(args.get("describe_alarm_names") or []),
                 )
             ),
             opts=child,

@@ -293,6 +293,31 @@ def _environment(pairs: Sequence[tuple[str, pulumi.Input[str]]]) -> pulumi.Outpu
     )
 
 
+def evidence_custom_data(
+    service: str, stage: str, upstream: str, window: Mapping[str, str] | None
+) -> str:
+    """The CustomData of a promoted release's approval: the commit, and the evidence `Describe`
+    exports (`components.approval_evidence`), by variable name; the window is static.
+
+    CodePipeline resolves the variables when the approval runs, and sends the CustomData and the
+    link in the approval's notification ("customData", "externalEntityLink":
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/approvals-json-format.html).
+    """
+    ns = RELEASE_NAMESPACE
+    when = (
+        f'window cron "{window["cron"]}" ({window["time_zone"]})'
+        if window
+        else "no deployment window"
+    )
+    return (
+        f"Release {service} to {stage}: commit #{{{ns}.COMMIT_ID}} - #{{{ns}.COMMIT_MESSAGE}} "
+        f"(proved in {upstream}). Commits since the live #{{{ns}.LIVE_COMMIT}}: "
+        f"#{{{ns}.COMMITS_AHEAD}}. {upstream} verification: #{{{ns}.VERIFICATION}}; bake "
+        f"#{{{ns}.BAKE}}. "
+        f"Watched alarms now: #{{{ns}.ALARMS}}. Deploy: {when}."
+    )
+
+
 def _bake_rules(
     alarm_names: Sequence[str], minutes: int
 ) -> list[aws.codepipeline.PipelineStageOnSuccessConditionRuleArgsDict]:
@@ -616,19 +641,23 @@ class DeliveryPipeline(pulumi.ComponentResource):
                             ("RELEASE_BUCKET", release["bucket_name"]),
                             ("RELEASE_KEY", release["object_key"]),
                             ("RELEASE_VERSION", f"#{{{RELEASE_SOURCE_NAMESPACE}.VersionId}}"),
+                            # The evidence (components.approval_evidence): what this pipeline
+                            # runs now, and the alarms the release will be watched by.
+                            ("PIPELINE_NAME", self._physical_name),
+                            ("ALARM_NAMES", self._alarm_names.apply(",".join)),
                         ]
                     ),
                 },
                 inputs=[RELEASE_ARTIFACT],
             )
             actions.append({**describe, "namespace": RELEASE_NAMESPACE})
-            upstream = release["upstream_stage"]
-            ns = RELEASE_NAMESPACE
-            custom = (
-                f"Release {service} to {stage}: commit #{{{ns}.COMMIT_ID}} - "
-                f"#{{{ns}.COMMIT_MESSAGE}} (proved in {upstream})"
+            custom = evidence_custom_data(
+                service, stage, release["upstream_stage"], args["deploy"].get("window")
             )
-            link = f"https://github.com/#{{{ns}.REPOSITORY}}/commit/#{{{ns}.COMMIT_ID}}"
+            # What changed since what runs now: GitHub's compare view (a commit without a live
+            # release), the path computed by Describe.
+            ns = RELEASE_NAMESPACE
+            link = f"https://github.com/#{{{ns}.REPOSITORY}}/#{{{ns}.CHANGES_PATH}}"
         else:
             assert source is not None, "validated in _validate"
             ns = SOURCE_NAMESPACE

@@ -16,13 +16,21 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
+from components import approval_evidence
 from components.release_channel import MANIFEST_FILE
 from components.release_config import REJECTED_COMMANDS, RELEASE_OPTIONS_FILE
 
 EXECUTION_ID_VARIABLE = "PIPELINE_EXECUTION_ID"
-RELEASE_VARIABLES = ("COMMIT_ID", "COMMIT_MESSAGE", "REPOSITORY")
-"""What `Describe` exports from the manifest for the approval message."""
+RELEASE_VARIABLES = ("COMMIT_ID", "COMMIT_MESSAGE", "REPOSITORY", *approval_evidence.VARIABLES)
+"""What `Describe` exports for the approval: the manifest's commit, message and repository, and
+the evidence `components.approval_evidence` computes (what runs now and the commits since, the
+upstream's verification and bake, the watched alarms' state)."""
+# The step runs the module's own source (from its first import: the docstring stays here), so
+# what the tests exercise is what CodeBuild runs.
+_EVIDENCE_SOURCE = Path(approval_evidence.__file__).read_text()
+_EVIDENCE_SCRIPT = _EVIDENCE_SOURCE[_EVIDENCE_SOURCE.index("from __future__") :]
 
 # The manifest's facts come from CodePipeline's own record of this execution (its source
 # revision, and the Build action's CodeBuild id) and from project variables. The commit message
@@ -88,13 +96,11 @@ artifacts:
 _READ = "json.load(open(sys.argv[1]))"
 DESCRIBE_BUILDSPEC = f"""\
 version: 0.2
-# Platform-owned (gh-aws-delivery): exports the release's commit for the approval message.
+# Platform-owned (gh-aws-delivery): exports the release's commit and the evidence for the approval.
 env:
   shell: bash
   exported-variables:
-    - COMMIT_ID
-    - COMMIT_MESSAGE
-    - REPOSITORY
+{textwrap.indent(chr(10).join(f"- {name}" for name in RELEASE_VARIABLES), "    ")}
 phases:
   build:
     commands:
@@ -107,6 +113,12 @@ phases:
         # One line of at most 100 characters: it goes into the approval's CustomData.
         export COMMIT_MESSAGE="$(python3 -c 'import json, sys; print(" ".join({_READ}["message"].split())[:100])' "$manifest")"
         export REPOSITORY="$(python3 -c 'import json, sys; print({_READ}["repository"])' "$manifest")"
+        # The evidence (components/approval_evidence.py): one file per variable, read back as is.
+        evidence="$(mktemp -d)"
+        AWS_CLI="$(command -v aws)" python3 - "$manifest" "$evidence" <<'PY'
+{textwrap.indent(_EVIDENCE_SCRIPT.rstrip(), " " * 8)}
+        PY
+{textwrap.indent(chr(10).join(f'export {name}="$(cat "$evidence/{name}")"' for name in approval_evidence.VARIABLES), " " * 8)}
 """
 
 

@@ -2,7 +2,8 @@
 
 Defines `ReleaseSteps`: the `package` project (adds `release-manifest.json` to a build's output;
 see `components.release_manifest`), the `describe` project (reads a promoted release's manifest
-for the approval message, and refuses a rejected release) and the `configure` project (the first
+for the approval message, refuses a rejected release, and computes the approval's evidence:
+`components.approval_evidence`) and the `configure` project (the first
 action of Deploy: pins the release's configuration and records the release; see
 `components.release_config`). None depends on the service it runs for: what differs per
 pipeline reaches them as the pipeline action's environment variables. So one set serves every
@@ -49,6 +50,15 @@ class ReleaseStepsArgs(TypedDict):
     config_paths: NotRequired[Sequence[str]]
     """The Parameter Store paths of those pipelines' services, whose names and versions
     `configure` lists (never decrypts). Omitted: none."""
+    evidence_pipelines: NotRequired[Sequence[str]]
+    """Names of the promoted pipelines whose approval shows evidence: `describe` lists their
+    executions and reads their action executions (what each runs now). Omitted: none (the
+    evidence then says "unknown" where it needs them)."""
+    upstream_pipelines: NotRequired[Sequence[str]]
+    """Names of the upstream pipelines, in this account, whose executions `describe` reads for
+    the candidate's verification and bake. Omitted: none (another account: "unknown")."""
+    watched_alarms: NotRequired[Sequence[str]]
+    """Names or `name-*` patterns of the alarms whose state `describe` reads. Omitted: none."""
     release_objects: NotRequired[Sequence[pulumi.Input[str]]]
     """ARNs of the promoted release objects whose version tags `describe` and `configure` read
     to refuse a rejected release. Omitted: none."""
@@ -96,6 +106,8 @@ class ReleaseSteps(pulumi.ComponentResource):
             *,
             read_object_tags: Sequence[pulumi.Input[str]] = (),
             list_config_paths: Sequence[str] = (),
+            list_pipeline_arns: Sequence[pulumi.Input[str]] = (),
+            describe_alarm_names: Sequence[str] = (),
         ) -> BuildProject:
             project_args: BuildProjectArgs = {
                 "service": args["service"],
@@ -119,6 +131,10 @@ class ReleaseSteps(pulumi.ComponentResource):
                 project_args["read_object_tags"] = list(read_object_tags)
             if list_config_paths:
                 project_args["list_config_paths"] = list(list_config_paths)
+            if list_pipeline_arns:
+                project_args["list_pipeline_arns"] = list(list_pipeline_arns)
+            if describe_alarm_names:
+                project_args["describe_alarm_names"] = list(describe_alarm_names)
             return BuildProject(
                 f"{name}-{role}", project_args, opts=pulumi.ResourceOptions(parent=self)
             )
@@ -134,8 +150,17 @@ class ReleaseSteps(pulumi.ComponentResource):
         releases = list(args.get("release_objects") or [])
         configured = list(args.get("configured_pipelines") or [])
         package = project("package", PACKAGE_BUILDSPEC, arns(pipelines)) if pipelines else None
+        evidence = sorted(set(args.get("evidence_pipelines") or []))
+        upstream = sorted(set(args.get("upstream_pipelines") or []))
         describe = (
-            project("describe", DESCRIBE_BUILDSPEC, read_object_tags=releases)
+            project(
+                "describe",
+                DESCRIBE_BUILDSPEC,
+                arns(sorted({*evidence, *upstream})),
+                read_object_tags=releases,
+                list_pipeline_arns=arns(evidence),
+                describe_alarm_names=sorted(set(args.get("watched_alarms") or [])),
+            )
             if args.get("describe")
             else None
         )

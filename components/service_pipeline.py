@@ -540,6 +540,18 @@ class ServicePipeline(pulumi.ComponentResource):
         if promoted:
             steps_args["describe"] = "approval_timeout_minutes" in args
             promoted_from = args["promoted_from"]
+            if steps_args["describe"]:
+                # The approval's evidence (components.approval_evidence): this pipeline's
+                # history, the upstream's proof (an ARN in this account: another account's
+                # pipeline stays unreadable, and the evidence says so), the watched alarms.
+                steps_args["evidence_pipelines"] = [pipeline]
+                steps_args["upstream_pipelines"] = [
+                    pipeline_physical_name(args["service"], promoted_from["upstream_stage"])
+                ]
+                steps_args["watched_alarms"] = [
+                    f"{args['service']}-{args['stage']}-*",
+                    *(args["deploy"].get("alarm_names") or []),
+                ]
             steps_args["release_objects"] = [
                 pulumi.Output.concat(
                     promoted_from["bucket_arn"], "/", release_object_key(args["service"])

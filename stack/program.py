@@ -337,6 +337,25 @@ def _release_steps(
         ],
         "config_paths": [s.config_path(settings.stage) for s in settings.services],
         # Describe and Configure refuse a promoted release tagged rejected where it is published.
+        # The approval's evidence: what each promoted pipeline runs now, the upstream's proof
+        # (readable only in this account), and the state of the alarms a release is watched by
+        # (the defaults are named `{service}-{stage}-*`, components.naming).
+        "evidence_pipelines": [
+            pipeline_physical_name(s.name, settings.stage) for s in promoted if s.approval.enabled
+        ],
+        "upstream_pipelines": [
+            pipeline_physical_name(s.name, s.promote_from or "")
+            for s in promoted
+            if s.approval.enabled and _same_account(settings, s.promote_from or "")
+        ],
+        "watched_alarms": sorted(
+            {
+                name
+                for s in promoted
+                if s.approval.enabled
+                for name in (f"{s.name}-{settings.stage}-*", *s.deploy.alarms)
+            }
+        ),
         "release_objects": [
             pulumi.Output.concat(
                 upstreams[s.promote_from or ""].bucket_arn, "/", release_object_key(s.name)
@@ -460,3 +479,10 @@ def declare_github_side(
         "github_deploy_role_arn": oidc.deploy_role_arn,
         "github_oidc_provider_arn": oidc.oidc_provider_arn,
     }
+
+
+def _same_account(settings: Settings, upstream: str) -> bool:
+    """Whether the upstream stage's pipelines are in this stack's account (no `account:` on
+    it), where the describe step may read their executions; another account's it cannot."""
+    found = settings.upstreams.get(upstream)
+    return found is not None and found.account is None

@@ -316,11 +316,15 @@ def test_production_approval_names_the_commit_and_links_to_it(runs: dict[str, St
     config = approve["configuration"]
     assert config["CustomData"] == (
         "Release web to prod: commit #{ReleaseVariables.COMMIT_ID} - "
-        "#{ReleaseVariables.COMMIT_MESSAGE} (proved in staging)"
+        "#{ReleaseVariables.COMMIT_MESSAGE} (proved in staging). Commits since the live "
+        "#{ReleaseVariables.LIVE_COMMIT}: #{ReleaseVariables.COMMITS_AHEAD}. staging "
+        "verification: #{ReleaseVariables.VERIFICATION}; bake #{ReleaseVariables.BAKE}. Watched "
+        'alarms now: #{ReleaseVariables.ALARMS}. Deploy: window cron "* * 9-15 ? * MON-FRI" '
+        "(Europe/Berlin)."
     )
-    assert (
-        config["ExternalEntityLink"]
-        == "https://github.com/#{ReleaseVariables.REPOSITORY}/commit/#{ReleaseVariables.COMMIT_ID}"
+    # What changed since what prod runs: GitHub's compare view, the path Describe computes.
+    assert config["ExternalEntityLink"] == (
+        "https://github.com/#{ReleaseVariables.REPOSITORY}/#{ReleaseVariables.CHANGES_PATH}"
     )
     topic = prod.one("aws:sns/topic:Topic", "web-releases-topic")
     assert config["NotificationArn"] == topic.state["arn"]

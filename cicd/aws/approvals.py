@@ -15,7 +15,13 @@ from botocore.client import BaseClient
 
 from cicd.aws.executions import get_release
 from cicd.aws.manifests import Manifests, with_manifest
-from cicd.contract import APPROVAL_ACTION, APPROVAL_STAGE, SOURCE_STAGE
+from cicd.contract import (
+    APPROVAL_ACTION,
+    APPROVAL_STAGE,
+    DESCRIBE_ACTION,
+    EVIDENCE_OUTPUTS,
+    SOURCE_STAGE,
+)
 from cicd.model.pipeline import PipelineLayout
 from cicd.model.release import PendingApproval
 
@@ -72,3 +78,28 @@ def answer(
         result={"summary": summary, "status": "Approved" if approved else "Rejected"},
         token=pending.token,
     )
+
+
+def approval_evidence(
+    codepipeline: BaseClient, pipeline: str, execution_id: str
+) -> dict[str, str] | None:
+    """The evidence the waiting execution's Describe step exported (its output variables, as
+    CodePipeline keeps them with the execution), or None when it exported none."""
+    request: dict[str, Any] = {
+        "pipelineName": pipeline,
+        "filter": {"pipelineExecutionId": execution_id},
+    }
+    while True:
+        page = codepipeline.list_action_executions(**request)
+        for detail in page.get("actionExecutionDetails", []):
+            if (
+                detail.get("stageName") == APPROVAL_STAGE
+                and detail.get("actionName") == DESCRIBE_ACTION
+            ):
+                variables = detail.get("output", {}).get("outputVariables", {})
+                if any(name in variables for name in EVIDENCE_OUTPUTS):
+                    return {str(k): str(v) for k, v in variables.items()}
+                return None
+        if not page.get("nextToken"):
+            return None
+        request["nextToken"] = page["nextToken"]

@@ -48,6 +48,11 @@ IAM_ACTIONS: dict[str, str] = {
     "GetParameter": "ssm:GetParameter",
     "GetParameterHistory": "ssm:GetParameterHistory",
     "PutParameter": "ssm:PutParameter",
+    # promote's preflight (issue 20): the watched alarms, the groups' alarm configuration, who
+    # is subscribed to the release topic.
+    "DescribeAlarms": "cloudwatch:DescribeAlarms",
+    "GetDeploymentGroup": "codedeploy:GetDeploymentGroup",
+    "ListSubscriptionsByTopic": "sns:ListSubscriptionsByTopic",
 }
 # sts:GetCallerIdentity (who changed the config, for the release note) is not listed: it needs no
 # permission and cannot be denied (STS API reference, GetCallerIdentity).
@@ -81,6 +86,16 @@ _CONFIG_RELEASE = (
     "codepipeline:ListPipelineExecutions",
     "codepipeline:StartPipelineExecution",
     *_FOLLOW,
+)
+
+# Promote's preflight: the watched alarms (the groups' and their state), deployments running in
+# the groups, the release topic's subscribers, the live release's pipeline version.
+_PREFLIGHT = (
+    "codedeploy:GetDeploymentGroup",
+    "codedeploy:ListDeployments",
+    "cloudwatch:DescribeAlarms",
+    "sns:ListSubscriptionsByTopic",
+    "codepipeline:GetPipelineExecution",
 )
 
 # What a user needs per command; `--wait` adds the `_FOLLOW` pair to the commands that take it.
@@ -120,8 +135,17 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
         _READ_TAGS,
         *_READ_CONFIG,
         *_FOLLOW,
+        *_PREFLIGHT,
     ),
-    "approve": (*_FIND, *_FOLLOW, "codepipeline:PutApprovalResult", _READ_MANIFEST),
+    # Without --yes: the Describe step's evidence and the watched alarms' state now.
+    "approve": (
+        *_FIND,
+        *_FOLLOW,
+        "codepipeline:PutApprovalResult",
+        _READ_MANIFEST,
+        "codepipeline:ListActionExecutions",
+        "cloudwatch:DescribeAlarms",
+    ),
     # With RELEASE: the release location's versions, manifests and tags.
     "reject": (
         *_FIND,

@@ -32,6 +32,7 @@ from cicd.contract import (
     CONFIGURE_ACTION,
     DEPLOY_PROVIDERS,
     DEPLOY_STAGE,
+    DESCRIBE_ACTION,
     ENVIRONMENTS,
     PUBLISH_STAGE,
     RELEASE_SOURCE_PROVIDER,
@@ -183,6 +184,17 @@ def _windows(stage: Mapping[str, Any]) -> list[DeploymentWindow]:
     return found
 
 
+def _bake_alarms(stage: Mapping[str, Any]) -> list[str]:
+    """The AlarmName of each CloudWatchAlarm rule in a stage's on-success conditions."""
+    return [
+        str(rule["configuration"]["AlarmName"])
+        for condition in stage.get("onSuccess", {}).get("conditions", [])
+        for rule in condition.get("rules", [])
+        if rule.get("ruleTypeId", {}).get("provider") == "CloudWatchAlarm"
+        and rule.get("configuration", {}).get("AlarmName")
+    ]
+
+
 def _artifact_bucket(pipeline: Mapping[str, Any]) -> str | None:
     """The S3 artifact store's bucket: `artifactStore`, or the one of `artifactStores` (V2
     pipelines declared with a list of one store are reported either way)."""
@@ -241,7 +253,12 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
     artifact_bucket = _artifact_bucket(pipeline)
     runtime_config: RuntimeConfig | None = None
     release_task = False
+    alarms: list[str] = []
+    approval_timeout: int | None = None
+    evidence = False
     for stage in stages:
+        if stage["name"] == DEPLOY_STAGE:
+            alarms.extend(_bake_alarms(stage))
         for action in stage.get("actions", []):
             provider = str(action.get("actionTypeId", {}).get("provider", ""))
             config: Mapping[str, str] = action.get("configuration", {})
@@ -253,6 +270,7 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
                 release_task = True
             elif stage["name"] == DEPLOY_STAGE and provider in DEPLOY_PROVIDERS:
                 targets.append(_deploy_target(action, provider))
+                alarms.extend(a.strip() for a in config.get("Alarms", "").split(",") if a.strip())
             elif stage["name"] == DEPLOY_STAGE and str(action["name"]).startswith(VERIFY_PREFIX):
                 verifications.append(str(action["name"]))
             elif (
@@ -262,8 +280,12 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
                 and config.get("ObjectKey")
             ):
                 publishes_to = ReleaseLocation(config["BucketName"], config["ObjectKey"])
+            elif stage["name"] == APPROVAL_STAGE and action.get("name") == DESCRIBE_ACTION:
+                evidence = "ALARM_NAMES" in _environment(action)
             elif stage["name"] == APPROVAL_STAGE and action.get("name") == APPROVAL_ACTION:
                 release_topic = config.get("NotificationArn") or None
+                timeout = action.get("timeoutInMinutes")
+                approval_timeout = int(timeout) if timeout is not None else None
     if source is None:
         raise NotFound(
             f"pipeline {name} has neither a {SOURCE_PROVIDER} (GitHub) nor an "
@@ -286,6 +308,10 @@ def parse_layout(pipeline: Mapping[str, Any], arn: str | None = None) -> Pipelin
         variables=tuple(str(v["name"]) for v in pipeline.get("variables", []) if "name" in v),
         execution_mode=pipeline.get("executionMode"),
         artifact_bucket=artifact_bucket,
+        watched_alarms=tuple(dict.fromkeys(alarms)),
+        version=int(pipeline["version"]) if pipeline.get("version") is not None else None,
+        approval_timeout_minutes=approval_timeout,
+        approval_evidence=evidence,
     )
 
 

@@ -2,7 +2,10 @@
 
 parse (`register`) -> gather (the pipeline's state; the waiting execution's commit, for a
 promoted pipeline from its release manifest) -> decide (`cicd.decide.approvals`: something
-waits, and it is the --commit named) -> answer -> follow with --wait (approve only).
+waits, and it is the --commit named) -> show the evidence and ask (approve without --yes, where
+the Describe step computed evidence: what changed since the live release, the upstream's
+verification and bake, the watched alarms then and now, the window; asked on a terminal only)
+-> answer -> follow with --wait (approve only).
 
 `cicd reject` with a RELEASE marks a published release rejected instead (`cicd.cli.quarantine`).
 """
@@ -11,14 +14,21 @@ from __future__ import annotations
 
 import argparse
 
-from cicd.aws.approvals import answer, with_commit
+from cicd.aws.approvals import answer, approval_evidence, with_commit
+from cicd.aws.partial import attempt
+from cicd.aws.preflight import alarm_states
 from cicd.cli.context import Context, select_pipeline
 from cicd.cli.following import follow_release
 from cicd.cli.options import Commands
 from cicd.cli.quarantine import RELEASE_HELP, run_reject_release
 from cicd.decide.approvals import check_commit, find_pending_approval
 from cicd.decide.commits import validate_commit
-from cicd.errors import ExitCode
+from cicd.decide.preflight import window_state
+from cicd.errors import ExitCode, Refused
+from cicd.model.pipeline import PipelineLayout
+from cicd.model.release import PendingApproval
+from cicd.model.status import Unknown
+from cicd.render.approval import evidence_lines
 from cicd.render.documents import started_document
 from cicd.text import short_id, short_sha
 
@@ -31,8 +41,8 @@ def register(commands: Commands) -> None:
             "approve the release that waits for approval",
             "Approve the release waiting at the manual approval, optionally only if it is a "
             "given commit.",
-            "  cicd approve --service web --stage prod\n"
-            "  cicd approve -s web -e prod --commit 1a2b3c4 --wait\n",
+            "  cicd approve --service web --stage prod   # shows the evidence, asks on a terminal\n"
+            "  cicd approve -s web -e prod --commit 1a2b3c4 --yes --wait\n",
         ),
         (
             "reject",
@@ -70,6 +80,13 @@ def register(commands: Commands) -> None:
         command.add_argument(
             "--commit", metavar="SHA", help="refuse unless this commit is the one waiting"
         )
+        if name == "approve":
+            command.add_argument(
+                "--yes",
+                action="store_true",
+                help="approve without showing the evidence or asking (default: show the "
+                "evidence the approval carries, and ask when stdin is a terminal)",
+            )
         command.add_argument(
             "--reason",
             required=name == "reject",
@@ -96,6 +113,8 @@ def _answer_approval(args: argparse.Namespace, ctx: Context, *, approved: bool) 
     pending = find_pending_approval(state, layout.name)
     pending = with_commit(ctx.clients.codepipeline, state, pending, layout, ctx.manifests)
     check_commit(pending, expected)
+    if approved and not getattr(args, "yes", False) and layout.approval_evidence:
+        _show_evidence(ctx, layout, pending)
     default_summary = "Approved with cicd" if approved else ""
     answer(
         ctx.clients.codepipeline,
@@ -125,3 +144,24 @@ def _answer_approval(args: argparse.Namespace, ctx: Context, *, approved: bool) 
         ctx.emit({**document, "followed": None})
         return ExitCode.OK
     return follow_release(args, ctx, ref, layout, pending.execution_id, document, approved=True)
+
+
+def _show_evidence(ctx: Context, layout: PipelineLayout, pending: PendingApproval) -> None:
+    """Print what the approval carries and what is true now; on a terminal, ask."""
+    evidence = attempt(
+        lambda: approval_evidence(ctx.clients.codepipeline, layout.name, pending.execution_id)
+    )
+    if evidence is None:
+        return
+    if isinstance(evidence, Unknown):
+        ctx.warn(f"cannot read the approval's evidence ({evidence})")
+        return
+    names = list(layout.watched_alarms)
+    now = attempt(lambda: alarm_states(ctx.clients.cloudwatch, names)) if names else []
+    ctx.say(*evidence_lines(evidence, now, window_state(layout, ctx.now())))
+    if ctx.json or not ctx.stdin.isatty():
+        return  # scripts approve as before; the evidence is printed for the record
+    ctx.human.write(f"Approve commit {short_sha(pending.commit)} in {layout.name}? [y/N] ")
+    ctx.human.flush()
+    if ctx.stdin.readline().strip().lower() not in {"y", "yes"}:
+        raise Refused("not approved: nothing was sent", "answer y to approve, or pass --yes")

@@ -3,7 +3,10 @@
 parse (`register`) -> gather (the target's layout; for a promoted target the versions of its
 upstream's release object, the manifests and the tags (a rejection) of the versions looked at,
 else the upstream's history) -> decide (`cicd.decide.promotion`: which release, never a
-rejected one, and whether it may go) -> start the target's pipeline -> follow with --wait.
+rejected one, and whether it may go) -> preflight (`cicd.cli.preflight`: the window, the
+watched alarms, deployments running, approvers, rollback; refuses on what would make the
+promotion fail, warns on the rest; `--preflight` only reports, `--skip-preflight` skips it) ->
+start the target's pipeline -> follow with --wait.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from cicd.cli.config import check_promotion_config
 from cicd.cli.context import Context, locate_pipeline
 from cicd.cli.following import follow_release
 from cicd.cli.options import Commands, service_option
+from cicd.cli.preflight import Preflight, preflight_only, run_preflight
 from cicd.contract import ENVIRONMENTS, TAG_PROMOTES_FROM
 from cicd.decide.commits import validate_commit
 from cicd.decide.promotion import (
@@ -55,7 +59,8 @@ def register(commands: Commands) -> None:
         "never published or succeeded upstream, is rejected, or the target already runs it.",
         "  cicd promote --service web --from staging --to prod\n"
         "  cicd promote --service web --from staging --to prod --commit 1a2b3c4 --wait\n"
-        "  cicd promote --from staging --to-pipeline web-prod-pipeline   # no tag:GetResources\n",
+        "  cicd promote --from staging --to-pipeline web-prod-pipeline   # no tag:GetResources\n"
+        "  cicd promote --service web --from staging --to prod --preflight   # start nothing\n",
         commands.wait,
     )
     promote.add_argument("-s", "--service", **service_option())
@@ -84,6 +89,19 @@ def register(commands: Commands) -> None:
         action="store_true",
         help="promote even when the target lacks config keys the source has (default: refuse)",
     )
+    checks = promote.add_mutually_exclusive_group()
+    checks.add_argument(
+        "--preflight",
+        action="store_true",
+        help="only check whether the promotion would go through now, one reason a line; start "
+        "nothing (exit 0: clear, 3: it would fail)",
+    )
+    checks.add_argument(
+        "--skip-preflight",
+        action="store_true",
+        help="promote without the preflight checks (window, alarms, deployments running, "
+        "approvers, rollback); the release, rejection and config checks still run",
+    )
 
 
 def run_promote(args: argparse.Namespace, ctx: Context) -> int:
@@ -95,7 +113,8 @@ def run_promote(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError(f"--from and --to are both {args.source_stage}: nothing to promote")
     commit = validate_commit(args.commit) if args.commit else None
     target_ref, target = _promote_target(args, ctx)
-    check_promotion_config(args, ctx, target_ref, target)
+    preflight = Preflight(args, ctx, target_ref, target)
+    preflight.collect("config", lambda: check_promotion_config(args, ctx, target_ref, target))
     if target.promoted is not None:
         if args.from_pipeline or args.source_stage is None:
             tagged = f" (its {TAG_PROMOTES_FROM} tag says {target_ref.promotes_from})"
@@ -106,8 +125,8 @@ def run_promote(args: argparse.Namespace, ctx: Context) -> int:
                 "cicd reads only the release location, never the upstream pipeline (it may be in "
                 "another account)",
             )
-        return _promote_release(args, ctx, target_ref, target, commit)
-    return _promote_commit(args, ctx, target_ref, target, commit)
+        return _promote_release(args, ctx, target_ref, target, commit, preflight)
+    return _promote_commit(args, ctx, target_ref, target, commit, preflight)
 
 
 def _promote_target(args: argparse.Namespace, ctx: Context) -> tuple[PipelineRef, PipelineLayout]:
@@ -133,6 +152,7 @@ def _promote_release(
     ref: PipelineRef,
     target: PipelineLayout,
     commit: str | None,
+    preflight: Preflight,
 ) -> int:
     """Start a promoted pipeline on a release its upstream published; never reads upstream."""
     promoted = target.promoted
@@ -154,24 +174,36 @@ def _promote_release(
         unchecked.append(found)
         return None
 
-    candidate = choose_release(
-        versions,
-        lambda version: ctx.manifests.read(promoted.location, version.version_id),
-        promoted.location,
-        commit=commit,
-        source_stage=args.source_stage,
-        warn=ctx.warn,
-        rejected=rejected,
-        skipped=skipped.append,
+    candidate = preflight.collect(
+        "release",
+        lambda: choose_release(
+            versions,
+            lambda version: ctx.manifests.read(promoted.location, version.version_id),
+            promoted.location,
+            commit=commit,
+            source_stage=args.source_stage,
+            warn=ctx.warn,
+            rejected=rejected,
+            skipped=skipped.append,
+        ),
     )
     for passed in skipped:
         ctx.say(f"Skipping {passed.describe()}: {passed.rejection.describe()}.")
-    check_service(candidate, ref, target)
-    check_not_live(
-        candidate,
-        recent_releases(ctx.clients.codepipeline, target, HISTORY_DEPTH),
-        target_name=target.name,
-    )
+    history = recent_releases(ctx.clients.codepipeline, target, HISTORY_DEPTH)
+    if candidate is not None:
+        preflight.collect("release", lambda: check_service(candidate, ref, target))
+        preflight.collect(
+            "release", lambda: check_not_live(candidate, history, target_name=target.name)
+        )
+    if args.preflight:
+        return preflight_only(
+            preflight,
+            history,
+            commit=candidate.manifest.commit if candidate else None,
+            release=published_document(candidate) if candidate else None,
+        )
+    assert candidate is not None, "a refusal was raised by collect"
+    run_preflight(preflight, history)
     execution_id = start_promoted(ctx.clients.codepipeline, target, candidate.version.version_id)
     manifest = candidate.manifest
     built = f" by {manifest.pipeline}" if manifest.pipeline else ""
@@ -206,6 +238,7 @@ def _promote_commit(
     target_ref: PipelineRef,
     target: PipelineLayout,
     commit: str | None,
+    preflight: Preflight,
 ) -> int:
     """The target builds from GitHub: start it at the commit that succeeded upstream."""
     if args.from_pipeline:
@@ -227,13 +260,19 @@ def _promote_commit(
             with_manifest(r, source, ctx.manifests) if r.status == "Succeeded" else r
             for r in upstream
         ]
-    candidate = promotion_commit(
-        upstream,
-        recent_releases(ctx.clients.codepipeline, target),
-        source_name=source.name,
-        target_name=target.name,
-        commit=commit,
+    history = recent_releases(ctx.clients.codepipeline, target)
+    candidate = preflight.collect(
+        "release",
+        lambda: promotion_commit(
+            upstream, history, source_name=source.name, target_name=target.name, commit=commit
+        ),
     )
+    if args.preflight:
+        return preflight_only(
+            preflight, history, commit=candidate.commit if candidate else None, release=None
+        )
+    assert candidate is not None, "a refusal was raised by collect"
+    run_preflight(preflight, history)
     execution_id = start_release(ctx.clients.codepipeline, target, candidate.commit)
     ctx.say(
         f"Promoting {candidate.describe()} from {upstream_stage} to {target_stage}.",

@@ -124,6 +124,18 @@ class PipelineLayout:
     variables: tuple[str, ...] = ()
     execution_mode: str | None = None
     artifact_bucket: str | None = None
+    # What a release is watched by (issue 20): the alarms of the Deploy stage's bake rules
+    # (CloudWatchAlarm rules of its on-success condition) and of its Lambda deploy actions
+    # (`Alarms`); CodeDeploy groups hold theirs in the group, read by `cicd.aws.preflight`.
+    watched_alarms: tuple[str, ...] = ()
+    # The pipeline's structure version (`get_pipeline`'s `version`): a stage rolls back only to
+    # an execution started under the current one. None when AWS did not say.
+    version: int | None = None
+    # The Approve action's `timeoutInMinutes` (None: not declared, AWS's default applies).
+    approval_timeout_minutes: int | None = None
+    # Whether the Describe step before the approval computes the approver's evidence (it is
+    # given the pipeline and the watched alarms); False for stacks from before issue 20.
+    approval_evidence: bool = False
 
     @property
     def declares_release_variables(self) -> bool:

@@ -44,6 +44,8 @@ CONNECTION_ARN = (
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/pipeline-role"
 CONSOLE_URL = f"https://console.aws.amazon.com/codesuite/settings/connections?region={REGION}"
 RUNNING_STATUSES = ["Created", "Queued", "InProgress", "Ready"]
+# What promote's preflight counts as a deployment still running (cicd.aws.preflight).
+PREFLIGHT_STATUSES = ["Created", "Queued", "InProgress", "Baking", "Ready"]
 
 
 @functools.cache
@@ -720,6 +722,32 @@ class StubbedAws:
             {"pipelineName": name, "maxResults": limit},
         )
 
+    def expect_idle_groups(
+        self, service: str = "web", stage: str = "prod", alarms: Sequence[str] = ()
+    ) -> None:
+        """Promote's preflight reading the target's CodeDeploy group (`codedeploy_target`):
+        its alarm configuration, then no deployment running."""
+        application, group = f"{service}-{stage}-app", f"{service}-{stage}-web"
+        where = {"applicationName": application, "deploymentGroupName": group}
+        self.codedeploy.add_response(
+            "get_deployment_group",
+            {
+                "deploymentGroupInfo": {
+                    **where,
+                    "alarmConfiguration": {
+                        "enabled": bool(alarms),
+                        "alarms": [{"name": name} for name in alarms],
+                    },
+                }
+            },
+            where,
+        )
+        self.codedeploy.add_response(
+            "list_deployments",
+            {"deployments": []},
+            {**where, "includeOnlyStatuses": PREFLIGHT_STATUSES},
+        )
+
     def expect_execution(self, name: str, n: int, **options: Any) -> None:
         response = execution(n, **options)
         response["pipelineExecution"]["pipelineName"] = name
@@ -838,6 +866,7 @@ class MotoWorld:
             pipeline=declaration,
             tags=[{"key": k, "value": v} for k, v in tags(service, stage).items()],
         )
+        self.create_groups(declaration)
         return str(declaration["name"])
 
     def create_promoted_pipeline(
@@ -856,13 +885,33 @@ class MotoWorld:
             pipeline=declaration,
             tags=[{"key": k, "value": v} for k, v in tags(service, stage, promotes_from).items()],
         )
+        self.create_groups(declaration)
         return str(declaration["name"])
+
+    def create_groups(self, declaration: Mapping[str, Any]) -> None:
+        """The CodeDeploy groups the pipeline deploys to: the stacks create them with it (and
+        promote's preflight reads their alarms and running deployments)."""
+        for stage in declaration["stages"]:
+            for action in stage["actions"] if stage["name"] == "Deploy" else []:
+                configuration = action.get("configuration", {})
+                if action["actionTypeId"]["provider"] == "CodeDeploy":
+                    self.create_deployment_group(
+                        configuration["ApplicationName"], configuration["DeploymentGroupName"]
+                    )
 
     def release_bucket(self, name: str = RELEASE_BUCKET) -> ReleaseBucket:
         return ReleaseBucket(self.s3, name)
 
     def create_deployment_group(self, application: str, group: str) -> None:
-        self.codedeploy.create_application(applicationName=application, computePlatform="Server")
+        """Create the application and group, unless they exist already."""
+        applications = self.codedeploy.list_applications().get("applications", [])
+        if application not in applications:
+            self.codedeploy.create_application(
+                applicationName=application, computePlatform="Server"
+            )
+        groups = self.codedeploy.list_deployment_groups(applicationName=application)
+        if group in groups.get("deploymentGroups", []):
+            return
         self.codedeploy.create_deployment_group(
             applicationName=application,
             deploymentGroupName=group,

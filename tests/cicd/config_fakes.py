@@ -188,6 +188,7 @@ def create(
         pipeline=document,
         tags=[{"key": k, "value": v} for k, v in tags(service, stage, promotes_from).items()],
     )
+    world.create_groups(document)
     return str(document["name"])
 
 

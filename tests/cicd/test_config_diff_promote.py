@@ -243,6 +243,7 @@ def test_a_source_path_access_denied_is_not_compared_and_promotion_goes_on(
             "MaxResults": 10,
         },
     )
+    aws.expect_idle_groups("web", "prod")  # promote's preflight
 
     result = cli(
         "promote", "--service", "web", "--from", "staging", "--to", "prod", clients=aws.clients()
@@ -291,3 +292,48 @@ def test_a_github_built_target_is_checked_too(world: MotoWorld, cli: CliRunner) 
 
     assert (result.code, world.started) == (3, [])
     assert result.err.startswith("cicd: staging lacks config keys dev has: A, B (/web/dev has them")
+
+
+def test_preflight_lists_the_missing_config_key_as_a_reason_and_starts_nothing(
+    world: MotoWorld, cli: CliRunner
+) -> None:
+    _stages(world)
+    _published(world)
+    _discover(world, ("prod", PROD), ("staging", STAGING))
+
+    result = cli(
+        "promote", "--service", "web", "--from", "staging", "--to", "prod", "--preflight",
+        clients=world.clients(),
+    )  # fmt: skip
+
+    assert (result.code, world.started) == (3, [])
+    assert [line for line in result.out.splitlines() if line.startswith("refuse: ")] == [
+        "refuse: prod lacks a config key staging has: SEARCH_V2 (/web/staging has it, /web/prod "
+        "does not); the release may need it"
+    ]
+
+
+def test_preflight_of_a_github_built_target_checks_the_commit_and_the_config(
+    world: MotoWorld, cli: CliRunner
+) -> None:
+    fakes.create(world, fakes.github_pipeline("web", "dev"))
+    fakes.create(world, fakes.github_pipeline("web", "staging"))
+    world.record(DEV, commit=4)
+    fakes.put(world.ssm, "/web/dev/A", "1")
+    # The config check finds dev's pipeline, and so does choosing the commit: the preflight
+    # goes on after the config refusal to list every reason.
+    _discover(world, ("staging", STAGING), ("dev", DEV), ("dev", DEV))
+
+    result = cli(
+        "promote", "--service", "web", "--from", "dev", "--to", "staging", "--preflight", "--json",
+        clients=world.clients(),
+    )  # fmt: skip
+
+    assert (result.code, world.started) == (3, []), result.err
+    document = json.loads(result.out)
+    assert document["release"] is None and document["commit"] is not None
+    assert [(f["check"], f["blocking"]) for f in document["findings"]] == [
+        ("config", True),
+        ("rollback", False),
+    ]
+    assert document["findings"][0]["reason"].startswith("staging lacks a config key dev has: A")

@@ -33,6 +33,11 @@ def api_document(inputs: dict[str, Any]) -> dict[str, Any]:
             },
             "configuration": declared.get("configuration", {}),
             "runOrder": int(declared.get("runOrder", 1)),
+            **(
+                {"timeoutInMinutes": int(declared["timeoutInMinutes"])}
+                if "timeoutInMinutes" in declared
+                else {}
+            ),
         }
 
     def stage(declared: dict[str, Any]) -> dict[str, Any]:
@@ -43,6 +48,8 @@ def api_document(inputs: dict[str, Any]) -> dict[str, Any]:
         if "beforeEntry" in declared:
             # pulumi-aws declares one `condition`; the API lists `conditions`.
             document["beforeEntry"] = {"conditions": [declared["beforeEntry"]["condition"]]}
+        if "onSuccess" in declared:
+            document["onSuccess"] = {"conditions": [declared["onSuccess"]["condition"]]}
         return document
 
     document: dict[str, Any] = {
@@ -54,6 +61,8 @@ def api_document(inputs: dict[str, Any]) -> dict[str, Any]:
     stores = inputs.get("artifactStores") or []
     if len(stores) == 1:
         document["artifactStore"] = {"type": stores[0]["type"], "location": stores[0]["location"]}
+    # Every pipeline AWS returns has a structure version; a new pipeline's is 1.
+    document["version"] = 1
     if inputs.get("variables"):
         document["variables"] = [
             {"name": v["name"], "defaultValue": v.get("defaultValue", "")}
@@ -140,6 +149,40 @@ def test_prods_deployment_window_is_read_and_can_be_evaluated(
 
     assert window is not None
     assert next_opening(window.cron, window.time_zone, datetime(2025, 5, 3, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_promotes_preflight_reads_the_alarms_topic_and_approval_timeout_prod_declares(
+    runs: dict[str, StackRun], service: str
+) -> None:
+    prod, _ = _pipeline(runs, "prod", service)
+    declared = next(
+        p
+        for p in runs["prod"].recorder.of_type("aws:codepipeline/pipeline:Pipeline")
+        if p.inputs["name"] == prod.name
+    )
+    deploy = next(s for s in declared.inputs["stages"] if s["name"] == contract.DEPLOY_STAGE)
+    approve = next(
+        a
+        for s in declared.inputs["stages"]
+        if s["name"] == contract.APPROVAL_STAGE
+        for a in s["actions"]
+        if a["name"] == contract.APPROVAL_ACTION
+    )
+    bake = [r["configuration"]["AlarmName"] for r in deploy["onSuccess"]["condition"]["rules"]]
+    lambda_alarms = [
+        name
+        for a in deploy["actions"]
+        if a["provider"] == "Lambda"
+        for name in a["configuration"].get("Alarms", "").split(",")
+        if name
+    ]
+
+    # Both samples bake in prod, so the bake rules name every alarm the release is watched by.
+    assert bake and set(prod.watched_alarms) == set(bake) | set(lambda_alarms)
+    assert prod.release_topic == approve["configuration"]["NotificationArn"]
+    assert prod.approval_timeout_minutes == int(approve["timeoutInMinutes"])
+    assert prod.version == 1
 
 
 def test_the_approver_role_cicd_names_is_the_one_prod_creates(
