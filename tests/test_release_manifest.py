@@ -78,8 +78,14 @@ def commands(buildspec: str) -> list[str]:
 
 
 def run_build(buildspec: str, workdir: Path, env: dict[str, str], tail: str = "") -> Any:
-    """Every command of the build phase, in one bash, as CodeBuild runs them; then `tail`."""
+    """Every command of the build phase, in one bash, as CodeBuild runs them; then `tail`.
+
+    CodeBuild gives each build a /tmp of its own; here tests run side by side on one machine,
+    so the build's /tmp is `workdir/tmp`."""
+    scratch = workdir / "tmp"
+    scratch.mkdir(exist_ok=True)
     script = "set -e\n" + "\n".join(commands(buildspec)) + "\n" + tail
+    script = script.replace("/tmp/", f"{scratch}/")
     return subprocess.run(
         [BASH or "bash", "-c", script],
         cwd=workdir,
