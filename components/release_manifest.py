@@ -2,7 +2,7 @@
 
 Every release carries `release-manifest.json` at its root (commit, message, repository, branch,
 where and by which execution and build it was built), so a stage that deploys a promoted release
-still speaks of commits. Defines the two platform-owned buildspecs (CodeBuild projects the
+still speaks of commits; a scanned service's release also carries the scan's SBOM in `sbom/`. Defines the two platform-owned buildspecs (CodeBuild projects the
 pipelines run, not files in the application repository) and the variables they need. The
 file's format is a contract with the `cicd` tool. Nothing here declares resources.
 
@@ -21,6 +21,10 @@ from components.release_channel import MANIFEST_FILE
 from components.release_config import REJECTED_COMMANDS, RELEASE_OPTIONS_FILE
 
 EXECUTION_ID_VARIABLE = "PIPELINE_EXECUTION_ID"
+SCAN_ARTIFACT = "ScanArtifact"
+"""The InspectorScan action's output: the SBOM of the source, a second input of Package."""
+SBOM_FOLDER = "sbom"
+"""Where the release carries that SBOM, next to the manifest (a contract with `cicd info`)."""
 RELEASE_VARIABLES = ("COMMIT_ID", "COMMIT_MESSAGE", "REPOSITORY")
 """What `Describe` exports from the manifest for the approval message."""
 
@@ -79,6 +83,15 @@ phases:
 {textwrap.indent(_MANIFEST_SCRIPT.rstrip(), " " * 8)}
         PY
       - cat "$CODEBUILD_SRC_DIR/{MANIFEST_FILE}"
+      # With a scan, CodeBuild puts its output (the SBOM) in a secondary source directory named
+      # after the artifact; it goes into the release so it is promoted with the code it describes.
+      - |
+        if [ -n "${{CODEBUILD_SRC_DIR_{SCAN_ARTIFACT}:-}}" ]; then
+          rm -rf "$CODEBUILD_SRC_DIR/{SBOM_FOLDER}"
+          mkdir -p "$CODEBUILD_SRC_DIR/{SBOM_FOLDER}"
+          cp -R "$CODEBUILD_SRC_DIR_{SCAN_ARTIFACT}/." "$CODEBUILD_SRC_DIR/{SBOM_FOLDER}/"
+          ls -l "$CODEBUILD_SRC_DIR/{SBOM_FOLDER}"
+        fi
 artifacts:
   # The primary source's directory: the build's files as they came, and the manifest.
   files:

@@ -177,6 +177,13 @@ def service_args(
         args["connection_arn"] = shared.connection.arn
         args["build"] = build_args(service.build)
         args["tests"] = [{"name": t.name, **build_args(t)} for t in service.tests]
+        if service.pull_requests is not None:
+            args["pull_requests"] = {
+                "events": list(service.pull_requests.events),
+                "artifact_expire_days": service.pull_requests.artifact_expire_days,
+            }
+        if service.scan is not None:
+            args["scan"] = {"thresholds": dict(service.scan.thresholds)}
     if shared.channel is not None:
         channel: ReleaseChannelRef = {
             "bucket_name": shared.channel.bucket_name,
@@ -273,6 +280,8 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
             "config_path": chain.config_path,
             "config_reader_policy_arn": chain.config_reader_policy_arn,
             "release_task_project": chain.release_task_project_name,
+            "pull_request_pipeline": chain.pull_request_pipeline_name,
+            "pull_request_status_context": chain.pull_request_status_context,
         }
     outputs: dict[str, Any] = {}
     if settings.github is not None:
