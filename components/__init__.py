@@ -29,7 +29,12 @@ from components.deployment import (
     TargetArgs,
 )
 from components.github_oidc import GitHubActionsOidc, GitHubActionsOidcArgs
-from components.github_repository import GitHubRepositorySettings, GitHubRepositorySettingsArgs
+from components.github_repository import (
+    GitHubRepositorySettings,
+    GitHubRepositorySettingsArgs,
+    RequiredStatusChecks,
+    RequiredStatusChecksArgs,
+)
 from components.pipeline import ConfigureArgs, DeliveryPipeline, DeliveryPipelineArgs, ScanArgs
 from components.promotion import PromotionTrigger, PromotionTriggerArgs, Upstream, UpstreamArgs
 from components.pull_requests import PullRequestPipeline, PullRequestPipelineArgs
@@ -111,6 +116,8 @@ __all__ = [
     "ReleaseStepsArgs",
     "ReleaseStepsRef",
     "ReleaseTaskArgs",
+    "RequiredStatusChecks",
+    "RequiredStatusChecksArgs",
     "RuntimeConfig",
     "RuntimeConfigArgs",
     "RuntimeConfigSettingsArgs",

@@ -27,7 +27,17 @@ from components.pull_requests import PullRequestPipeline
 from components.release_manifest import PACKAGE_BUILDSPEC, SBOM_FOLDER, SCAN_ARTIFACT
 from stack.config import ConfigError, parse_settings
 from stack.config.service import ScanSettings
-from tests.harness import ACCOUNT, PROJECT, REGION, Recorder, StackRun, iter_stacks, run_pulumi
+from tests.harness import (
+    ACCOUNT,
+    PROJECT,
+    REGION,
+    Recorder,
+    StackRun,
+    flatten_stack_config,
+    iter_stacks,
+    run_program,
+    run_pulumi,
+)
 from tests.harness import run_stacks as run_all
 
 PIPELINE = "aws:codepipeline/pipeline:Pipeline"
@@ -450,3 +460,78 @@ def test_repeated_pull_request_events_are_refused() -> None:
     message = _errors(raw, "staging")
     assert f"{PROJECT}:services[0].pull_requests.events" in message
     assert "duplicate entries ['OPEN']" in message
+
+
+# --- Requiring the check ------------------------------------------------------------------------
+
+RULESET = "github:index/repositoryRuleset:RepositoryRuleset"
+
+
+def test_the_sample_stacks_require_no_check_until_asked(runs: dict[str, StackRun]) -> None:
+    """Required before anything posts it, the check would block every merge: opt-in."""
+    for stack, run in runs.items():
+        rulesets = [r.inputs["repository"] for r in run.recorder.of_type(RULESET)]
+        # At most the platform repository's own ruleset (owns_ruleset), never an application's.
+        assert set(rulesets) <= {"delivery-platform"}, (stack, rulesets)
+
+
+def test_require_check_puts_a_ruleset_on_the_application_repository(tmp_path: Path) -> None:
+    flat, secrets = flatten_stack_config(STACKS["staging"])
+    services = json.loads(flat[f"{PROJECT}:services"])
+    services[0]["pull_requests"]["require_check"] = True
+    flat[f"{PROJECT}:services"] = json.dumps(services)
+    run = run_program("staging", flat, secrets)
+    ruleset = run.recorder.one(RULESET, "web-required-checks-ruleset")
+    assert ruleset.inputs["repository"] == "web"
+    assert ruleset.inputs["target"] == "branch" and ruleset.inputs["enforcement"] == "active"
+    assert ruleset.inputs["conditions"]["refName"]["includes"] == ["refs/heads/main"]
+    assert ruleset.inputs["rules"]["requiredStatusChecks"]["requiredChecks"] == [
+        {"context": "cicd/web-staging-pr"}
+    ]
+    provider = run.recorder.one("pulumi:providers:github", "web-required-checks-github")
+    assert provider.inputs["owner"] == "acme", "the application repository's owner"
+    tagged = _pipeline(run, "web-staging-pr").inputs["tags"][contract.TAG_STATUS_CONTEXT]
+    assert tagged == ruleset.inputs["rules"]["requiredStatusChecks"]["requiredChecks"][0]["context"]
+
+
+def test_require_check_needs_a_stack_that_manages_its_github_side() -> None:
+    raw = _raw("staging")
+    raw["services"][0]["pull_requests"] = {"require_check": True}
+    raw["github"]["manage_repository"] = False
+    message = _errors(raw, "staging")
+    assert f"{PROJECT}:services[0].pull_requests.require_check: a required check is a ruleset" in (
+        message
+    )
+    assert (
+        f"pulumi config set --path '{PROJECT}:services[0].pull_requests.require_check' false"
+        in (message)
+    )
+
+
+def test_the_required_checks_component_refuses_no_checks_and_two_credentials(
+    mocks: Recorder,
+) -> None:
+    from components.github_repository import RequiredStatusChecks
+
+    base = {"repository": "acme/api", "branch": "main", "github_token": "t"}
+    with pytest.raises(ValueError, match="must name at least one status context, each once"):
+        RequiredStatusChecks("r", {**base, "checks": []})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="exactly one"):
+        RequiredStatusChecks("r", {"repository": "acme/api", "branch": "main", "checks": ["c"]})
+
+
+def test_a_pinned_app_id_is_required_with_each_check(mocks: Recorder) -> None:
+    from components.github_repository import RequiredStatusChecks
+
+    args = {
+        "repository": "acme/api",
+        "branch": "release",
+        "checks": ["cicd/api-qa-pr"],
+        "github_token": "t",
+        "integration_id": 4242,
+    }
+    run_pulumi(lambda: RequiredStatusChecks("api", args).ruleset_name)  # type: ignore[arg-type]
+    rules = mocks.one(RULESET).inputs["rules"]
+    assert rules["requiredStatusChecks"]["requiredChecks"] == [
+        {"context": "cicd/api-qa-pr", "integrationId": 4242}
+    ]

@@ -128,6 +128,20 @@ EXAMPLES: Mapping[str, str] = {
         )
         pulumi.export("required_status_check", reviews.status_context)
     """,
+    "RequiredStatusChecks": """
+        from components import RequiredStatusChecks
+
+        checks = RequiredStatusChecks(
+            "orders-required-checks",
+            {
+                "repository": "acme/orders",
+                "branch": "main",
+                "checks": ["cicd/orders-staging-pr"],
+                "github_token": pulumi.Config().require_secret("github_token"),
+            },
+        )
+        pulumi.export("ruleset", checks.ruleset_name)
+    """,
     "BuildProject": """
         from components import BuildProject
 

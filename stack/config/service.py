@@ -82,6 +82,11 @@ class PullRequestSettings(_Model):
         le=30,
         description="days a pull request run's artifacts are kept; default: 3",
     )
+    require_check: bool = Field(
+        default=False,
+        description="a ruleset on `branch` of `repository` requiring the run's commit status "
+        "(needs github.manage_repository and githubToken); default: false",
+    )
 
     @field_validator("events")
     @classmethod
