@@ -1,7 +1,8 @@
 """Tests on pull requests: a V2 pipeline of their own that builds and tests, and nothing else.
 
 Defines `PullRequestPipeline`: Source (the pull request's commit, through the same GitHub
-connection) -> Build (the build project) -> Test (one action per suite), started by CodePipeline's
+connection) -> Build (the build project, and the source scan when asked) -> Test (one action
+per suite), started by CodePipeline's
 pull-request trigger for pull requests into the service's branch that touch the push trigger's
 paths. It has no Package, no Deploy and no Publish, so no pull request can release anything,
 whatever its code does.
@@ -32,15 +33,20 @@ from components.naming import IAM_ROLE_MAX, NamingContext
 from components.pipeline import (
     BUILD_ARTIFACT,
     BUILD_STAGE,
+    SCAN_ACTION,
+    SCAN_NAMESPACE,
     SOURCE_ACTION,
     SOURCE_ARTIFACT,
     SOURCE_NAMESPACE,
     SOURCE_STAGE,
     TEST_STAGE,
     ProjectRef,
+    ScanArgs,
     pipeline_action,
+    scan_configuration,
 )
 from components.pipeline_role import role_policy
+from components.release_manifest import SCAN_ARTIFACT
 
 TYPE = "delivery:cicd:PullRequestPipeline"
 
@@ -91,6 +97,10 @@ class PullRequestPipelineArgs(TypedDict):
     events: NotRequired[Sequence[str]]
     """Which pull request events start a run: OPEN, UPDATED, CLOSED. Omitted: OPEN and UPDATED
     (a closed pull request needs no test)."""
+    scan: NotRequired[ScanArgs]
+    """Also run the source scan beside the build, with the release pipeline's thresholds, so a
+    pull request that brings in a vulnerable dependency fails its check before the merge (its
+    SBOM expires with the run's artifacts). Omitted: no scan."""
     kms_key_arn: NotRequired[pulumi.Input[str] | None]
     """The artifact bucket's KMS key. Omitted: SSE-S3, no key permissions."""
     permissions_boundary: NotRequired[pulumi.Input[str]]
@@ -163,6 +173,7 @@ class PullRequestPipeline(pulumi.ComponentResource):
                 kms_key_arn=args.get("kms_key_arn"),
                 project_arns=[args["build"]["project_arn"], *[t["project_arn"] for t in tests]],
                 connection_arn=args["connection_arn"],
+                scan="scan" in args,
             ).apply(lambda a: role_policy(pipeline_name=physical, service=service, **a)),
             opts=child,
         )
@@ -192,9 +203,21 @@ class PullRequestPipeline(pulumi.ComponentResource):
             inputs=[SOURCE_ARTIFACT],
             outputs=[BUILD_ARTIFACT],
         )
+        builds: list[aws.codepipeline.PipelineStageActionArgsDict] = [build]
+        scan = args.get("scan")
+        if scan is not None:
+            inspect = pipeline_action(
+                SCAN_ACTION,
+                "Invoke",
+                "InspectorScan",
+                scan_configuration(scan["thresholds"]),
+                inputs=[SOURCE_ARTIFACT],
+                outputs=[SCAN_ARTIFACT],
+            )
+            builds.append({**inspect, "namespace": SCAN_NAMESPACE})
         stages: list[aws.codepipeline.PipelineStageArgsDict] = [
             {"name": SOURCE_STAGE, "actions": [{**source, "namespace": SOURCE_NAMESPACE}]},
-            {"name": BUILD_STAGE, "actions": [build]},
+            {"name": BUILD_STAGE, "actions": builds},
         ]
         if tests:
             stages.append(

@@ -234,7 +234,8 @@ class ServicePipelineArgs(TypedDict):
     pull_requests: NotRequired[PullRequestsArgs]
     """Also build and test each pull request into `branch` (with the push trigger's
     `file_paths`) in a separate pipeline, `{service}-{stage}-pr`, with its own projects, role
-    and fast-expiring artifact bucket, and no Deploy or Publish. Omitted: pushes only."""
+    and fast-expiring artifact bucket, and no Deploy or Publish; with `scan`, it scans too.
+    Omitted: pushes only."""
     scan: NotRequired[ScanArgs]
     """Scan the source with Amazon Inspector in Build and keep the SBOM in the release.
     Omitted: no scan."""
@@ -985,6 +986,9 @@ class ServicePipeline(pulumi.ComponentResource):
         }
         if "events" in settings:
             pipeline_args["events"] = list(settings["events"])
+        if "scan" in args:
+            # The same thresholds: a pull request fails on what would fail its release.
+            pipeline_args["scan"] = args["scan"]
         if "permissions_boundary" in args:
             pipeline_args["permissions_boundary"] = args["permissions_boundary"]
         return PullRequestPipeline(f"{self._name}-pull-requests", pipeline_args, opts=self._child)

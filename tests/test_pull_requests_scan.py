@@ -111,9 +111,14 @@ def test_a_pull_request_run_builds_and_tests_and_cannot_reach_deploy_or_publish(
     reviews = _pipeline(staging, "web-staging-pr")
     assert [s["name"] for s in reviews.inputs["stages"]] == ["Source", "Build", "Test"]
     actions = [a for s in reviews.inputs["stages"] for a in s["actions"]]
-    assert {a["category"] for a in actions} == {"Source", "Build", "Test"}
-    assert {a["provider"] for a in actions} == {"CodeStarSourceConnection", "CodeBuild"}
-    assert [a["name"] for a in _stage(reviews, "Build")["actions"]] == ["Build"], "no Package"
+    assert {a["category"] for a in actions} == {"Source", "Build", "Test", "Invoke"}
+    assert {a["provider"] for a in actions} == {
+        "CodeStarSourceConnection",
+        "CodeBuild",
+        "InspectorScan",
+    }
+    names = [a["name"] for a in _stage(reviews, "Build")["actions"]]
+    assert names == ["Build", "Scan"], "no Package: nothing is made to release"
     projects = {a["configuration"].get("ProjectName") for a in actions} - {None}
     assert projects == {
         "web-staging-pr-build",
@@ -296,8 +301,26 @@ def test_only_the_scanned_service_scans(runs: dict[str, StackRun]) -> None:
     for stack, run in runs.items():
         for pipeline in run.recorder.of_type(PIPELINE):
             providers = {a["provider"] for s in pipeline.inputs["stages"] for a in s["actions"]}
-            scanned = pipeline.inputs["name"] == "web-staging-pipeline"
+            scanned = pipeline.inputs["name"] in {"web-staging-pipeline", "web-staging-pr"}
             assert ("InspectorScan" in providers) == scanned, (stack, pipeline.inputs["name"])
+
+
+def test_a_pull_request_is_scanned_with_the_thresholds_of_its_release(
+    runs: dict[str, StackRun],
+) -> None:
+    staging = runs["staging"]
+
+    def scan_of(name: str) -> dict[str, Any]:
+        build = _stage(_pipeline(staging, name), "Build")["actions"]
+        return next(a for a in build if a["provider"] == "InspectorScan")
+
+    release, review = scan_of("web-staging-pipeline"), scan_of("web-staging-pr")
+    assert review["configuration"] == release["configuration"]
+    assert (review["inputArtifacts"], review["runOrder"]) == (["SourceArtifact"], 1)
+    grants = _statements(staging, "web-pull-requests-policy")
+    assert grants["ScanSourceWithInspector"]["Action"] == ["inspector-scan:ScanSbom"]
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/codepipeline/web-staging-pr"
+    assert grants["ScanActionLogs"]["Resource"] == [group, f"{group}:*"]
 
 
 def test_the_pipeline_role_may_scan_and_log_only_for_its_own_pipeline(
