@@ -16,6 +16,12 @@ TAG_MANAGED_BY = "cicd:managed-by"
 # On promoted pipelines only: the stage whose published releases this pipeline deploys.
 TAG_PROMOTES_FROM = "cicd:promotes-from"
 
+# On a service's pull-request pipeline (`{service}-{stage}-pr`, Build and Test only): it releases
+# nothing, so release commands leave it out; the context is the commit status its runs report.
+TAG_PIPELINE_KIND = "cicd:pipeline-kind"
+PULL_REQUEST_KIND = "pull-requests"
+TAG_STATUS_CONTEXT = "cicd:status-context"
+
 # Environments in promotion order: `status` lists them in this order.
 ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 
@@ -51,6 +57,12 @@ PUBLISH_ACTION = "Publish"
 S3_VERSION_REVISION = "S3_OBJECT_VERSION_ID"
 # At the root of every release zip: which commit it was built from, where and when.
 MANIFEST_NAME = "release-manifest.json"
+# Beside it in a scanned service's release: the SBOM Amazon Inspector's source scan wrote. The
+# scan is the Build stage's InspectorScan action; Package, after it, makes the release.
+SBOM_FOLDER = "sbom"
+BUILD_STAGE = "Build"
+PACKAGE_ACTION = "Package"
+SCAN_PROVIDER = "InspectorScan"
 # App-owned, optional, at the root of the build's artifact: the Package step copies its
 # `contracts_schema` into the manifest (a release `cicd rollback` must not cross).
 RELEASE_OPTIONS_FILE = "release-options.json"

@@ -29,9 +29,15 @@ from components.deployment import (
     TargetArgs,
 )
 from components.github_oidc import GitHubActionsOidc, GitHubActionsOidcArgs
-from components.github_repository import GitHubRepositorySettings, GitHubRepositorySettingsArgs
-from components.pipeline import ConfigureArgs, DeliveryPipeline, DeliveryPipelineArgs
+from components.github_repository import (
+    GitHubRepositorySettings,
+    GitHubRepositorySettingsArgs,
+    RequiredStatusChecks,
+    RequiredStatusChecksArgs,
+)
+from components.pipeline import ConfigureArgs, DeliveryPipeline, DeliveryPipelineArgs, ScanArgs
 from components.promotion import PromotionTrigger, PromotionTriggerArgs, Upstream, UpstreamArgs
+from components.pull_requests import PullRequestPipeline, PullRequestPipelineArgs
 from components.release_alarms import ReleaseAlarms, ReleaseAlarmsArgs
 from components.release_channel import ReleaseChannel, ReleaseChannelArgs, ReleaseConsumerArgs
 from components.release_notifications import (
@@ -48,6 +54,7 @@ from components.service_pipeline import (
     DeployArgs,
     NotifyArgs,
     PromotedSourceArgs,
+    PullRequestsArgs,
     ReleaseChannelRef,
     ReleaseTaskArgs,
     RuntimeConfigSettingsArgs,
@@ -94,6 +101,9 @@ __all__ = [
     "PromotedSourceArgs",
     "PromotionTrigger",
     "PromotionTriggerArgs",
+    "PullRequestPipeline",
+    "PullRequestPipelineArgs",
+    "PullRequestsArgs",
     "ReleaseAlarms",
     "ReleaseAlarmsArgs",
     "ReleaseChannel",
@@ -106,9 +116,12 @@ __all__ = [
     "ReleaseStepsArgs",
     "ReleaseStepsRef",
     "ReleaseTaskArgs",
+    "RequiredStatusChecks",
+    "RequiredStatusChecksArgs",
     "RuntimeConfig",
     "RuntimeConfigArgs",
     "RuntimeConfigSettingsArgs",
+    "ScanArgs",
     "ServicePipeline",
     "ServicePipelineArgs",
     "SlackChannelArgs",

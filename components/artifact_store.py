@@ -26,6 +26,9 @@ class ArtifactStoreArgs(TypedDict):
     """Naming: the service, or the project name for a bucket shared by all services."""
     stage: str
     """Naming: the stage, e.g. dev."""
+    purpose: NotRequired[str]
+    """The bucket's role in its name, `{service}-{stage}-{purpose}-{account}-{region}`.
+    Omitted: `artifacts`."""
     kms_key_arn: NotRequired[pulumi.Input[str] | None]
     """Encrypt with this KMS key. Omitted: SSE-S3 (AES256), which needs no key policy."""
     expire_days: NotRequired[int]
@@ -92,6 +95,7 @@ class ArtifactStore(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         naming = NamingContext.current(args["service"], args["stage"])
         kms_key_arn = args.get("kms_key_arn")
+        purpose = args.get("purpose", "artifacts")
         expire_days = args.get("expire_days", 30)
         noncurrent_days = args.get("noncurrent_expire_days", 7)
         force_destroy = args.get("force_destroy", False)
@@ -100,7 +104,7 @@ class ArtifactStore(pulumi.ComponentResource):
         # Bucket names are global across all AWS accounts: account and region make them unique.
         where = aws_context(self)
         bucket_name = pulumi.Output.all(where.account_id, where.region).apply(
-            lambda ar: naming.name(f"artifacts-{ar[0]}-{ar[1]}", S3_BUCKET_MAX)
+            lambda ar: naming.name(f"{purpose}-{ar[0]}-{ar[1]}", S3_BUCKET_MAX)
         )
         bucket = private_bucket(
             name,

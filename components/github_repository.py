@@ -11,7 +11,9 @@ Defines `GitHubRepositorySettings`, which gives one stage of one repository:
 - optionally, the ruleset on `main` that requires every stack's preview check. Three stacks
   share one repository, so exactly one of them should own it (`owns_ruleset`).
 
-Also defines the naming functions the workflows must agree with (`preview_role_variable_name`,
+Also defines `RequiredStatusChecks`, a ruleset on one branch of an application repository that
+requires commit statuses (a service's pull-request check, `cicd/{service}-{stage}-pr`), and the
+naming functions the workflows must agree with (`preview_role_variable_name`,
 `preview_check_name`), so tests can hold the two sides together. It creates nothing in AWS: the
 role ARNs come from `components/github_oidc.py`.
 """
@@ -305,4 +307,91 @@ class GitHubRepositorySettings(pulumi.ComponentResource):
                 "preview_role_variable": self.preview_role_variable,
                 "required_checks": self.required_checks,
             }
+        )
+
+
+class RequiredStatusChecksArgs(TypedDict):
+    """Inputs of `RequiredStatusChecks`."""
+
+    repository: str
+    """The application repository as `owner/name`, e.g. `acme/web`."""
+    branch: str
+    """The branch whose pull requests must pass, e.g. `main`."""
+    checks: Sequence[str]
+    """Commit status contexts required, e.g. `["cicd/web-staging-pr"]`."""
+    github_token: NotRequired[pulumi.Input[str]]
+    """Token for a GitHub provider created here (Administration: write on the repository);
+    kept secret. Default: none, and a `github.Provider` must come in `opts.provider`."""
+    integration_id: NotRequired[int]
+    """The GitHub App that must post the statuses (its app ID). Default: any poster; a status
+    with that context from anyone with `statuses: write` satisfies the check."""
+
+
+class RequiredStatusChecks(pulumi.ComponentResource):
+    """A ruleset on one branch of an application repository: its pull requests merge only when
+    the given commit statuses passed. The statuses come from elsewhere: CodePipeline reports
+    nothing to GitHub itself (docs/pull-requests-and-deploys.md)."""
+
+    ruleset_name: pulumi.Output[str]
+    """The ruleset's name in the repository's settings."""
+    required_checks: pulumi.Output[list[str]]
+    """The contexts it requires."""
+
+    def __init__(
+        self,
+        name: str,
+        args: RequiredStatusChecksArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        owner, repository = parse_repository(args["repository"])
+        branch = args["branch"]
+        checks = list(args["checks"])
+        if not checks or len(set(checks)) != len(checks):
+            raise ValueError(
+                f"RequiredStatusChecks {name!r}: checks {checks} must name at least one status "
+                "context, each once"
+            )
+        explicit_provider = _explicit_github_provider(opts)
+        token = args.get("github_token")
+        if (explicit_provider is None) == (token is None):
+            raise ValueError(
+                f"RequiredStatusChecks {name!r}: pass github_token (a provider is created for "
+                f"{owner!r}) or a github.Provider in opts.provider, exactly one"
+            )
+        integration_id = args.get("integration_id")
+        ruleset_name = f"{branch}: {', '.join(checks)}"
+
+        super().__init__("delivery:cicd:RequiredStatusChecks", name, None, opts)
+        provider: pulumi.ProviderResource
+        if explicit_provider is not None:
+            provider = explicit_provider
+        else:
+            provider = github.Provider(
+                f"{name}-github",
+                owner=owner,
+                token=pulumi.Output.secret(token),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        required: list[github.RepositoryRulesetRulesRequiredStatusChecksRequiredCheckArgsDict] = []
+        for check in checks:
+            entry: github.RepositoryRulesetRulesRequiredStatusChecksRequiredCheckArgsDict = {
+                "context": check
+            }
+            if integration_id is not None:
+                entry["integration_id"] = integration_id
+            required.append(entry)
+        ruleset = github.RepositoryRuleset(
+            f"{name}-ruleset",
+            name=ruleset_name,
+            repository=repository,
+            target="branch",
+            enforcement="active",
+            conditions={"ref_name": {"includes": [f"refs/heads/{branch}"], "excludes": []}},
+            rules={"required_status_checks": {"required_checks": required}},
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        self.ruleset_name = ruleset.name
+        self.required_checks = pulumi.Output.from_input(checks)
+        self.register_outputs(
+            {"ruleset_name": self.ruleset_name, "required_checks": self.required_checks}
         )

@@ -38,7 +38,7 @@ from components.release_config import (
     configure_variables,
     environment_json,
 )
-from components.release_manifest import package_variables
+from components.release_manifest import SCAN_ARTIFACT, package_variables
 
 TYPE = "delivery:cicd:DeliveryPipeline"
 
@@ -49,6 +49,9 @@ TEST_STAGE, APPROVAL_STAGE, DEPLOY_STAGE, PUBLISH_STAGE = "Test", "Approval", "D
 APPROVAL_ACTION, DESCRIBE_ACTION, RELEASE_NAMESPACE = "Approve", "Describe", "ReleaseVariables"
 PUBLISH_ACTION, VERIFY_PREFIX = "Publish", "verify-"
 CONFIGURE_ACTION, RELEASE_TASK_ACTION = "Configure", "ReleaseTask"
+SCAN_ACTION, SCAN_NAMESPACE = "Scan", "ScanVariables"
+SCAN_SEVERITIES = ("critical", "high", "medium", "low")
+"""InspectorScan's thresholds, most severe first: `CriticalThreshold` ... `LowThreshold`."""
 SOURCE_ARTIFACT, BUILD_ARTIFACT, RELEASE_ARTIFACT, DEPLOY_ARTIFACT = (
     "SourceArtifact",
     "BuildArtifact",
@@ -103,6 +106,15 @@ class PublishArgs(TypedDict):
     """The release object to write, which downstream stages watch."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
     """Encrypt the release with this key. Omitted: the bucket's default encryption."""
+
+
+class ScanArgs(TypedDict):
+    """Amazon Inspector's source code scan (the managed InspectorScan action) in Build."""
+
+    thresholds: Mapping[str, int]
+    """Per severity (`critical`, `high`, `medium`, `low`): the number of vulnerabilities of that
+    severity beyond which the scan fails the release; 0 fails on the first. A severity left out
+    never fails it (its findings are still in the SBOM)."""
 
 
 class ProjectRef(TypedDict):
@@ -217,6 +229,10 @@ class DeliveryPipelineArgs(TypedDict):
     (`DESCRIBE_BUILDSPEC`); required with `release_source` and `approval`."""
     tests: NotRequired[Sequence[ProjectRef]]
     """Omitted or empty: no Test stage. Refused with `release_source`."""
+    scan: NotRequired[ScanArgs]
+    """Scan the source with Amazon Inspector beside the build, and put the SBOM it writes in
+    the release (`sbom/`, next to the manifest). Omitted: no scan, no SBOM. Refused with
+    `release_source` (a promoted release carries the SBOM of the stage that built it)."""
     approval: NotRequired[ApprovalArgs]
     """Omitted: no Approval stage; releases go straight to Deploy."""
     publish: NotRequired[PublishArgs]
@@ -252,7 +268,7 @@ def rule_name(prefix: str, alarm_name: str) -> str:
 # Stages --------------------------------------------------------------------------------------
 
 
-def _action(
+def pipeline_action(
     name: str,
     category: str,
     provider: str,
@@ -278,6 +294,32 @@ def _action(
     if outputs:
         action["output_artifacts"] = list(outputs)
     return action
+
+
+_action = pipeline_action
+
+
+def scan_configuration(thresholds: Mapping[str, int]) -> dict[str, str]:
+    """The InspectorScan action's configuration for a source code scan with these thresholds.
+
+    Keys and values from AWS's action reference: `InspectorRunMode` is `SourceCodeScan` (the
+    other mode scans an ECR image), and each `<Severity>Threshold` is "the number of ...
+    vulnerabilities found in your source beyond which CodePipeline should fail the action":
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-InspectorScan.html
+    """
+    unknown = sorted(set(thresholds) - set(SCAN_SEVERITIES))
+    if unknown:
+        raise ValueError(
+            f"scan thresholds: unknown severities {unknown}; use {', '.join(SCAN_SEVERITIES)}"
+        )
+    configuration = {"InspectorRunMode": "SourceCodeScan"}
+    for severity in SCAN_SEVERITIES:
+        if severity in thresholds:
+            count = thresholds[severity]
+            if count < 0:
+                raise ValueError(f"scan thresholds: {severity} is {count}; give 0 or more")
+            configuration[f"{severity.capitalize()}Threshold"] = str(count)
+    return configuration
 
 
 def _environment(pairs: Sequence[tuple[str, pulumi.Input[str]]]) -> pulumi.Output[str]:
@@ -418,10 +460,10 @@ class DeliveryPipeline(pulumi.ComponentResource):
                 f"DeliveryPipeline {name!r}: an approval of a promoted release needs describe, "
                 "which reads the commit the approvers are shown"
             )
-        if release and ("build" in args or args.get("tests")):
+        if release and ("build" in args or args.get("tests") or "scan" in args):
             raise ValueError(
                 f"DeliveryPipeline {name!r}: a release source deploys what was built and tested "
-                "upstream; remove build and tests"
+                "upstream; remove build, tests and scan"
             )
         if deploy["platform"] == "server" and not deploy.get("server_targets"):
             raise ValueError(f"DeliveryPipeline {name!r}: platform server needs server_targets")
@@ -500,6 +542,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
                 alarm_names=self._alarm_names,
                 topic_arn=approval.get("topic_arn"),
                 topic_kms_key_arn=approval.get("topic_kms_key_arn"),
+                scan="scan" in args,
             ).apply(
                 lambda a: role_policy(
                     pipeline_name=self._physical_name,
@@ -575,27 +618,49 @@ class DeliveryPipeline(pulumi.ComponentResource):
         )
         packager, source = args.get("package"), args.get("source")
         assert packager is not None and source is not None, "validated in _validate"
+        scan = args.get("scan")
+        actions: list[aws.codepipeline.PipelineStageActionArgsDict] = [build]
+        package_inputs = [BUILD_ARTIFACT]
+        if scan is not None:
+            # Beside the build (same run order: both must pass before Package), on the source as
+            # it came from GitHub. Its output artifact is the SBOM; Package copies it into the
+            # release, so it is promoted with the code it describes.
+            inspect = _action(
+                SCAN_ACTION,
+                "Invoke",
+                "InspectorScan",
+                scan_configuration(scan["thresholds"]),
+                inputs=[SOURCE_ARTIFACT],
+                outputs=[SCAN_ARTIFACT],
+            )
+            actions.append({**inspect, "namespace": SCAN_NAMESPACE})
+            package_inputs.append(SCAN_ARTIFACT)
+        package_configuration: dict[str, pulumi.Input[str]] = {
+            "ProjectName": packager["project_name"],
+            # Documented to resolve pipeline variables, unlike a Commands action's commands.
+            "EnvironmentVariables": package_variables(
+                service=args["service"],
+                stage=args["stage"],
+                repository=source["repository"],
+                branch=source["branch"],
+                pipeline_name=self._physical_name,
+            ),
+        }
+        if scan is not None:
+            # With two inputs, CodeBuild needs to be told which one is $CODEBUILD_SRC_DIR; the
+            # SBOM arrives in $CODEBUILD_SRC_DIR_ScanArtifact.
+            package_configuration["PrimarySource"] = BUILD_ARTIFACT
         package = _action(
             PACKAGE_ACTION,
             "Build",
             "CodeBuild",
-            {
-                "ProjectName": packager["project_name"],
-                # Documented to resolve pipeline variables, unlike a Commands action's commands.
-                "EnvironmentVariables": package_variables(
-                    service=args["service"],
-                    stage=args["stage"],
-                    repository=source["repository"],
-                    branch=source["branch"],
-                    pipeline_name=self._physical_name,
-                ),
-            },
-            inputs=[BUILD_ARTIFACT],
+            package_configuration,
+            inputs=package_inputs,
             outputs=[RELEASE_ARTIFACT],
             run_order=2,
         )
         stages: list[aws.codepipeline.PipelineStageArgsDict] = [
-            {"name": BUILD_STAGE, "actions": [build, package]}
+            {"name": BUILD_STAGE, "actions": [*actions, package]}
         ]
         tests = list(args.get("tests") or [])
         if tests:

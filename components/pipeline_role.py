@@ -35,6 +35,7 @@ def role_policy(
     alarm_names: Sequence[str] = (),
     topic_arn: str | None = None,
     topic_kms_key_arn: str | None = None,
+    scan: bool = False,
 ) -> str:
     """Exactly what the pipeline's actions need, on exactly the resources it drives."""
     statements: list[dict[str, Any]] = []
@@ -71,6 +72,8 @@ def role_policy(
                 "Resource": sorted(arns + [f"{arn}:*" for arn in arns]),
             }
         )
+    if scan:
+        statements += scan_statements(region, account_id, pipeline_name)
     if application_arn and deployment_group_arns:
         config_arn = (
             f"arn:aws:codedeploy:{region}:{account_id}:deploymentconfig:{deployment_config_name}"
@@ -152,3 +155,29 @@ def role_policy(
     if publish:
         statements += publish_statements(publish["bucket_arn"], service, publish.get("kms_key_arn"))
     return policy_document(statements)
+
+
+def scan_statements(region: str, account_id: str, pipeline_name: str) -> list[dict[str, Any]]:
+    """What the InspectorScan action needs from the pipeline role for a source code scan.
+
+    From the action's reference ("Service role permissions: InspectorScan action"):
+    https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-InspectorScan.html
+    The ECR permissions it also lists are for image scans, which this pipeline does not run.
+    """
+    log_group = f"arn:aws:logs:{region}:{account_id}:log-group:/aws/codepipeline/{pipeline_name}"
+    return [
+        {
+            "Sid": "ScanSourceWithInspector",
+            "Effect": "Allow",
+            "Action": ["inspector-scan:ScanSbom"],
+            # ScanSbom has no resource type to scope it to: AWS's reference grants "*".
+            "Resource": "*",
+        },
+        {
+            "Sid": "ScanActionLogs",
+            "Effect": "Allow",
+            # A managed compute action, like Commands: its logs go to /aws/codepipeline/<name>.
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group, f"{log_group}:*"],
+        },
+    ]

@@ -2,7 +2,7 @@
 
 Every release carries `release-manifest.json` at its root (commit, message, repository, branch,
 where and by which execution and build it was built), so a stage that deploys a promoted release
-still speaks of commits. Defines the two platform-owned buildspecs (CodeBuild projects the
+still speaks of commits; a scanned service's release also carries the scan's SBOM in `sbom/`. Defines the two platform-owned buildspecs (CodeBuild projects the
 pipelines run, not files in the application repository) and the variables they need. The
 file's format is a contract with the `cicd` tool. Nothing here declares resources.
 
@@ -31,6 +31,10 @@ upstream's verification and bake, the watched alarms' state)."""
 # what the tests exercise is what CodeBuild runs.
 _EVIDENCE_SOURCE = Path(approval_evidence.__file__).read_text()
 _EVIDENCE_SCRIPT = _EVIDENCE_SOURCE[_EVIDENCE_SOURCE.index("from __future__") :]
+SCAN_ARTIFACT = "ScanArtifact"
+"""The InspectorScan action's output: the SBOM of the source, a second input of Package."""
+SBOM_FOLDER = "sbom"
+"""Where the release carries that SBOM, next to the manifest (a contract with `cicd info`)."""
 
 # The manifest's facts come from CodePipeline's own record of this execution (its source
 # revision, and the Build action's CodeBuild id) and from project variables. The commit message
@@ -87,6 +91,15 @@ phases:
 {textwrap.indent(_MANIFEST_SCRIPT.rstrip(), " " * 8)}
         PY
       - cat "$CODEBUILD_SRC_DIR/{MANIFEST_FILE}"
+      # With a scan, CodeBuild puts its output (the SBOM) in a secondary source directory named
+      # after the artifact; it goes into the release so it is promoted with the code it describes.
+      - |
+        if [ -n "${{CODEBUILD_SRC_DIR_{SCAN_ARTIFACT}:-}}" ]; then
+          rm -rf "$CODEBUILD_SRC_DIR/{SBOM_FOLDER}"
+          mkdir -p "$CODEBUILD_SRC_DIR/{SBOM_FOLDER}"
+          cp -R "$CODEBUILD_SRC_DIR_{SCAN_ARTIFACT}/." "$CODEBUILD_SRC_DIR/{SBOM_FOLDER}/"
+          ls -l "$CODEBUILD_SRC_DIR/{SBOM_FOLDER}"
+        fi
 artifacts:
   # The primary source's directory: the build's files as they came, and the manifest.
   files:

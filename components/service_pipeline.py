@@ -45,10 +45,12 @@ from components.pipeline import (
     ProjectRef,
     PublishArgs,
     ReleaseSourceArgs,
+    ScanArgs,
     ServerTargetRef,
     pipeline_physical_name,
 )
 from components.promotion import PromotionTrigger, PromotionTriggerArgs
+from components.pull_requests import PullRequestPipeline, PullRequestPipelineArgs
 from components.release_alarms import ReleaseAlarms
 from components.release_channel import release_object_key
 from components.release_notifications import (
@@ -141,6 +143,15 @@ class DeployArgs(TypedDict):
     """Run a task once per release before the deploy actions (migrations). Omitted: none."""
 
 
+class PullRequestsArgs(TypedDict):
+    """Build and Test on pull requests, in a pipeline of their own (`PullRequestPipeline`)."""
+
+    events: NotRequired[Sequence[str]]
+    """Pull request events that start a run (OPEN, UPDATED, CLOSED). Omitted: OPEN, UPDATED."""
+    artifact_expire_days: NotRequired[int]
+    """Days the runs' artifacts are kept, in a bucket of their own. Omitted: 3."""
+
+
 class NotifyArgs(TypedDict):
     email: NotRequired[Sequence[str]]
     """Email addresses subscribed to the release topic. Omitted: none."""
@@ -220,6 +231,14 @@ class ServicePipelineArgs(TypedDict):
     it produces may be deployed to any stage."""
     tests: NotRequired[Sequence[TestSuiteArgs]]
     """Omitted: no Test stage."""
+    pull_requests: NotRequired[PullRequestsArgs]
+    """Also build and test each pull request into `branch` (with the push trigger's
+    `file_paths`) in a separate pipeline, `{service}-{stage}-pr`, with its own projects, role
+    and fast-expiring artifact bucket, and no Deploy or Publish; with `scan`, it scans too.
+    Omitted: pushes only."""
+    scan: NotRequired[ScanArgs]
+    """Scan the source with Amazon Inspector in Build and keep the SBOM in the release.
+    Omitted: no scan."""
     approval_timeout_minutes: NotRequired[int]
     """Add a manual approval before Deploy that waits this long. Omitted: no approval."""
     approvers: NotRequired[Sequence[str]]
@@ -278,6 +297,11 @@ class ServicePipeline(pulumi.ComponentResource):
     `runtime_config`."""
     release_task_project_name: pulumi.Output[str | None]
     """The release task's project; None without `deploy.release_task`."""
+    pull_request_pipeline_name: pulumi.Output[str | None]
+    """The pull-request pipeline, `{service}-{stage}-pr`; None without `pull_requests`."""
+    pull_request_status_context: pulumi.Output[str | None]
+    """The commit status its runs are reported under (`cicd/{service}-{stage}-pr`), for branch
+    protection to require; None without `pull_requests`."""
 
     def __init__(
         self, name: str, args: ServicePipelineArgs, opts: pulumi.ResourceOptions | None = None
@@ -304,6 +328,7 @@ class ServicePipeline(pulumi.ComponentResource):
         self._notifications(pipeline, topic)
         approvers = self._approvers(pipeline)
         self._trigger(pipeline)
+        reviews = self._pull_requests(connection_arn, builds)
 
         self.pipeline_name = pipeline.pipeline_name
         self.pipeline_arn = pipeline.pipeline_arn
@@ -329,6 +354,12 @@ class ServicePipeline(pulumi.ComponentResource):
         self.release_task_project_name = pulumi.Output.from_input(
             task.project_name if task else None
         )
+        self.pull_request_pipeline_name = (
+            reviews.pipeline_name if reviews else pulumi.Output.from_input(None)
+        )
+        self.pull_request_status_context = (
+            reviews.status_context if reviews else pulumi.Output.from_input(None)
+        )
         self.register_outputs(
             {
                 "pipeline_name": self.pipeline_name,
@@ -347,6 +378,8 @@ class ServicePipeline(pulumi.ComponentResource):
                 "config_path": self.config_path,
                 "config_reader_policy_arn": self.config_reader_policy_arn,
                 "release_task_project_name": self.release_task_project_name,
+                "pull_request_pipeline_name": self.pull_request_pipeline_name,
+                "pull_request_status_context": self.pull_request_status_context,
             }
         )
 
@@ -370,6 +403,13 @@ class ServicePipeline(pulumi.ComponentResource):
                 f"ServicePipeline {name!r}: a promoted service deploys what was built and "
                 "tested upstream; remove build and tests"
             )
+        for key in ("pull_requests", "scan"):
+            if "promoted_from" in args and key in args:
+                raise ValueError(
+                    f"ServicePipeline {name!r}: {key} applies to a service built from GitHub; "
+                    f"this one deploys the releases {args['promoted_from']['upstream_stage']} "
+                    f"proved. Give {key} to the service there"
+                )
         if "runtime_config" in args:
             try:
                 check_path(args["runtime_config"]["path"])
@@ -790,6 +830,8 @@ class ServicePipeline(pulumi.ComponentResource):
                 approval["topic_arn"] = topic.topic_arn
                 approval["topic_kms_key_arn"] = topic.kms_key_arn
             pipeline_args["approval"] = approval
+        if "scan" in args:
+            pipeline_args["scan"] = args["scan"]
         if "execution_mode" in args:
             pipeline_args["execution_mode"] = args["execution_mode"]
         if "permissions_boundary" in args:
@@ -904,6 +946,64 @@ class ServicePipeline(pulumi.ComponentResource):
         if "permissions_boundary" in self._args:
             trigger["permissions_boundary"] = self._args["permissions_boundary"]
         PromotionTrigger(f"{self._name}-promotion", trigger, opts=self._child)
+
+    def _pull_requests(
+        self, connection_arn: pulumi.Input[str] | None, builds: Builds
+    ) -> PullRequestPipeline | None:
+        """The pull-request pipeline, with projects and an artifact bucket of its own.
+
+        Its own projects: a pull request's code runs with roles that reach only the pull
+        request bucket, never the release pipeline's artifacts. Its own bucket: CodePipeline
+        picks the artifact keys ("A folder to contain the pipeline artifacts is created for you
+        based on the name of the pipeline", API_ArtifactStore), so no lifecycle rule on a
+        prefix of the shared bucket could be sure to expire only pull-request runs.
+        """
+        args = self._args
+        settings = args.get("pull_requests")
+        if settings is None:
+            return None
+        assert connection_arn is not None and builds.build, "validated in _validate"
+        store = ArtifactStore(
+            f"{self._name}-pr-artifacts",
+            {
+                "service": args["service"],
+                "stage": args["stage"],
+                "purpose": "pr-artifacts",
+                "expire_days": settings.get("artifact_expire_days", 3),
+                "noncurrent_expire_days": 1,
+                # Nothing in it outlives a few days, and no release depends on it.
+                "force_destroy": True,
+                "tags": self._tags,
+            },
+            opts=self._child,
+        )
+        artifacts = (store.bucket_name, store.bucket_arn, None)
+        build = self._project("pr-build", args.get("build") or {}, artifacts, stage_variable=False)
+        tests = [
+            _ref(t["name"], self._project(f"pr-test-{t['name']}", t, artifacts))
+            for t in args.get("tests") or []
+        ]
+        pipeline_args: PullRequestPipelineArgs = {
+            "service": args["service"],
+            "stage": args["stage"],
+            "connection_arn": connection_arn,
+            "repository": args.get("repository", ""),
+            "branch": args.get("branch", ""),
+            "file_paths": list(args.get("file_paths") or []),
+            "build": _ref("Build", build),
+            "tests": tests,
+            "artifact_bucket_name": store.bucket_name,
+            "artifact_bucket_arn": store.bucket_arn,
+            "tags": self._tags,
+        }
+        if "events" in settings:
+            pipeline_args["events"] = list(settings["events"])
+        if "scan" in args:
+            # The same thresholds: a pull request fails on what would fail its release.
+            pipeline_args["scan"] = args["scan"]
+        if "permissions_boundary" in args:
+            pipeline_args["permissions_boundary"] = args["permissions_boundary"]
+        return PullRequestPipeline(f"{self._name}-pull-requests", pipeline_args, opts=self._child)
 
 
 @dataclass(frozen=True)

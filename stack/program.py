@@ -20,9 +20,10 @@ from components.build_project import BuildVariable
 from components.connection import GitHubConnection
 from components.deployment import TargetArgs
 from components.github_oidc import GitHubActionsOidc, GitHubActionsOidcArgs
-from components.github_repository import GitHubRepositorySettings
+from components.github_repository import GitHubRepositorySettings, RequiredStatusChecks
 from components.pipeline import pipeline_physical_name
 from components.promotion import RELEASES_OUTPUT, Upstream, UpstreamArgs
+from components.pull_requests import status_context
 from components.release_channel import ReleaseChannel, ReleaseChannelArgs, release_object_key
 from components.release_steps import ReleaseSteps, ReleaseStepsArgs, ReleaseStepsRef
 from components.service_pipeline import (
@@ -177,6 +178,13 @@ def service_args(
         args["connection_arn"] = shared.connection.arn
         args["build"] = build_args(service.build)
         args["tests"] = [{"name": t.name, **build_args(t)} for t in service.tests]
+        if service.pull_requests is not None:
+            args["pull_requests"] = {
+                "events": list(service.pull_requests.events),
+                "artifact_expire_days": service.pull_requests.artifact_expire_days,
+            }
+        if service.scan is not None:
+            args["scan"] = {"thresholds": dict(service.scan.thresholds)}
     if shared.channel is not None:
         channel: ReleaseChannelRef = {
             "bucket_name": shared.channel.bucket_name,
@@ -273,10 +281,13 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
             "config_path": chain.config_path,
             "config_reader_policy_arn": chain.config_reader_policy_arn,
             "release_task_project": chain.release_task_project_name,
+            "pull_request_pipeline": chain.pull_request_pipeline_name,
+            "pull_request_status_context": chain.pull_request_status_context,
         }
     outputs: dict[str, Any] = {}
     if settings.github is not None:
         outputs.update(declare_github_side(settings, settings.github, boundary))
+    _required_checks(settings)
     if shared.connection is not None:
         outputs.update(
             connection_arn=shared.connection.arn,
@@ -295,6 +306,24 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
             "services": [s.name for s in settings.services],
         }
     return {**outputs, "artifact_bucket": shared.store.bucket_name, "services": services}
+
+
+def _required_checks(settings: Settings) -> None:
+    """A ruleset per application repository branch whose pull-request check is required
+    (`pull_requests.require_check`; validated to come with a managed GitHub side)."""
+    for service in settings.services:
+        reviews = service.pull_requests
+        if reviews is None or not reviews.require_check:
+            continue
+        RequiredStatusChecks(
+            f"{service.name}-required-checks",
+            {
+                "repository": service.repository or "",
+                "branch": service.branch or "",
+                "checks": [status_context(service.name, settings.stage)],
+                "github_token": pulumi.Config().require_secret("githubToken"),
+            },
+        )
 
 
 def _artifact_store(settings: Settings) -> ArtifactStore:

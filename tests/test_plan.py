@@ -117,7 +117,8 @@ def test_the_text_plan_groups_resources_under_their_components_with_a_count(
     tree = lines[lines.index("") + 1 : lines.index("", lines.index("") + 1)]
     assert len(tree) == recorded, "one line per resource"
     assert f"{recorded} resources: " in out
-    assert "   2  aws:s3/bucket:Bucket" in out
+    # Artifacts, releases, and web's pull-request artifacts.
+    assert "   3  aws:s3/bucket:Bucket" in out
 
 
 def test_plan_check_passes_on_every_sample_stack_and_says_so() -> None:

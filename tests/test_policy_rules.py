@@ -605,4 +605,5 @@ def test_the_sample_stacks_give_each_rule_something_to_check(sample_runs: dict[s
     assert any(r.tags.get("cicd:stage") == "prod" for r in prod.of_type(PIPELINE))
     assert len(list(prod.of_type(GROUP))) == 2
     staging = Stack(guardrail_resources(sample_runs["staging"]))
-    assert len(list(staging.of_type(BUCKET))) == 2
+    # Artifacts, releases, and web's pull-request artifacts.
+    assert len(list(staging.of_type(BUCKET))) == 3

@@ -322,7 +322,8 @@ def test_the_stages_package_step_may_read_only_the_stages_pipelines_executions(
     }
     packager = runs["staging"].recorder.one(PROJECT_TYPE, "release-steps-package-project")
     for service, repository in (("web", "acme/web"), ("thumbnailer", "acme/thumbnailer")):
-        package = stage(pipeline(runs["staging"], service), "Build")["actions"][1]
+        actions = stage(pipeline(runs["staging"], service), "Build")["actions"]
+        package = next(a for a in actions if a["name"] == "Package")
         assert package["configuration"]["ProjectName"] == packager.inputs["name"]
         # What differs per pipeline reaches the shared project as the action's variables.
         assert json.loads(package["configuration"]["EnvironmentVariables"]) == [

@@ -65,9 +65,11 @@ def runs() -> dict[str, StackRun]:
 
 
 def pipelines(run: StackRun) -> dict[str, Resource]:
+    """The release pipelines by service (pull-request pipelines, which release nothing, apart)."""
     return {
         r.inputs["name"].removesuffix(f"-{stage_of(run)}-pipeline"): r
         for r in run.recorder.of_type(PIPELINE)
+        if "cicd:pipeline-kind" not in r.inputs["tags"]
     }
 
 
@@ -120,9 +122,16 @@ def test_each_stack_declares_a_complete_chain_per_service(
     connections = run.recorder.of_type("aws:codeconnections/connection:Connection")
     assert len(connections) == (0 if stack == "prod" else 1), "prod reads no GitHub"
     artifact_buckets = [
-        b for b in run.recorder.of_type("aws:s3/bucket:Bucket") if "artifacts" in b.name
+        b
+        for b in run.recorder.of_type("aws:s3/bucket:Bucket")
+        if "artifacts" in b.name and "pr-artifacts" not in b.name
     ]
     assert len(artifact_buckets) == 1, "one artifact bucket shared by services"
+    # Pull-request runs keep theirs apart, one bucket per service that tests pull requests.
+    pr_buckets = [
+        b.name for b in run.recorder.of_type("aws:s3/bucket:Bucket") if "pr-art" in b.name
+    ]
+    assert pr_buckets == (["web-pr-artifacts-bucket"] if stack == "staging" else [])
     assert run.exports["github_deploy_role_arn"].endswith(
         f":role/{PROJECT}/{PROJECT}-{stack}-gha-deploy"
     )
@@ -143,7 +152,8 @@ def test_pipeline_actions_are_wired_to_the_created_resources(
         assert source["configuration"]["BranchName"] == ("develop" if stack == "dev" else "main")
         assert source["configuration"]["FullRepositoryId"] == f"acme/{service}"
         assert pipeline.inputs["artifactStores"][0]["location"] == bucket.state["bucket"]
-        build, package = stage(pipeline, "Build")["actions"]
+        # The source scan, when configured, runs beside these two (tests/test_pull_requests_scan.py).
+        build, package = [a for a in stage(pipeline, "Build")["actions"] if a["name"] != "Scan"]
         assert build["configuration"]["ProjectName"] == f"{service}-{stack}-build"
         assert build["configuration"]["ProjectName"] in project_names
         assert build["outputArtifacts"] == ["BuildArtifact"]
@@ -151,8 +161,9 @@ def test_pipeline_actions_are_wired_to_the_created_resources(
         assert (package["name"], package["runOrder"]) == ("Package", 2)
         assert package["configuration"]["ProjectName"] == f"{PROJECT}-{stack}-package"
         assert package["configuration"]["ProjectName"] in project_names
+        scanned = service == "web" and stack == "staging"
         assert (package["inputArtifacts"], package["outputArtifacts"]) == (
-            ["BuildArtifact"],
+            ["BuildArtifact", "ScanArtifact"] if scanned else ["BuildArtifact"],
             ["ReleaseArtifact"],
         )
         configure, *rest = stage(pipeline, "Deploy")["actions"]

@@ -81,6 +81,7 @@ EXPECTED_TEMPLATES = [
     "buildspec.yml",
     "buildspec-unit.yml",
     "buildspec-functional.yml",
+    "buildspec-secrets.yml",
     "buildspec-smoke.yml",
     "buildspec-release.yml",
     "release-options.json",
@@ -526,7 +527,10 @@ def test_every_test_buildspec_reports_junit_results_where_its_tests_write_them(p
     spec = _load(path)
     reports = cast(dict[str, dict[str, Any]], spec.get("reports") or {})
     assert reports, f"{_rel(path)}: no reports section"
-    written = re.findall(r"--junitxml=(\S+)", "\n".join(_commands(spec)))
+    # pytest's --junitxml, or gitleaks' JUnit report (buildspec-secrets.yml).
+    written = re.findall(
+        r"(?:--junitxml=|--report-format=junit --report-path=)(\S+)", "\n".join(_commands(spec))
+    )
     for group, report in reports.items():
         assert set(report) <= REPORT_KEYS, f"{_rel(path)}: {group} has {set(report) - REPORT_KEYS}"
         assert report.get("file-format") == "JUNITXML", f"{_rel(path)}: {group} is not JUNITXML"

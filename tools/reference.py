@@ -104,6 +104,44 @@ EXAMPLES: Mapping[str, str] = {
         store = ArtifactStore("artifacts", {"service": "shared", "stage": "dev", "expire_days": 14})
         pulumi.export("artifact_bucket", store.bucket_name)
     """,
+    "PullRequestPipeline": """
+        from components import PullRequestPipeline
+
+        project = "arn:aws:codebuild:eu-west-1:111111111111:project/orders-staging-pr-build"
+        reviews = PullRequestPipeline(
+            "orders-pull-requests",
+            {
+                "service": "orders",
+                "stage": "staging",
+                "connection_arn": "arn:aws:codeconnections:eu-west-1:111111111111:connection/abc",
+                "repository": "acme/orders",
+                "branch": "main",
+                "file_paths": ["src/**"],
+                "build": {
+                    "name": "Build",
+                    "project_name": "orders-staging-pr-build",
+                    "project_arn": project,
+                },
+                "artifact_bucket_name": "orders-staging-pr-artifacts",
+                "artifact_bucket_arn": "arn:aws:s3:::orders-staging-pr-artifacts",
+            },
+        )
+        pulumi.export("required_status_check", reviews.status_context)
+    """,
+    "RequiredStatusChecks": """
+        from components import RequiredStatusChecks
+
+        checks = RequiredStatusChecks(
+            "orders-required-checks",
+            {
+                "repository": "acme/orders",
+                "branch": "main",
+                "checks": ["cicd/orders-staging-pr"],
+                "github_token": pulumi.Config().require_secret("github_token"),
+            },
+        )
+        pulumi.export("ruleset", checks.ruleset_name)
+    """,
     "BuildProject": """
         from components import BuildProject
 

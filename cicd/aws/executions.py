@@ -197,6 +197,14 @@ def failed_stage(codepipeline: BaseClient, pipeline: str, execution_id: str) -> 
     return next((r.stage for r in runs if r.status == "Failed"), None)
 
 
+def _output_location(detail: Mapping[str, Any]) -> tuple[str, str] | None:
+    for artifact in detail.get("output", {}).get("outputArtifacts", []):
+        where = artifact.get("s3location") or {}
+        if where.get("bucket") and where.get("key"):
+            return str(where["bucket"]), str(where["key"])
+    return None
+
+
 def _action_run(detail: Mapping[str, Any]) -> ActionRun:
     result = detail.get("output", {}).get("executionResult", {})
     provider = str(detail.get("input", {}).get("actionTypeId", {}).get("provider", "?"))
@@ -215,6 +223,7 @@ def _action_run(detail: Mapping[str, Any]) -> ActionRun:
         updated_by=detail.get("updatedBy"),
         log_stream_arn=result.get("logStreamARN"),
         project=detail.get("input", {}).get("configuration", {}).get("ProjectName"),
+        output_location=_output_location(detail),
     )
 
 

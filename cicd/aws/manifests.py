@@ -114,9 +114,10 @@ class RangedObject(io.RawIOBase):
 
     The first GET fetches the last `TAIL_BYTES` (which also tells the object's size); bytes
     already fetched are served from memory. `requests` and `fetched` count what was read.
+    `version_id` None reads the current version (a build's artifact, whose key is unique).
     """
 
-    def __init__(self, s3: BaseClient, location: ReleaseLocation, version_id: str) -> None:
+    def __init__(self, s3: BaseClient, location: ReleaseLocation, version_id: str | None) -> None:
         super().__init__()
         self._s3, self._location, self._version = s3, location, version_id
         self._segments: list[tuple[int, bytes]] = []
@@ -128,12 +129,10 @@ class RangedObject(io.RawIOBase):
         self._segments.append((start, data))
 
     def _get(self, byte_range: str) -> tuple[int, bytes, int]:
-        response = self._s3.get_object(
-            Bucket=self._location.bucket,
-            Key=self._location.key,
-            VersionId=self._version,
-            Range=byte_range,
-        )
+        request = {"Bucket": self._location.bucket, "Key": self._location.key, "Range": byte_range}
+        if self._version is not None:
+            request["VersionId"] = self._version
+        response = self._s3.get_object(**request)
         data: bytes = response["Body"].read()
         self.requests += 1
         self.fetched += len(data)

@@ -35,10 +35,12 @@ from cicd.contract import (
     DESCRIBE_ACTION,
     ENVIRONMENTS,
     PUBLISH_STAGE,
+    PULL_REQUEST_KIND,
     RELEASE_SOURCE_PROVIDER,
     RELEASE_TASK_ACTION,
     SOURCE_PROVIDER,
     SOURCE_STAGE,
+    TAG_PIPELINE_KIND,
     TAG_PROMOTES_FROM,
     TAG_SERVICE,
     TAG_STAGE,
@@ -101,6 +103,9 @@ def find_pipelines(
             if name is None:
                 continue
             tags = {tag["Key"]: tag["Value"] for tag in mapping.get("Tags", [])}
+            if tags.get(TAG_PIPELINE_KIND) == PULL_REQUEST_KIND:
+                # Builds and tests pull requests; it has no releases to list, promote or undo.
+                continue
             found.append(
                 PipelineRef(
                     name, tags.get(TAG_SERVICE), tags.get(TAG_STAGE), tags.get(TAG_PROMOTES_FROM)

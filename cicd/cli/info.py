@@ -3,7 +3,8 @@ timing and error, test report totals, who started and who approved it, console l
 
 parse (`register`) -> gather (`cicd.aws.executions.gather_info`: the execution, its actions,
 their builds and test reports, each read past the execution attempted on its own; with runtime
-config, its deploy record: the kind of release and the config versions it ran with) -> print
+config, its deploy record: the kind of release and the config versions it ran with; for a
+release that may carry an SBOM, `cicd.aws.scans`: its scan summary) -> print
 (`cicd.render.info`, or `--json`).
 """
 
@@ -13,6 +14,7 @@ import argparse
 from dataclasses import replace
 
 from cicd.aws.executions import gather_info
+from cicd.aws.scans import read_scan, release_object
 from cicd.cli.config import read_record
 from cicd.cli.context import Context, choose_execution, select_pipeline
 from cicd.cli.options import Commands, add_execution_argument
@@ -44,6 +46,11 @@ def run_info(args: argparse.Namespace, ctx: Context) -> int:
     if layout.config is not None:
         record, location = read_record(ctx, layout, info.release)
         info = replace(info, record=record, record_location=location)
+    where = release_object(layout, info.release, info.actions)
+    if isinstance(where, str):
+        info = replace(info, scan=where, scan_read=True)
+    elif where is not None:
+        info = replace(info, scan=read_scan(ctx.clients.s3, *where), scan_read=True)
     now = ctx.now()
     document = release_document(info.release, now)
     assert document is not None

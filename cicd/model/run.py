@@ -18,6 +18,7 @@ from cicd.contract import APPROVAL_ACTION, APPROVAL_STAGE, execution_console_url
 from cicd.model.config import DeployRecord
 from cicd.model.pipeline import PipelineLayout, PipelineRef
 from cicd.model.release import Release
+from cicd.model.scan import ScanSummary
 from cicd.model.status import Unknown
 from cicd.text import format_duration
 
@@ -58,6 +59,8 @@ class ActionRun:
     log_group: str | None = None
     log_stream: str | None = None
     tests: tuple[TestTotals, ...] | Unknown | None = None
+    output_location: tuple[str, str] | None = None
+    """(bucket, key) of the action's first output artifact in the artifact store."""
 
     @property
     def duration(self) -> str:
@@ -83,6 +86,12 @@ class ExecutionInfo:
     # is where it is, None for a pipeline without runtime config (nothing was read).
     record: DeployRecord | str | None = None
     record_location: str | None = None
+    # The summary of the SBOM the release carries (a service with `scan:`), None when it has
+    # none or was not looked for, or why it cannot be read.
+    scan: ScanSummary | str | None = None
+    scan_read: bool = False
+    """Whether the release was looked at for an SBOM (a promoted release, or a build that ran
+    the scan); when False, `scan` None says nothing."""
 
     @property
     def console_url(self) -> str:

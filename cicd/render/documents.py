@@ -20,7 +20,7 @@ from cicd.model.pipeline import PipelineLayout
 from cicd.model.release import PublishedRelease, RejectedRelease, Rejection, Release, Waiting
 from cicd.model.run import ActionRun, ExecutionInfo, LogLine, Outcome
 from cicd.model.status import PipelineStatus, StageStatus, Unknown
-from cicd.render.info import action_url, record_document
+from cicd.render.info import action_url, record_document, scan_document
 from cicd.render.status import promote_command
 
 
@@ -249,6 +249,8 @@ def info_document(info: ExecutionInfo, release_document: Mapping[str, Any]) -> d
         unknown["tests"] = str(info.builds_unknown)
     if isinstance(info.record, str):
         unknown["deployRecord"] = info.record
+    if isinstance(info.scan, str):
+        unknown["scan"] = info.scan
     approval = info.approval
     return {
         "pipeline": info.layout.name,
@@ -271,6 +273,7 @@ def info_document(info: ExecutionInfo, release_document: Mapping[str, Any]) -> d
         "deployRecord": record_document(
             info.record if isinstance(info.record, DeployRecord) else None, info.record_location
         ),
+        "scan": scan_document(info.scan),
         "actions": (
             [
                 {

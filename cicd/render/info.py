@@ -3,7 +3,7 @@
 `render_info` takes an `ExecutionInfo` and returns lines; `action_url` is the console page of
 what an action ran (its build, its deployment, or AWS's own link); `record_lines` and
 `record_document` say what config the release ran with, from its deploy record (names and
-versions only). Nothing here reads AWS.
+versions only); `scan_text` and `scan_document` what its SBOM counts. Nothing here reads AWS.
 """
 
 from __future__ import annotations
@@ -11,9 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from cicd.contract import APPROVAL_STAGE, build_console_url, deployment_console_url
+from cicd.contract import (
+    APPROVAL_STAGE,
+    SBOM_FOLDER,
+    build_console_url,
+    deployment_console_url,
+)
 from cicd.model.config import ConfigSnapshot, DeployRecord
 from cicd.model.run import ActionRun, ExecutionInfo
+from cicd.model.scan import ScanSummary
 from cicd.model.status import Unknown
 from cicd.text import (
     PLAIN,
@@ -73,6 +79,8 @@ def render_info(info: ExecutionInfo, now: datetime, style: Style = PLAIN) -> lis
         lines.append(f"Restores:  execution {short_id(release.rollback_target)} (a rollback)")
     if info.record_location is not None:
         lines += record_lines(info.record)
+    if info.scan_read:
+        lines.append(f"Scan:      {scan_text(info.scan)}")
     approval = info.approval
     if approval is not None:
         comment = f': "{approval.summary}"' if approval.summary else ""
@@ -103,6 +111,28 @@ def render_info(info: ExecutionInfo, now: datetime, style: Style = PLAIN) -> lis
         width = max(len(name) for name, _ in links)
         lines += ["", "Links:", *(f"  {name:<{width}}  {url}" for name, url in links)]
     return lines
+
+
+def scan_text(scan: ScanSummary | str | None) -> str:
+    """What `cicd info` says of the SBOM a release carries (looked for, so None means none)."""
+    if isinstance(scan, str):
+        return scan
+    if scan is None:
+        return f"none: the release carries no SBOM ({SBOM_FOLDER}/), so it was not scanned"
+    return f"{scan.file} ({scan.format}): {scan.describe()}"
+
+
+def scan_document(scan: ScanSummary | str | None) -> dict[str, Any] | None:
+    """The `scan` of `cicd info --json`: the SBOM's counts; null when none was read."""
+    if not isinstance(scan, ScanSummary):
+        return None
+    return {
+        "file": scan.file,
+        "format": scan.format,
+        "components": scan.components,
+        "vulnerabilities": dict(scan.vulnerabilities),
+        "total": scan.total,
+    }
 
 
 def _source_words(snapshot: ConfigSnapshot) -> str:

@@ -68,6 +68,7 @@ def parse_settings(
             )
         )
     problems.extend(_plaintext_secrets(namespace, raw.get("services")))
+    problems.extend(_required_check_problems(namespace, raw, github_token))
     data = {k: raw[k] for k in TOP_LEVEL_KEYS if k in raw}
     settings: Settings | None = None
     try:
@@ -167,6 +168,37 @@ def _github_problems(
                     f"pulumi config set github:owner {owner} (or fix github.repository)",
                 )
             )
+    return found
+
+
+def _required_check_problems(namespace: str, raw: Mapping[str, Any], token: str) -> list[str]:
+    """`pull_requests.require_check` writes a ruleset with the stack's GitHub token, which only
+    a stack that manages its GitHub side (`github.manage_repository`, a secret token) has."""
+    github = raw.get("github")
+    managed = isinstance(github, Mapping) and github.get("manage_repository", True) is True
+    services = raw.get("services")
+    found = []
+    for i, service in enumerate(services if isinstance(services, list) else []):
+        reviews = service.get("pull_requests") if isinstance(service, Mapping) else None
+        if not isinstance(reviews, Mapping) or reviews.get("require_check") is not True:
+            continue
+        if managed and token == "secret":
+            continue
+        why = (
+            "a required check is a ruleset written with the stack's GitHub token: it needs "
+            f"github.manage_repository true and {namespace}:{TOKEN_KEY} set as a secret"
+        )
+        found.append(
+            problem(
+                namespace,
+                ("services", i, "pull_requests", "require_check"),
+                True,
+                why,
+                f"pulumi config set --path '{namespace}:services[{i}].pull_requests."
+                "require_check' false (then require the status in the repository's settings), "
+                f"or set github.repository and `pulumi config set --secret {TOKEN_KEY}`",
+            )
+        )
     return found
 
 

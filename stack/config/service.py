@@ -21,6 +21,7 @@ from stack.config.base import (
     Finding,
     Problems,
     _Model,
+    _no_duplicates,
     _unique_names,
 )
 from stack.config.build import BuildSettings, TestSuite
@@ -29,7 +30,12 @@ from stack.config.notify import ApprovalSettings, NotificationSettings
 
 # Keys that only a service built from GitHub has: a promoted release carries its own commit and
 # was built and tested upstream, so these would silently mean nothing.
-GITHUB_ONLY = ("repository", "branch", "file_paths", "build", "tests")
+GITHUB_ONLY = ("repository", "branch", "file_paths", "build", "tests", "pull_requests", "scan")
+
+PullRequestEvent = Literal["OPEN", "UPDATED", "CLOSED"]
+Severity = Literal["critical", "high", "medium", "low"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
+"""Most severe first: InspectorScan's four thresholds, in that order."""
 
 
 class RuntimeConfigSettings(_Model):
@@ -57,6 +63,55 @@ class RuntimeConfigSettings(_Model):
         return path
 
 
+class PullRequestSettings(_Model):
+    """Build and Test on pull requests into the service's branch, in a pipeline of their own
+    (`{service}-{stage}-pr`) that has no Deploy and no Publish (docs/pull-requests-and-deploys.md).
+    """
+
+    # GitPullRequestFilter.events: "Valid Values: OPEN | UPDATED | CLOSED", 1 to 3 items.
+    # https://docs.aws.amazon.com/codepipeline/latest/APIReference/API_GitPullRequestFilter.html
+    events: list[PullRequestEvent] = Field(
+        default_factory=lambda: ["OPEN", "UPDATED"],
+        min_length=1,
+        max_length=3,
+        description="pull request events that start a run; default: OPEN and UPDATED",
+    )
+    artifact_expire_days: int = Field(
+        default=3,
+        ge=1,
+        le=30,
+        description="days a pull request run's artifacts are kept; default: 3",
+    )
+    require_check: bool = Field(
+        default=False,
+        description="a ruleset on `branch` of `repository` requiring the run's commit status "
+        "(needs github.manage_repository and githubToken); default: false",
+    )
+
+    @field_validator("events")
+    @classmethod
+    def _unique_events(cls, events: list[PullRequestEvent]) -> list[PullRequestEvent]:
+        _no_duplicates(list[str](events))
+        return events
+
+
+class ScanSettings(_Model):
+    """Amazon Inspector's source code scan (CodePipeline's InspectorScan action) in Build,
+    before the build runs: vulnerable dependencies fail the release, and the SBOM it writes
+    goes into the release next to release-manifest.json."""
+
+    fail_on: Severity = Field(
+        default="high",
+        description="fail on one vulnerability of this severity or worse; default: high",
+    )
+
+    @property
+    def thresholds(self) -> dict[str, int]:
+        """The InspectorScan thresholds: 0 (fail on the first) for `fail_on` and worse."""
+        worst = SEVERITIES[: SEVERITIES.index(self.fail_on) + 1]
+        return dict.fromkeys(list[str](worst), 0)
+
+
 class ServiceSettings(_Model):
     """One service: where its code lives and how it is built, tested, approved and deployed."""
 
@@ -82,6 +137,13 @@ class ServiceSettings(_Model):
     execution_mode: ExecutionMode | None = None
     build: BuildSettings = Field(default_factory=BuildSettings)
     tests: list[TestSuite] = Field(default_factory=list, max_length=10)
+    pull_requests: PullRequestSettings | None = Field(
+        default=None,
+        description="run Build and Test on pull requests into `branch`; default: pushes only",
+    )
+    scan: ScanSettings | None = Field(
+        default=None, description="scan the source with Amazon Inspector; default: no scan"
+    )
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     runtime_config: RuntimeConfigSettings = Field(default_factory=RuntimeConfigSettings)

@@ -186,3 +186,43 @@ def test_a_command_without_a_stage_or_pipeline_asks_for_one(cli: CliRunner) -> N
 
     assert result.code == 2
     assert result.err.startswith("cicd: which environment? pass --stage dev|staging|prod")
+
+
+def test_a_services_pull_request_pipeline_is_not_one_of_its_releases_pipelines(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    """`web-staging-pr` carries web's service and stage tags (for cost and for the GitHub
+    reporter) and `cicd:pipeline-kind`; without the skip, `--service shop` would refuse as
+    "several pipelines"."""
+    filters = {
+        "TagFilters": [
+            {"Key": "cicd:stage", "Values": ["dev"]},
+            {"Key": "cicd:service", "Values": ["shop"]},
+        ],
+        "ResourceTypeFilters": ["codepipeline"],
+    }
+    shop = [{"Key": "cicd:service", "Value": "shop"}, {"Key": "cicd:stage", "Value": "dev"}]
+    aws.tagging.add_response(
+        "get_resources",
+        {
+            "ResourceTagMappingList": [
+                {"ResourceARN": pipeline_arn("shop-dev-pipeline"), "Tags": shop},
+                {
+                    "ResourceARN": pipeline_arn("shop-dev-pr"),
+                    "Tags": [
+                        *shop,
+                        {"Key": "cicd:pipeline-kind", "Value": "pull-requests"},
+                        {"Key": "cicd:status-context", "Value": "cicd/shop-dev-pr"},
+                    ],
+                },
+            ],
+            "PaginationToken": "",
+        },
+        filters,
+    )
+    _releases_of(aws, "shop-dev-pipeline")
+
+    result = cli("releases", "--stage", "dev", "--service", "shop", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    assert "shop-dev-pr" not in result.out
