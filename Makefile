@@ -29,8 +29,9 @@ unit:
 bench: ## Print timing figures for evaluating every stack under mocks
 	$(BIN)/python benchmarks/evaluate_stacks.py
 
-# Not part of `test`: 80 min on 2 busy shared cores (86 CPU-min). Niced: it keeps both cores busy.
-mutation: ## Mutation testing of components/ and cicd/ (mutmut, one mutant in five); share killed per file
+# Not part of `test`: hours on 2 cores (docs/testing.md has the measured figures). Niced: it keeps
+# both cores busy. MUTATION_ARGS="--only stack.config --only stack.program" narrows it.
+mutation: ## Mutation testing of components/, cicd/ and stack/ (one mutant in five), survivors confirmed by the whole suite
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,mutation]'
 	nice -n 10 $(BIN)/python tools/mutation.py $(MUTATION_ARGS)
 

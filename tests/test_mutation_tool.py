@@ -1,0 +1,73 @@
+"""tools/mutation.py: which mutants a run samples, and how survivors meet the whole suite.
+
+mutmut itself is not needed here (the `mutation` extra is only installed by `make mutation`):
+these are the tool's own decisions, which decide what its figures mean.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from tools import mutation
+from tools.mutation import FileResult, directory_rows, in_sample, sample_patterns
+from tools.mutation_selection import WHOLE_PROGRAM_MODULES
+
+
+@pytest.fixture
+def only() -> Iterator[list[str]]:
+    saved = list(mutation.ONLY)
+    mutation.ONLY.clear()
+    yield mutation.ONLY
+    mutation.ONLY[:] = saved
+
+
+def test_one_in_five_samples_the_mutants_numbered_3_and_8(only: list[str]) -> None:
+    assert sample_patterns(5) == ["*__mutmut_*[38]"]
+    assert [n for n in range(1, 21) if in_sample(f"stack.config.errors.x_f__mutmut_{n}", 5)] == [
+        3,
+        8,
+        13,
+        18,
+    ]
+
+
+def test_every_mutant_is_tested_with_a_sample_of_one(only: list[str]) -> None:
+    assert sample_patterns(1) == []
+    assert all(in_sample(f"cicd.text.x_f__mutmut_{n}", 1) for n in range(1, 11))
+
+
+def test_only_narrows_to_the_modules_named_and_keeps_the_sample(only: list[str]) -> None:
+    only += ["stack.config", "stack.program"]
+    assert in_sample("stack.config.errors.x_problem__mutmut_3", 5)
+    assert in_sample("stack.program.x_build_args__mutmut_8", 5)
+    assert not in_sample("stack.config.errors.x_problem__mutmut_4", 5)
+    assert not in_sample("cicd.text.x_f__mutmut_3", 5)
+
+
+def test_the_whole_suite_runs_the_reaching_tests_first_then_the_stack_modules() -> None:
+    command = mutation.whole_suite_command(["tests/test_config_messages.py"])
+    at = command.index("tests/test_config_messages.py")
+    assert command[at + 1 : at + 1 + len(WHOLE_PROGRAM_MODULES)] == list(WHOLE_PROGRAM_MODULES)
+    assert {"tests", "examples", "-x"} <= set(command)
+
+
+def test_the_whole_suite_runs_without_the_per_mutant_selection() -> None:
+    command = mutation.whole_suite_command([])
+    assert "tools.mutation_selection" not in command
+    # The deselections mutmut's runs use (network, actionlint, a subprocess test) stay.
+    assert "not network" in command
+
+
+def test_figures_are_summed_per_top_level_directory() -> None:
+    rows = directory_rows(
+        [
+            FileResult("stack/config/errors.py", Counter(killed=9, survived=1)),
+            FileResult("stack/program.py", Counter(killed=8, survived=2)),
+            FileResult("cicd/text.py", Counter(killed=1, timeout=1)),
+        ]
+    )
+    assert rows["stack/"]["total"] == 20 and rows["stack/"]["killed_percent"] == 85.0
+    assert rows["cicd/"]["timeout"] == 1 and rows["cicd/"]["killed_percent"] == 50.0
