@@ -21,6 +21,16 @@ from components.build_project import (
     VpcArgs,
 )
 from components.connection import GitHubConnection, GitHubConnectionArgs
+from components.delivery_dashboard import (
+    DashboardServiceArgs,
+    DeliveryDashboard,
+    DeliveryDashboardArgs,
+)
+from components.delivery_reporter import (
+    DeliveryReporter,
+    DeliveryReporterArgs,
+    ReportedPipelineArgs,
+)
 from components.deployment import (
     BlueGreenArgs,
     Deployment,
@@ -74,8 +84,13 @@ __all__ = [
     "BuildVariable",
     "ConfigAccessArgs",
     "ConfigureArgs",
+    "DashboardServiceArgs",
+    "DeliveryDashboard",
+    "DeliveryDashboardArgs",
     "DeliveryPipeline",
     "DeliveryPipelineArgs",
+    "DeliveryReporter",
+    "DeliveryReporterArgs",
     "DeployArgs",
     "Deployment",
     "DeploymentArgs",
@@ -106,6 +121,7 @@ __all__ = [
     "ReleaseStepsArgs",
     "ReleaseStepsRef",
     "ReleaseTaskArgs",
+    "ReportedPipelineArgs",
     "RuntimeConfig",
     "RuntimeConfigArgs",
     "RuntimeConfigSettingsArgs",

@@ -68,7 +68,10 @@ schema's (`delivery:index:`)."""
 EXCLUDED: Mapping[str, str] = {}
 """Public components the provider does not host, with the reason."""
 
-SECRET_INPUTS: Mapping[str, tuple[str, ...]] = {"GitHubRepositorySettings": ("github_token",)}
+SECRET_INPUTS: Mapping[str, tuple[str, ...]] = {
+    "GitHubRepositorySettings": ("github_token",),
+    "DeliveryReporter": ("github_token",),
+}
 """Component -> input keys the schema marks `secret`: the analyzer cannot tell a credential
 from a string, and a generated SDK keeps a `secret` input encrypted in state and out of logs
 whatever the caller passes."""

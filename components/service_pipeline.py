@@ -278,6 +278,8 @@ class ServicePipeline(pulumi.ComponentResource):
     `runtime_config`."""
     release_task_project_name: pulumi.Output[str | None]
     """The release task's project; None without `deploy.release_task`."""
+    alarm_names: pulumi.Output[list[str]]
+    """Every alarm the release watches (named and default); empty without any."""
 
     def __init__(
         self, name: str, args: ServicePipelineArgs, opts: pulumi.ResourceOptions | None = None
@@ -329,6 +331,7 @@ class ServicePipeline(pulumi.ComponentResource):
         self.release_task_project_name = pulumi.Output.from_input(
             task.project_name if task else None
         )
+        self.alarm_names = watched if watched is not None else pulumi.Output.from_input([])
         self.register_outputs(
             {
                 "pipeline_name": self.pipeline_name,
@@ -347,6 +350,7 @@ class ServicePipeline(pulumi.ComponentResource):
                 "config_path": self.config_path,
                 "config_reader_policy_arn": self.config_reader_policy_arn,
                 "release_task_project_name": self.release_task_project_name,
+                "alarm_names": self.alarm_names,
             }
         )
 
