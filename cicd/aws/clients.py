@@ -79,6 +79,11 @@ class Clients:
     def sns(self) -> BaseClient:
         return self._make("sns")
 
+    @cached_property
+    def cloudwatch(self) -> BaseClient:
+        # The delivery metrics the stage's reporter publishes (`cicd metrics`).
+        return self._make("cloudwatch")
+
     @property
     def region(self) -> str:
         """The region the clients talk to (raises NoRegionError when none is configured)."""

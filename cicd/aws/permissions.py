@@ -48,6 +48,8 @@ IAM_ACTIONS: dict[str, str] = {
     "GetParameter": "ssm:GetParameter",
     "GetParameterHistory": "ssm:GetParameterHistory",
     "PutParameter": "ssm:PutParameter",
+    # The delivery metrics the stages publish (`cicd metrics`).
+    "GetMetricData": "cloudwatch:GetMetricData",
 }
 # sts:GetCallerIdentity (who changed the config, for the release note) is not listed: it needs no
 # permission and cannot be denied (STS API reference, GetCallerIdentity).
@@ -172,6 +174,7 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "open": (*_FIND, "codepipeline:ListPipelineExecutions"),
     "metrics": (
         *_FIND,
+        "cloudwatch:GetMetricData",
         "codepipeline:ListPipelineExecutions",
         "codepipeline:ListActionExecutions",
         _READ_MANIFEST,

@@ -41,6 +41,7 @@ IAM_PREFIX_BY_SERVICE = {
     "logs": "logs",
     "sns": "sns",
     "ssm": "ssm",
+    "cloudwatch": "cloudwatch",
 }
 # The sample stacks' names: every documented example must use them.
 SAMPLE_SERVICES = {"web", "thumbnailer"}
