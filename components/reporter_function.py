@@ -443,16 +443,18 @@ def is_rollback(event: Mapping[str, Any], codepipeline: Any) -> bool:
 
 
 def send(github: GitHub, requests: Iterable[Request], find: Request | None) -> list[Any]:
-    """Make `requests` in order, filling `{deployment_id}` from the deployment just created or,
-    when the first request is not a creation, from `find` (the execution's deployment, made
-    first if missing)."""
+    """Make `requests` in order, filling `{deployment_id}` with the execution's deployment.
+
+    A creation first looks for the deployment this execution already made: EventBridge
+    delivers an event at least once and Lambda retries a failed one, so the same STARTED may
+    arrive twice and must not make a second deployment. When the first request is a status,
+    `find` is the creation to look up (and make, when its start was lost)."""
     deployment_id: Any = None
     answers: list[Any] = []
     for request in requests:
         if request.path.endswith("/deployments") and request.method == "POST":
-            created = github.call(request)
-            deployment_id = created["id"]
-            answers.append(created)
+            deployment_id = _find_deployment(github, request)
+            answers.append(deployment_id)
             continue
         if "{deployment_id}" in request.path:
             if deployment_id is None and find is not None:
@@ -544,7 +546,14 @@ def report(
         "step": detail.get("stage", "pipeline"),
     }
     revision: Revision | None = None
-    if github is not None:
+    kind = event.get("detail-type") or event.get("detailType")
+    # Only these events use the commit: a status, a deployment, or the lead time of a success.
+    needs_commit = (
+        info.pull_request
+        or (kind == STAGE_EVENT and detail.get("stage") in (*REPORTED_STAGES, DEPLOY_STAGE))
+        or (kind == PIPELINE_EVENT and detail.get("state") == "SUCCEEDED")
+    )
+    if github is not None and needs_commit:
         revision = resolve_revision(event, info, codepipeline)
         done["commit"] = revision.commit if revision else None
         if revision is not None:
@@ -558,7 +567,6 @@ def report(
                 )
             send(github, requests, find)
             done["github"] = [f"{r.method} {r.path}" for r in requests]
-    kind = event.get("detail-type") or event.get("detailType")
     if kind == PIPELINE_EVENT and not info.pull_request:
         rollback = is_rollback(event, codepipeline)
         found = measure(event, info, rollback)

@@ -274,10 +274,11 @@ def test_deploy_started_creates_a_deployment_of_the_commit_then_marks_it_in_prog
     run(STAGE_STARTED, client, cloudwatch[0], github)
     assert_github_shapes(github)
     assert [(m, p) for m, p, _, _ in github.requests] == [
+        ("GET", f"/repos/acme/web/deployments?sha={COMMIT}&environment=staging"),
         ("POST", "/repos/acme/web/deployments"),
         ("POST", "/repos/acme/web/deployments/4242/statuses"),
     ]
-    deployment, status = github.requests[0][2], github.requests[1][2]
+    deployment, status = github.requests[1][2], github.requests[2][2]
     assert deployment == {
         "ref": COMMIT,
         "task": "deploy",
@@ -319,6 +320,20 @@ def test_deploy_end_sets_the_state_on_the_deployment_this_execution_made(
         ("POST", "/repos/acme/web/deployments/77/statuses"),
     ]
     assert github.bodies("/statuses$")[0]["state"] == expected
+
+
+def test_a_started_event_delivered_twice_makes_one_deployment(
+    codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber]
+) -> None:
+    client, stubber = codepipeline
+    expect_execution(stubber)
+    # The first delivery made deployment 77 for this execution; EventBridge delivers again.
+    github = FakeGitHub(deployments=[{"id": 77, "payload": {"execution_id": EXECUTION}}])
+    run(STAGE_STARTED, client, cloudwatch[0], github)
+    assert [(m, p.split("?")[0]) for m, p, _, _ in github.requests] == [
+        ("GET", "/repos/acme/web/deployments"),
+        ("POST", "/repos/acme/web/deployments/77/statuses"),
+    ]
 
 
 def test_a_deploy_end_whose_start_was_lost_creates_the_deployment_first(
@@ -367,11 +382,12 @@ def test_build_and_test_stages_report_a_commit_status_per_stage(
 def test_other_stages_send_nothing_to_github(
     codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber], stage: str
 ) -> None:
-    client, stubber = codepipeline
-    expect_execution(stubber)
+    client, _ = codepipeline
     github = FakeGitHub()
-    run(stage_event(stage, "SUCCEEDED"), client, cloudwatch[0], github)
+    # Not even the commit is looked up: the Stubber refuses any call not expected.
+    done = run(stage_event(stage, "SUCCEEDED"), client, cloudwatch[0], github)
     assert github.requests == []
+    assert "commit" not in done
 
 
 def test_a_promoted_release_reads_its_commit_and_repository_from_the_describe_outputs(
@@ -400,11 +416,11 @@ def test_a_promoted_release_reads_its_commit_and_repository_from_the_describe_ou
     github = FakeGitHub()
     run(stage_event("Deploy", "STARTED", "web-prod-pipeline"), client, cloudwatch[0], github)
     assert_github_shapes(github)
-    deployment = github.requests[0][2] or {}
-    assert github.requests[0][1] == "/repos/acme/web/deployments"
+    deployment = github.requests[1][2] or {}
+    assert github.requests[1][1] == "/repos/acme/web/deployments"
     assert deployment["environment"] == "prod"
     assert deployment["production_environment"] is True
-    assert (github.requests[1][2] or {})["environment_url"] == "https://web.example.com"
+    assert (github.requests[2][2] or {})["environment_url"] == "https://web.example.com"
 
 
 def test_a_promoted_release_whose_commit_is_not_known_yet_sends_nothing(
@@ -422,7 +438,30 @@ def test_a_promoted_release_whose_commit_is_not_known_yet_sends_nothing(
     assert done["commit"] is None
 
 
-def test_pipeline_started_counts_a_release_and_takes_the_commit_from_the_trigger(
+def test_a_success_whose_trigger_names_the_commit_needs_no_execution_lookup(
+    codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber]
+) -> None:
+    event = copy.deepcopy(PIPELINE_SUCCEEDED)
+    event["detail"]["execution-trigger"] = {
+        "trigger-type": "WebhookV2",
+        "commit-id": COMMIT,
+        "full-repository-name": "acme/web",
+    }
+    client, stubber = codepipeline
+    stubber.add_response(
+        "list_pipeline_executions",
+        {"pipelineExecutionSummaries": []},
+        {"pipelineName": "web-staging-pipeline", "maxResults": 20},
+    )
+    watch, watch_stub = cloudwatch
+    watch_stub.add_response("put_metric_data", {}, {"Namespace": "Delivery", "MetricData": ANY})
+    github = FakeGitHub()
+    done = run(event, client, watch, github)
+    assert done["commit"] == COMMIT
+    assert done["metrics"] == ["ReleasesSucceeded", "LeadTime"]
+
+
+def test_pipeline_started_counts_a_release_with_no_lookup_when_the_trigger_says_enough(
     codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber]
 ) -> None:
     event = copy.deepcopy(PIPELINE_STARTED)
@@ -452,9 +491,9 @@ def test_pipeline_started_counts_a_release_and_takes_the_commit_from_the_trigger
         },
     )
     github = FakeGitHub()
-    # No GetPipelineExecution: the trigger names the commit and says it is not a rollback.
+    # No GetPipelineExecution: the trigger says it is not a rollback, and a start needs no commit.
     done = run(event, codepipeline[0], watch, github)
-    assert done["commit"] == COMMIT
+    assert "commit" not in done
     assert done["metrics"] == ["ReleasesStarted"]
     assert github.requests == []
 
