@@ -427,3 +427,32 @@ def test_dashboard_releases_shown_is_bounded() -> None:
     message = errors_of(raw, "staging")
     assert f"{NS}:dashboard.releases_shown" in message
     assert "received: 0" in message
+
+
+def _matches(pattern: Any, event: Any) -> bool:
+    """EventBridge's matching for the pattern forms used here: lists of exact values, nested."""
+    if isinstance(pattern, dict):
+        return isinstance(event, dict) and all(
+            key in event and _matches(value, event[key]) for key, value in pattern.items()
+        )
+    return event in pattern
+
+
+def test_awss_sample_events_of_the_stages_pipelines_match_and_others_do_not(
+    runs: dict[str, StackRun],
+) -> None:
+    from tests.test_reporter_function import PIPELINE_SUCCEEDED, stage_event
+
+    pattern = json.loads(
+        runs["staging"].recorder.one(RULE, "delivery-reporter-rule").inputs["eventPattern"]
+    )
+    deploy = stage_event("Deploy", "STARTED", "web-staging-pipeline")
+    pr = {
+        **PIPELINE_SUCCEEDED,
+        "detail": {**PIPELINE_SUCCEEDED["detail"], "pipeline": "web-staging-pr"},
+    }
+    assert _matches(pattern, deploy)
+    assert _matches(pattern, pr)
+    assert not _matches(pattern, stage_event("Deploy", "STARTED", "web-prod-pipeline"))
+    action = {**deploy, "detail-type": "CodePipeline Action Execution State Change"}
+    assert not _matches(pattern, action), "action events would multiply invocations"

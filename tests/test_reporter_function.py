@@ -13,8 +13,11 @@ https://docs.github.com/en/rest/commits/statuses#create-a-commit-status).
 from __future__ import annotations
 
 import copy
+import email.message
+import io
 import json
 import re
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -674,3 +677,98 @@ def test_the_pipelines_file_round_trips() -> None:
         }
     )
     assert fn.load_pipelines(text) == {"web-prod-pipeline": PIPELINES["web-prod-pipeline"]}
+
+
+def test_the_lambda_entry_point_reads_the_token_once_and_reports(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`handler` as Lambda calls it: pipelines.json beside the module, the token from Secrets
+    Manager (read once per container), the runtime's boto3, GitHub over urllib."""
+    (tmp_path / "pipelines.json").write_text(
+        json.dumps(
+            {
+                "web-staging-pipeline": {
+                    "service": "web",
+                    "stage": "staging",
+                    "repository": "acme/web",
+                }
+            }
+        )
+    )
+    monkeypatch.setattr(fn, "__file__", str(tmp_path / "reporter_function.py"))
+    monkeypatch.setattr(fn, "_token", [])
+    secret_arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:gh-AbCdEf"
+    monkeypatch.setenv("GITHUB_TOKEN_SECRET_ARN", secret_arn)
+    clients: dict[str, Any] = {}
+    stubbers: list[Stubber] = []
+    for service in ("secretsmanager", "codepipeline", "cloudwatch"):
+        client = boto3.client(
+            service, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
+        )
+        stubber = Stubber(client)
+        stubber.activate()
+        clients[service] = client
+        stubbers.append(stubber)
+    stubbers[0].add_response(
+        "get_secret_value", {"SecretString": "ghp_test\n"}, {"SecretId": secret_arn}
+    )
+    for _ in range(2):
+        expect_execution(stubbers[1])
+    monkeypatch.setattr(boto3, "client", lambda service, **_: clients[service])
+    github = FakeGitHub()
+    monkeypatch.setattr(urllib.request, "urlopen", github)
+
+    fn.handler(stage_event("Build", "SUCCEEDED"), None)
+    fn.handler(stage_event("Test", "SUCCEEDED"), None)
+
+    assert [p for _, p, _, _ in github.requests] == [f"/repos/acme/web/statuses/{COMMIT}"] * 2
+    assert_github_shapes(github)  # the token, stripped, as a Bearer token
+    for stubber in stubbers:
+        stubber.assert_no_pending_responses()  # one GetSecretValue for two events
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(e["record"], e["step"], e["state"]) for e in logged] == [
+        ("event", "Build", "SUCCEEDED"),
+        ("event", "Test", "SUCCEEDED"),
+    ]
+
+
+def test_a_github_refusal_is_logged_with_its_answer_and_raised_for_lambda_to_retry(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pipelines.json").write_text(
+        json.dumps(
+            {
+                "web-staging-pipeline": {
+                    "service": "web",
+                    "stage": "staging",
+                    "repository": "acme/web",
+                }
+            }
+        )
+    )
+    monkeypatch.setattr(fn, "__file__", str(tmp_path / "reporter_function.py"))
+    monkeypatch.setattr(fn, "_token", ["ghp_test"])
+    monkeypatch.setenv("GITHUB_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:1:secret:x")
+    codepipeline = boto3.client(
+        "codepipeline", region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
+    )
+    stubber = Stubber(codepipeline)
+    stubber.activate()
+    expect_execution(stubber)
+    monkeypatch.setattr(boto3, "client", lambda service, **_: codepipeline)
+
+    def refuse(request: urllib.request.Request, timeout: float) -> Any:
+        raise urllib.error.HTTPError(
+            request.full_url,
+            403,
+            "Forbidden",
+            email.message.Message(),
+            io.BytesIO(b'{"message":"Resource not accessible by personal access token"}'),
+        )
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    with pytest.raises(urllib.error.HTTPError):
+        fn.handler(stage_event("Build", "SUCCEEDED"), None)
+    logged = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert logged["record"] == "github-error" and logged["status"] == 403
+    assert "Resource not accessible by personal access token" in logged["body"]
