@@ -63,8 +63,6 @@ class DeliveryDashboardArgs(TypedDict):
     """The reporter's own alarms (dead letters, errors). Omitted: no reporting widget."""
     releases_shown: NotRequired[int]
     """How many last releases the log widget lists. Omitted: 20."""
-    tags: NotRequired[Mapping[str, str]]
-    """Accepted for symmetry; CloudWatch dashboards take no tags."""
 
 
 def alarm_arn(partition: str, region: str, account: str, name: str) -> str:

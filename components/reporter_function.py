@@ -549,16 +549,18 @@ def report(
     }
     revision: Revision | None = None
     kind = event.get("detail-type") or event.get("detailType")
-    # Only these events use the commit: a status, a deployment, or the lead time of a success.
+    counted = kind == PIPELINE_EVENT and detail.get("state") in ("STARTED", "SUCCEEDED", "FAILED")
+    # Only these events use the commit: a status, a deployment, or a release's log line (the
+    # dashboard lists them) and its lead time.
     needs_commit = (
         info.pull_request
         or (kind == STAGE_EVENT and detail.get("stage") in (*REPORTED_STAGES, DEPLOY_STAGE))
-        or (kind == PIPELINE_EVENT and detail.get("state") == "SUCCEEDED")
+        or counted
     )
-    if github is not None and needs_commit:
+    if needs_commit:
         revision = resolve_revision(event, info, codepipeline)
         done["commit"] = revision.commit if revision else None
-        if revision is not None:
+        if revision is not None and github is not None:
             requests = github_requests(event, info, revision)
             find = None
             if requests and not requests[0].path.endswith("/deployments"):
@@ -569,7 +571,7 @@ def report(
                 )
             send(github, requests, find)
             done["github"] = [f"{r.method} {r.path}" for r in requests]
-    if kind == PIPELINE_EVENT and not info.pull_request:
+    if counted and not info.pull_request:
         rollback = is_rollback(event, codepipeline)
         found = measure(event, info, rollback)
         if found is not None:

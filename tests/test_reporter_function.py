@@ -464,7 +464,7 @@ def test_a_success_whose_trigger_names_the_commit_needs_no_execution_lookup(
     assert done["metrics"] == ["ReleasesSucceeded", "LeadTime"]
 
 
-def test_pipeline_started_counts_a_release_with_no_lookup_when_the_trigger_says_enough(
+def test_pipeline_started_counts_a_release_and_takes_the_commit_from_the_trigger(
     codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber]
 ) -> None:
     event = copy.deepcopy(PIPELINE_STARTED)
@@ -494,9 +494,9 @@ def test_pipeline_started_counts_a_release_with_no_lookup_when_the_trigger_says_
         },
     )
     github = FakeGitHub()
-    # No GetPipelineExecution: the trigger says it is not a rollback, and a start needs no commit.
+    # No GetPipelineExecution: the trigger names the commit and says it is not a rollback.
     done = run(event, codepipeline[0], watch, github)
-    assert "commit" not in done
+    assert done["commit"] == COMMIT
     assert done["metrics"] == ["ReleasesStarted"]
     assert github.requests == []
 
@@ -550,7 +550,8 @@ def test_pipeline_failed_counts_a_failed_release_without_github(
     codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber]
 ) -> None:
     client, stubber = codepipeline
-    expect_execution(stubber, executionType="STANDARD")
+    expect_execution(stubber)  # the commit, for the release's log line
+    expect_execution(stubber, executionType="STANDARD")  # not a rollback
     watch, watch_stub = cloudwatch
     watch_stub.add_response(
         "put_metric_data",
@@ -573,7 +574,8 @@ def test_pipeline_failed_counts_a_failed_release_without_github(
     )
     done = run(PIPELINE_FAILED, client, watch, None)
     assert done["record"] == "release"
-    assert "commit" not in done
+    assert done["commit"] == COMMIT
+    assert "github" not in done
 
 
 def test_a_rollback_counts_as_rolled_back_never_as_a_release() -> None:
@@ -772,3 +774,16 @@ def test_a_github_refusal_is_logged_with_its_answer_and_raised_for_lambda_to_ret
     logged = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert logged["record"] == "github-error" and logged["status"] == 403
     assert "Resource not accessible by personal access token" in logged["body"]
+
+
+@pytest.mark.parametrize("state", ["SUPERSEDED", "STOPPED", "CANCELED", "RESUMED"])
+def test_other_pipeline_states_count_nothing_and_look_nothing_up(
+    codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber], state: str
+) -> None:
+    event = copy.deepcopy(PIPELINE_SUCCEEDED)
+    event["detail"]["state"] = state
+    github = FakeGitHub()
+    # Neither Stubber has a response queued: any call would fail the test.
+    done = run(event, codepipeline[0], cloudwatch[0], github)
+    assert done["record"] == "event"
+    assert github.requests == []
