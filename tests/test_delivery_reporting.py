@@ -456,3 +456,21 @@ def test_awss_sample_events_of_the_stages_pipelines_match_and_others_do_not(
     assert not _matches(pattern, stage_event("Deploy", "STARTED", "web-prod-pipeline"))
     action = {**deploy, "detail-type": "CodePipeline Action Execution State Change"}
     assert not _matches(pattern, action), "action events would multiply invocations"
+
+
+def test_the_deploy_role_manages_the_reporter_and_dashboard_only_by_the_stages_names(
+    runs: dict[str, StackRun],
+) -> None:
+    rec = runs["staging"].recorder
+    policy = json.loads(rec.one(POLICY, "github-actions-deploy-permissions").inputs["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    reporter = statements["DeliveryReporterByName"]
+    assert reporter["Action"] == ["lambda:*", "sqs:*", "secretsmanager:*", "logs:*"]
+    bases = ("web-staging-", "thumbnailer-staging-", "gh-aws-delivery-staging-")
+    assert all(any(base + "*" in arn for base in bases) for arn in reporter["Resource"])
+    assert f"arn:aws:lambda:*:{ACCOUNT}:function:gh-aws-delivery-staging-*" in reporter["Resource"]
+    assert set(statements["DashboardsByName"]["Resource"]) == {
+        f"arn:aws:cloudwatch::{ACCOUNT}:dashboard/{base}*" for base in bases
+    }
+    passed = statements["PassRolesToTheServicesThatUseThem"]["Condition"]["StringEquals"]
+    assert "lambda.amazonaws.com" in passed["iam:PassedToService"]
