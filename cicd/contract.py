@@ -99,6 +99,13 @@ TAG_REJECTED_REASON = "cicd:rejected-reason"
 TAG_REJECTED_BY = "cicd:rejected-by"
 TAG_REJECTED_AT = "cicd:rejected-at"
 
+# The delivery metrics each stage's reporter publishes (components/reporter_function.py), by
+# dimensions Service and Stage; `cicd metrics` reads them back.
+METRICS_NAMESPACE = "Delivery"
+METRIC_STARTED, METRIC_SUCCEEDED = "ReleasesStarted", "ReleasesSucceeded"
+METRIC_FAILED, METRIC_ROLLED_BACK = "ReleasesFailed", "ReleasesRolledBack"
+METRIC_LEAD_TIME, METRIC_RESTORE = "LeadTime", "TimeToRestore"
+
 CONNECTIONS_CONSOLE_URL = (
     "https://console.aws.amazon.com/codesuite/settings/connections?region={region}"
 )

@@ -21,6 +21,16 @@ from components.build_project import (
     VpcArgs,
 )
 from components.connection import GitHubConnection, GitHubConnectionArgs
+from components.delivery_dashboard import (
+    DashboardServiceArgs,
+    DeliveryDashboard,
+    DeliveryDashboardArgs,
+)
+from components.delivery_reporter import (
+    DeliveryReporter,
+    DeliveryReporterArgs,
+    ReportedPipelineArgs,
+)
 from components.deployment import (
     BlueGreenArgs,
     Deployment,
@@ -81,8 +91,13 @@ __all__ = [
     "BuildVariable",
     "ConfigAccessArgs",
     "ConfigureArgs",
+    "DashboardServiceArgs",
+    "DeliveryDashboard",
+    "DeliveryDashboardArgs",
     "DeliveryPipeline",
     "DeliveryPipelineArgs",
+    "DeliveryReporter",
+    "DeliveryReporterArgs",
     "DeployArgs",
     "Deployment",
     "DeploymentArgs",
@@ -118,6 +133,7 @@ __all__ = [
     "ReleaseTaskArgs",
     "RequiredStatusChecks",
     "RequiredStatusChecksArgs",
+    "ReportedPipelineArgs",
     "RuntimeConfig",
     "RuntimeConfigArgs",
     "RuntimeConfigSettingsArgs",

@@ -51,6 +51,7 @@ BOUNDED_SERVICES: dict[str, str] = {
     "s3": "artifacts, releases, and a self-managed Pulumi state backend",
     "secretsmanager": "build variables that reference secrets",
     "sns": "release topics",
+    "sqs": "the delivery reporter's dead-letter queue",
     "ssm": "build variables that reference Parameter Store",
     "tag": "CodeDeploy finds instances by tag (AWSCodeDeployRole)",
 }

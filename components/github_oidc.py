@@ -305,6 +305,7 @@ def deploy_policy(
                         "codedeploy.amazonaws.com",
                         "chatbot.amazonaws.com",
                         "events.amazonaws.com",
+                        "lambda.amazonaws.com",
                     ]
                 }
             },
@@ -383,6 +384,25 @@ def deploy_policy(
                 "events:ListTagsForResource",
             ],
             "Resource": by_name(f"arn:{p}:events:*:{acct}:rule/{{base}}-*"),
+        },
+        {
+            # The delivery reporter (components.delivery_reporter): its function, its log, its
+            # dead-letter queue and the GitHub token's secret, all named after the stage.
+            "Sid": "DeliveryReporterByName",
+            "Effect": "Allow",
+            "Action": ["lambda:*", "sqs:*", "secretsmanager:*", "logs:*"],
+            "Resource": by_name(f"arn:{p}:lambda:*:{acct}:function:{{base}}-*")
+            + by_name(f"arn:{p}:sqs:*:{acct}:{{base}}-*")
+            + by_name(f"arn:{p}:secretsmanager:*:{acct}:secret:{{base}}-*")
+            + by_name(f"arn:{p}:logs:*:{acct}:log-group:/aws/lambda/{{base}}-*"),
+        },
+        {
+            # The stage's delivery dashboard (components.delivery_dashboard); dashboards are
+            # global, so their ARNs have no region.
+            "Sid": "DashboardsByName",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"],
+            "Resource": by_name(f"arn:{p}:cloudwatch::{acct}:dashboard/{{base}}-*"),
         },
         {
             "Sid": "DefaultBus",

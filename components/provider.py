@@ -71,6 +71,7 @@ EXCLUDED: Mapping[str, str] = {}
 SECRET_INPUTS: Mapping[str, tuple[str, ...]] = {
     "GitHubRepositorySettings": ("github_token",),
     "RequiredStatusChecks": ("github_token",),
+    "DeliveryReporter": ("github_token",),
 }
 """Component -> input keys the schema marks `secret`: the analyzer cannot tell a credential
 from a string, and a generated SDK keeps a `secret` input encrypted in state and out of logs

@@ -302,6 +302,8 @@ class ServicePipeline(pulumi.ComponentResource):
     pull_request_status_context: pulumi.Output[str | None]
     """The commit status its runs are reported under (`cicd/{service}-{stage}-pr`), for branch
     protection to require; None without `pull_requests`."""
+    alarm_names: pulumi.Output[list[str]]
+    """Every alarm the release watches (named and default); empty without any."""
 
     def __init__(
         self, name: str, args: ServicePipelineArgs, opts: pulumi.ResourceOptions | None = None
@@ -360,6 +362,7 @@ class ServicePipeline(pulumi.ComponentResource):
         self.pull_request_status_context = (
             reviews.status_context if reviews else pulumi.Output.from_input(None)
         )
+        self.alarm_names = watched if watched is not None else pulumi.Output.from_input([])
         self.register_outputs(
             {
                 "pipeline_name": self.pipeline_name,
@@ -380,6 +383,7 @@ class ServicePipeline(pulumi.ComponentResource):
                 "release_task_project_name": self.release_task_project_name,
                 "pull_request_pipeline_name": self.pull_request_pipeline_name,
                 "pull_request_status_context": self.pull_request_status_context,
+                "alarm_names": self.alarm_names,
             }
         )
 

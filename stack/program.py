@@ -18,6 +18,12 @@ from components.artifact_store import ArtifactStore
 from components.boundary import PermissionsBoundary
 from components.build_project import BuildVariable
 from components.connection import GitHubConnection
+from components.delivery_dashboard import DashboardServiceArgs, DeliveryDashboard
+from components.delivery_reporter import (
+    DeliveryReporter,
+    DeliveryReporterArgs,
+    ReportedPipelineArgs,
+)
 from components.deployment import TargetArgs
 from components.github_oidc import GitHubActionsOidc, GitHubActionsOidcArgs
 from components.github_repository import GitHubRepositorySettings, RequiredStatusChecks
@@ -263,8 +269,10 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
         release_steps=_release_steps(settings, store, boundary, upstreams),
     )
     services: dict[str, Any] = {}
+    chains: dict[str, ServicePipeline] = {}
     for service in settings.services:
         chain = ServicePipeline(service.name, service_args(settings, service, shared))
+        chains[service.name] = chain
         services[service.name] = {
             "pipeline_name": chain.pipeline_name,
             "pipeline_url": chain.pipeline_url,
@@ -285,6 +293,7 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
             "pull_request_status_context": chain.pull_request_status_context,
         }
     outputs: dict[str, Any] = {}
+    outputs.update(declare_reporting(settings, chains, boundary))
     if settings.github is not None:
         outputs.update(declare_github_side(settings, settings.github, boundary))
     _required_checks(settings)
@@ -515,3 +524,70 @@ def _same_account(settings: Settings, upstream: str) -> bool:
     it), where the describe step may read their executions; another account's it cannot."""
     found = settings.upstreams.get(upstream)
     return found is not None and found.account is None
+
+
+def reported_pipeline(settings: Settings, service: ServiceSettings) -> ReportedPipelineArgs:
+    """What the reporter knows of one service's pipeline: its repository (when it builds from
+    GitHub) and the first deploy target's endpoint, shown on GitHub as the environment's URL."""
+    pipeline: ReportedPipelineArgs = {
+        "name": pipeline_physical_name(service.name, settings.stage),
+        "service": service.name,
+    }
+    if service.repository:
+        pipeline["repository"] = service.repository
+    endpoint = next((t.endpoint for t in service.deploy.targets if t.endpoint), None)
+    if endpoint:
+        pipeline["environment_url"] = endpoint
+    return pipeline
+
+
+def declare_reporting(
+    settings: Settings, chains: Mapping[str, ServicePipeline], boundary: pulumi.Output[str]
+) -> dict[str, Any]:
+    """The delivery reporter (`report:`) and the stage's dashboard (`dashboard:`), when set."""
+    report = settings.report
+    if report is None:
+        return {}
+    project = pulumi.get_project()
+    args: DeliveryReporterArgs = {
+        "service": project,
+        "stage": settings.stage,
+        "pipelines": [reported_pipeline(settings, s) for s in settings.services],
+        "production": settings.environment.production,
+        "log_retention_days": settings.environment.log_retention_days,
+        "permissions_boundary": boundary,
+    }
+    if report.github:
+        if report.token_secret_arn:
+            args["token_secret_arn"] = report.token_secret_arn
+            if report.token_kms_key_arn:
+                args["token_kms_key_arn"] = report.token_kms_key_arn
+        else:
+            # Validated as a secret before anything was declared; stays one in state.
+            args["github_token"] = pulumi.Config().require_secret("githubToken")
+    reporter = DeliveryReporter("delivery-reporter", args)
+    outputs: dict[str, Any] = {
+        "delivery_reporter": {
+            "function": reporter.function_name,
+            "dead_letter_queue_arn": reporter.queue_arn,
+            "alarms": reporter.alarm_names,
+        }
+    }
+    dashboard = settings.dashboard
+    if dashboard is not None and dashboard.enabled:
+        shown: list[DashboardServiceArgs] = [
+            {"name": s.name, "alarm_names": chains[s.name].alarm_names} for s in settings.services
+        ]
+        board = DeliveryDashboard(
+            "delivery-dashboard",
+            {
+                "service": project,
+                "stage": settings.stage,
+                "services": shown,
+                "log_group_name": reporter.log_group_name,
+                "reporter_alarm_names": reporter.alarm_names,
+                "releases_shown": dashboard.releases_shown,
+            },
+        )
+        outputs["delivery_dashboard"] = board.dashboard_name
+    return outputs

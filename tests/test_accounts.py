@@ -98,6 +98,14 @@ FOREIGN_ARNS = [
         "artifacts.kms_key_arn",
         id="artifact-key",
     ),
+    pytest.param(
+        "staging",
+        lambda r: r["report"].update(
+            token_secret_arn=f"arn:aws:secretsmanager:eu-west-1:{OTHER}:secret:gh-token-Ab12Cd"
+        ),
+        "report.token_secret_arn",
+        id="reporter-token-secret",
+    ),
 ]
 
 

@@ -25,6 +25,8 @@ import pulumi
 import pytest
 
 from components.boundary import PermissionsBoundary
+from components.delivery_dashboard import DeliveryDashboard
+from components.delivery_reporter import DeliveryReporter
 from components.github_oidc import GitHubActionsOidc
 from components.github_repository import GitHubRepositorySettings
 from components.promotion import Upstream
@@ -245,7 +247,59 @@ def platform_pieces() -> None:
     )
 
 
+def delivery_reporting() -> None:
+    """Issue 21: a stage's reporter with the token stored here, another reading an existing
+    secret under a customer managed key, and the stage's dashboard."""
+    reporter = DeliveryReporter(
+        "delivery-reporter",
+        {
+            "service": "acme",
+            "stage": "staging",
+            "pipelines": [
+                {
+                    "name": "shop-staging-pipeline",
+                    "service": "shop",
+                    "repository": "acme/shop",
+                    "environment_url": "https://shop.staging.example.com",
+                },
+                {"name": "thumbs-staging-pipeline", "service": "thumbs"},
+            ],
+            "github_token": pulumi.Output.secret("ghp_placeholder"),
+            "log_retention_days": 90,
+            "alarm_actions": [f"arn:aws:sns:eu-west-1:{ACCOUNT}:platform-alerts"],
+            "permissions_boundary": BOUNDARY,
+            "tags": {"team": "platform"},
+        },
+    )
+    DeliveryReporter(
+        "prod-reporter",
+        {
+            "service": "acme",
+            "stage": "prod",
+            "production": True,
+            "pipelines": [{"name": "shop-prod-pipeline", "service": "shop"}],
+            "token_secret_arn": f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:gh-AbCdEf",
+            "token_kms_key_arn": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/secrets",
+        },
+    )
+    DeliveryDashboard(
+        "delivery-dashboard",
+        {
+            "service": "acme",
+            "stage": "staging",
+            "services": [
+                {"name": "shop", "alarm_names": ["shop-staging-5xx", "shop-staging-unhealthy"]},
+                {"name": "thumbs"},
+            ],
+            "log_group_name": reporter.log_group_name,
+            "reporter_alarm_names": reporter.alarm_names,
+            "releases_shown": 15,
+        },
+    )
+
+
 SCENARIOS: dict[str, Callable[[], None]] = {
+    "delivery-reporting": delivery_reporting,
     "server-chain": server_chain,
     "tagged-chain": tagged_chain,
     "promoted-lambda-chain": promoted_lambda_chain,
@@ -260,6 +314,13 @@ def _decoded(value: Any) -> Any:
             return _decoded(json.loads(value))
         except ValueError:
             return value
+    # A function's code: which files it holds, and what its text files say.
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {k: _decoded(v) for k, v in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.FileAsset):
+        return {"file": Path(str(value.path)).name}
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": _decoded(str(value.text))}
     if isinstance(value, dict):
         return {k: _decoded(v) for k, v in sorted(value.items())}
     if isinstance(value, list):

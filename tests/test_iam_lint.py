@@ -51,6 +51,16 @@ def expected(policy: str, issue: str, detail: Any) -> str | None:
             "boundary's versions are denied"
         )
     if (
+        policy == DEPLOY
+        and issue == "PRIVILEGE_ESCALATION"
+        and kind in {"PassExistingRoleToNewLambdaThenInvoke", "EditExistingLambdaFunctionWithRole"}
+    ):
+        return (
+            "the deploy role creates the delivery reporter's function (issue 21) and passes it "
+            "its role: only the stage's functions and roles under the project's path, each "
+            "carrying the boundary, so a function gets no more than the boundary allows"
+        )
+    if (
         policy in LAMBDA_PIPELINES
         and issue == "PRIVILEGE_ESCALATION"
         and kind == "EditExistingLambdaFunctionWithRole"

@@ -24,6 +24,7 @@ FORCED_WILDCARD_RESOURCES = {
     "DescribeVpcNetwork": "EC2's Describe actions have no resource types (a release task's VPC)",
     "FindThePipelineByItsTags": "tag:GetResources has no resource types (approvers find pipelines)",
     "ScanSourceWithInspector": "inspector-scan:ScanSbom has no resource types (InspectorScan)",
+    "PublishDeliveryMetrics": "cloudwatch:PutMetricData has no resource type; namespace condition",
 }
 # A permissions boundary grants nothing: its Allow is a ceiling (test_boundary.py checks it).
 BOUNDARY_POLICY = "boundary-policy"

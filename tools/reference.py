@@ -300,6 +300,38 @@ EXAMPLES: Mapping[str, str] = {
         )
         pulumi.export("release_bucket", channel.bucket_name)
     """,
+    "DeliveryDashboard": """
+        from components import DeliveryDashboard
+
+        board = DeliveryDashboard(
+            "delivery-dashboard",
+            {
+                "service": "shared",
+                "stage": "prod",
+                "services": [{"name": "orders", "alarm_names": ["orders-prod-5xx"]}],
+                "log_group_name": "/aws/lambda/shared-prod-reporter",
+            },
+        )
+        pulumi.export("dashboard", board.dashboard_name)
+    """,
+    "DeliveryReporter": """
+        from components import DeliveryReporter
+
+        reporter = DeliveryReporter(
+            "delivery-reporter",
+            {
+                "service": "shared",
+                "stage": "prod",
+                "production": True,
+                "pipelines": [{"name": "orders-prod-pipeline", "service": "orders"}],
+                # An existing secret holding the GitHub token (or github_token: a secret).
+                "token_secret_arn": (
+                    "arn:aws:secretsmanager:eu-west-1:111111111111:secret:github-token-AbCdEf"
+                ),
+            },
+        )
+        pulumi.export("reporter", reporter.function_name)
+    """,
     "ReleaseNotifications": """
         from components import ReleaseNotifications
 

@@ -82,6 +82,7 @@ class Clients:
     @cached_property
     def cloudwatch(self) -> BaseClient:
         # The alarms a release is watched by (promote's preflight, approve's evidence).
+        # The delivery metrics the stage's reporter publishes (`cicd metrics`).
         return self._make("cloudwatch")
 
     @property

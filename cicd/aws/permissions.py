@@ -53,6 +53,8 @@ IAM_ACTIONS: dict[str, str] = {
     "DescribeAlarms": "cloudwatch:DescribeAlarms",
     "GetDeploymentGroup": "codedeploy:GetDeploymentGroup",
     "ListSubscriptionsByTopic": "sns:ListSubscriptionsByTopic",
+    # The delivery metrics the stages publish (`cicd metrics`).
+    "GetMetricData": "cloudwatch:GetMetricData",
 }
 # sts:GetCallerIdentity (who changed the config, for the release note) is not listed: it needs no
 # permission and cannot be denied (STS API reference, GetCallerIdentity).
@@ -196,6 +198,7 @@ COMMAND_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "open": (*_FIND, "codepipeline:ListPipelineExecutions"),
     "metrics": (
         *_FIND,
+        "cloudwatch:GetMetricData",
         "codepipeline:ListPipelineExecutions",
         "codepipeline:ListActionExecutions",
         _READ_MANIFEST,

@@ -1,9 +1,10 @@
-"""`cicd metrics`: delivery metrics from pipeline history, the four DORA measures, per service.
+"""`cicd metrics`: delivery metrics, the four DORA measures, per service.
 
-parse (`register`, `parse_since`) -> gather (every page of each service's production history in
-the window, the other environments' histories a lookback further, and where Failed releases
-failed) -> decide (`cicd.decide.metrics.compute`, whose docstring defines each measure) ->
-print (`cicd.render.metrics`, or `--json`).
+parse (`register`, `parse_since`) -> gather (the metrics the stage's reporter published to
+CloudWatch, one GetMetricData call; or every page of each service's production history in the
+window, the other environments' histories a lookback further, and where Failed releases failed)
+-> decide (`cicd.decide.metrics.use_published`, then `compute`, whose docstring defines each
+measure) -> print (`cicd.render.metrics`, or `--json`), naming the source used.
 """
 
 from __future__ import annotations
@@ -16,19 +17,20 @@ from datetime import UTC, datetime, timedelta
 
 from cicd.aws.executions import failed_stage, history_since
 from cicd.aws.manifests import with_manifests
+from cicd.aws.metrics import read_published
 from cicd.aws.partial import attempt
 from cicd.aws.pipelines import find_pipelines, read_layout
 from cicd.cli.context import Context
 from cicd.cli.options import Commands, service_option
 from cicd.contract import ENVIRONMENTS
-from cicd.decide.metrics import LOOKBACK, compute, first_builds
+from cicd.decide.metrics import LOOKBACK, SOURCES, compute, first_builds, use_published
 from cicd.errors import ExitCode, NotFound
-from cicd.model.metrics import ServiceMetrics
+from cicd.model.metrics import PublishedMetrics, ServiceMetrics
 from cicd.model.pipeline import PipelineRef
 from cicd.model.release import Release
 from cicd.model.status import Unknown
-from cicd.render.documents import metrics_document
-from cicd.render.metrics import render_metrics
+from cicd.render.documents import metrics_document, published_metrics_document
+from cicd.render.metrics import SOURCE_EXECUTIONS, render_metrics, render_published
 from cicd.text import format_time
 
 _SINCE = re.compile(r"^(\d+)([hdw])$")
@@ -88,6 +90,13 @@ def register(commands: Commands) -> None:
         metavar="WHEN",
         help="window start: 30d, 12w, or a date like 2025-04-01 (default: 30d)",
     )
+    metrics.add_argument(
+        "--source",
+        choices=SOURCES,
+        default="auto",
+        help="published: the CloudWatch metrics the stage's reporter publishes; executions: "
+        "computed from pipeline history; auto (default): published when the window has any",
+    )
 
 
 def run_metrics(args: argparse.Namespace, ctx: Context) -> int:
@@ -101,17 +110,36 @@ def run_metrics(args: argparse.Namespace, ctx: Context) -> int:
             f"no {args.stage} pipeline{scope} in {ctx.clients.region}",
             "check --region, --service and --stage (the production environment)",
         )
-    results = [
-        service_metrics(
+    results: list[ServiceMetrics | PublishedMetrics] = []
+    for prod in prods:
+        service = str(prod.service)
+        published: PublishedMetrics | Unknown | None = None
+        if args.source != "executions":
+            published = attempt(
+                lambda s=service, p=prod: read_published(
+                    ctx.clients.cloudwatch, s, args.stage, p.name, start, end
+                )
+            )
+        if use_published(args.source, published):
+            assert isinstance(published, PublishedMetrics)
+            results.append(published)
+            continue
+        computed = service_metrics(
             ctx,
-            str(prod.service),
+            service,
             prod,
             [r for r in refs if r.service == prod.service and r.stage != args.stage],
             start,
             end,
         )
-        for prod in prods
-    ]
+        why = (
+            f"published metrics are {published}"
+            if isinstance(published, Unknown)
+            else "no published metrics in the window"
+            if published is not None
+            else None
+        )
+        results.append(replace(computed, notes=(*computed.notes, why)) if why else computed)
     window = {
         "start": start.isoformat(),
         "end": end.isoformat(),
@@ -119,15 +147,31 @@ def run_metrics(args: argparse.Namespace, ctx: Context) -> int:
         "environment": args.stage,
         "lookbackDays": LOOKBACK.days,
     }
-    ctx.emit({"window": window, "services": [metrics_document(m) for m in results]})
+    ctx.emit(
+        {
+            "window": window,
+            "services": [
+                published_metrics_document(m)
+                if isinstance(m, PublishedMetrics)
+                else metrics_document(m)
+                for m in results
+            ],
+        }
+    )
     ctx.say(
         f"Delivery metrics of {args.stage}, {format_time(start)} to {format_time(end)} "
         f"({window['days']:g} days; other environments read {LOOKBACK.days} days further back)"
     )
     for m in results:
-        ctx.say("", *render_metrics(m))
-    read = sum(m.executions_read for m in results)
-    ctx.say("", f"Read {read} executions of {len(refs)} pipelines, every page in the window.")
+        if isinstance(m, PublishedMetrics):
+            ctx.say("", *render_published(m))
+        else:
+            lines = render_metrics(m)
+            ctx.say("", *lines[:1], SOURCE_EXECUTIONS, *lines[1:])
+    computed = [m for m in results if isinstance(m, ServiceMetrics)]
+    if computed:
+        read = sum(m.executions_read for m in computed)
+        ctx.say("", f"Read {read} executions of {len(refs)} pipelines, every page in the window.")
     return ExitCode.OK
 
 

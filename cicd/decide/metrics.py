@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from cicd.contract import DEPLOY_STAGE
-from cicd.model.metrics import Failure, ServiceMetrics
+from cicd.model.metrics import Failure, PublishedMetrics, ServiceMetrics
 from cicd.model.release import Release
 from cicd.model.status import Unknown
 
@@ -133,3 +133,14 @@ def first_builds(histories: Sequence[Sequence[Release]]) -> dict[str, datetime]:
                 known = first.get(release.commit)
                 first[release.commit] = min(known, release.started) if known else release.started
     return first
+
+
+SOURCES = ("auto", "published", "executions")
+
+
+def use_published(requested: str, published: PublishedMetrics | Unknown | None) -> bool:
+    """Whether to show the published metrics: when asked (`published`), or by default (`auto`)
+    when the window holds any; never when they could not be read."""
+    if requested == "executions" or not isinstance(published, PublishedMetrics):
+        return False
+    return requested == "published" or published.has_data

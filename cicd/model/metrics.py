@@ -67,3 +67,45 @@ def median(values: Sequence[timedelta]) -> timedelta | None:
     if not values:
         return None
     return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
+
+
+@dataclass(frozen=True)
+class PublishedMetrics:
+    """What a stage's delivery reporter published for one service over a window (CloudWatch
+    namespace `Delivery`): counts, and the statistics CloudWatch computed from the samples."""
+
+    service: str
+    pipeline: str
+    stage: str
+    start: datetime
+    end: datetime
+    started: int
+    succeeded: int
+    failed: int
+    rolled_back: int
+    lead_count: int
+    lead_median: timedelta | None
+    lead_p90: timedelta | None
+    restore_count: int
+    restore_median: timedelta | None
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.started or self.succeeded or self.failed or self.rolled_back)
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start).total_seconds() / 86400
+
+    @property
+    def per_day(self) -> float:
+        return self.succeeded / self.days if self.days else 0.0
+
+    @property
+    def changes(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Failed over finished releases (a rollback is counted apart, not as a failure)."""
+        return self.failed / self.changes if self.changes else None

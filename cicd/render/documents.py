@@ -15,7 +15,7 @@ from typing import Any
 
 from cicd.model.config import DeployRecord
 from cicd.model.controls import Freeze
-from cicd.model.metrics import ServiceMetrics, median, percentile
+from cicd.model.metrics import PublishedMetrics, ServiceMetrics, median, percentile
 from cicd.model.pipeline import PipelineLayout
 from cicd.model.release import PublishedRelease, RejectedRelease, Rejection, Release, Waiting
 from cicd.model.run import ActionRun, ExecutionInfo, LogLine, Outcome
@@ -307,6 +307,7 @@ def metrics_document(m: ServiceMetrics) -> dict[str, Any]:
     return {
         "service": m.service,
         "pipeline": m.pipeline,
+        "source": "executions",
         "executionsRead": m.executions_read,
         "deploymentFrequency": {
             "releases": m.releases,
@@ -333,6 +334,43 @@ def metrics_document(m: ServiceMetrics) -> dict[str, Any]:
             "notRestored": sum(1 for f in m.failures if f.restored is None),
         },
         "notes": list(m.notes),
+    }
+
+
+def published_metrics_document(m: PublishedMetrics) -> dict[str, Any]:
+    """`cicd metrics --json` for a service whose published metrics were read: the same shape,
+    null where CloudWatch holds no such figure (where a release failed, which failures were not
+    restored)."""
+    return {
+        "service": m.service,
+        "pipeline": m.pipeline,
+        "source": "published",
+        "executionsRead": 0,
+        "deploymentFrequency": {
+            "releases": m.succeeded,
+            "perDay": round(m.per_day, 3),
+            "perWeek": round(m.per_day * 7, 3),
+        },
+        "leadTime": {
+            "count": m.lead_count,
+            "medianSeconds": _seconds(m.lead_median),
+            "p90Seconds": _seconds(m.lead_p90),
+            "unknownCommits": None,
+        },
+        "changeFailureRate": {
+            "changes": m.changes,
+            "failures": m.failed,
+            "rate": round(m.failure_rate, 4) if m.failure_rate is not None else None,
+            "failedInDeploy": None,
+            "followedByRollback": None,
+            "unclassified": None,
+        },
+        "timeToRestore": {
+            "count": m.restore_count,
+            "medianSeconds": _seconds(m.restore_median),
+            "notRestored": None,
+        },
+        "notes": [f"{m.started} releases started, {m.rolled_back} rollbacks started"],
     }
 
 

@@ -1,12 +1,13 @@
 """`cicd metrics` as text: the four DORA measures of one service, in words.
 
 `render_metrics` takes a `ServiceMetrics` (what `cicd.decide.metrics.compute` measured) and
-returns lines.
+returns lines; `render_published` the same for a `PublishedMetrics` (what the stage's reporter
+published to CloudWatch). Both say which source they show.
 """
 
 from __future__ import annotations
 
-from cicd.model.metrics import ServiceMetrics, median, percentile
+from cicd.model.metrics import PublishedMetrics, ServiceMetrics, median, percentile
 from cicd.text import format_duration
 
 
@@ -50,3 +51,38 @@ def render_metrics(m: ServiceMetrics) -> list[str]:
     ]
     lines += [f"Note: {note}" for note in m.notes]
     return lines
+
+
+SOURCE_EXECUTIONS = "Source: pipeline executions"
+SOURCE_PUBLISHED = "Source: published CloudWatch metrics"
+
+
+def render_published(m: PublishedMetrics) -> list[str]:
+    rate = m.failure_rate
+    return [
+        f"=== {m.service} ({m.pipeline})",
+        f"{SOURCE_PUBLISHED} (namespace Delivery, Service={m.service}, Stage={m.stage})",
+        f"Deployment frequency:  {m.succeeded} successful releases: {m.per_day:.2f}/day, "
+        f"{m.per_day * 7:.1f}/week ({m.started} started)",
+        "Lead time for changes: "
+        + (
+            f"median {format_duration(m.lead_median)}, 90th percentile "
+            f"{format_duration(m.lead_p90)}, over {m.lead_count} releases"
+            if m.lead_median is not None and m.lead_p90 is not None
+            else "no release to measure"
+        ),
+        "  (from each commit's date on GitHub)",
+        "Change failure rate:   "
+        + (
+            f"{m.failed} of {m.changes} finished releases failed ({rate:.0%}); "
+            f"{m.rolled_back} rollbacks"
+            if rate is not None
+            else f"no release finished; {m.rolled_back} rollbacks"
+        ),
+        "Time to restore:       "
+        + (
+            f"median {format_duration(m.restore_median)} over {m.restore_count} restores"
+            if m.restore_median is not None
+            else "no failure to restore from"
+        ),
+    ]

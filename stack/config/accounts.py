@@ -38,6 +38,13 @@ def _own_arns(settings: Settings) -> Iterator[tuple[Loc, str]]:
         yield ("connection", "arn"), settings.connection.arn
     if settings.artifacts.kms_key_arn:
         yield ("artifacts", "kms_key_arn"), settings.artifacts.kms_key_arn
+    report = settings.report
+    if report is not None:
+        # The reporter's role reads the token's secret (and key) in this account only.
+        for key in ("token_secret_arn", "token_kms_key_arn"):
+            value = getattr(report, key)
+            if value:
+                yield ("report", key), value
     releases = settings.releases
     if releases is not None and releases.kms_key and releases.kms_key != "create":
         yield ("releases", "kms_key"), releases.kms_key

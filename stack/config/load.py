@@ -34,6 +34,8 @@ TOP_LEVEL_KEYS = (
     "github",
     "releases",
     "upstreams",
+    "report",
+    "dashboard",
 )
 TOKEN_KEY = "githubToken"
 
@@ -69,6 +71,7 @@ def parse_settings(
         )
     problems.extend(_plaintext_secrets(namespace, raw.get("services")))
     problems.extend(_required_check_problems(namespace, raw, github_token))
+    problems.extend(_report_problems(namespace, raw.get("report"), github_token))
     data = {k: raw[k] for k in TOP_LEVEL_KEYS if k in raw}
     settings: Settings | None = None
     try:
@@ -200,6 +203,26 @@ def _required_check_problems(namespace: str, raw: Mapping[str, Any], token: str)
             )
         )
     return found
+
+
+def _report_problems(namespace: str, report: Any, token: str) -> list[str]:
+    """Reporting to GitHub needs a token kept secret: githubToken, or a secret's ARN."""
+    if not isinstance(report, Mapping) or report.get("github", True) is not True:
+        return []
+    if report.get("token_secret_arn") or token == "secret":
+        return []
+    return [
+        problem(
+            namespace,
+            ("report", "github"),
+            True,
+            f"reporting to GitHub needs a token: {namespace}:{TOKEN_KEY} is "
+            + ("set in plaintext; it must be a secret" if token == "plaintext" else "not set")
+            + ", and report.token_secret_arn is not set",
+            f"pulumi config set --secret {TOKEN_KEY} (prompts), or pulumi config set --path "
+            f"'{namespace}:report.token_secret_arn' <secret-arn>, or set report.github to false",
+        )
+    ]
 
 
 def _plaintext_secrets(namespace: str, services: Any) -> list[str]:

@@ -10,15 +10,25 @@ from typing import Annotated, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from stack.config.base import NAME_PATTERN, ExecutionMode, Problems, _Model, _unique_names
+from stack.config.base import (
+    NAME_PATTERN,
+    REMOVE,
+    ExecutionMode,
+    Finding,
+    Problems,
+    _Model,
+    _unique_names,
+)
 from stack.config.checks import Parts, cross_problems
 from stack.config.service import ServiceSettings
 from stack.config.stage import (
     ArtifactSettings,
     ConnectionSettings,
+    DashboardSettings,
     EnvironmentSettings,
     GitHubSettings,
     ReleaseSettings,
+    ReportSettings,
     UpstreamSettings,
 )
 
@@ -36,6 +46,8 @@ class Settings(_Model):
     upstreams: dict[Annotated[str, Field(pattern=NAME_PATTERN)], UpstreamSettings] = Field(
         default_factory=dict
     )
+    report: ReportSettings | None = None
+    dashboard: DashboardSettings | None = None
 
     @field_validator("services")
     @classmethod
@@ -58,6 +70,16 @@ class Settings(_Model):
         )
         if p:
             raise Problems(p)
+        return self
+
+    @model_validator(mode="after")
+    def _dashboard_needs_report(self) -> Self:
+        if self.dashboard is not None and self.dashboard.enabled and self.report is None:
+            why = (
+                "the dashboard shows the metrics the delivery reporter publishes, and report "
+                "is not set; set report (e.g. report: {github: true}) or remove dashboard"
+            )
+            raise Problems([Finding(("dashboard",), why, REMOVE)])
         return self
 
     def execution_mode(self, service: ServiceSettings) -> ExecutionMode:

@@ -197,3 +197,54 @@ class UpstreamSettings(_Model):
         if p:
             raise Problems(p)
         return self
+
+
+# Issue 21: what the stage tells GitHub and CloudWatch about its releases, and its dashboard.
+SECRET_ARN_PATTERN = r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$"
+
+
+class ReportSettings(_Model):
+    """The delivery reporter: each pipeline event to GitHub (deployments, commit statuses) and
+    to CloudWatch (delivery metrics). Absent: nothing is reported."""
+
+    github: bool = Field(
+        default=True,
+        description="post deployments and commit statuses to the services' repositories; "
+        "needs githubToken (a secret) or token_secret_arn",
+    )
+    token_secret_arn: str | None = Field(
+        default=None,
+        pattern=SECRET_ARN_PATTERN,
+        description="an existing Secrets Manager secret holding the token; default: "
+        "githubToken, stored into a new secret",
+    )
+    token_kms_key_arn: str | None = Field(
+        default=None,
+        pattern=KMS_KEY_ARN_PATTERN,
+        description="with token_secret_arn: the customer managed key that encrypts it",
+    )
+
+    @model_validator(mode="after")
+    def _key_with_secret(self) -> Self:
+        p: list[Finding] = []
+        if self.token_kms_key_arn and not self.token_secret_arn:
+            why = (
+                "applies with token_secret_arn; the secret made from githubToken uses the AWS "
+                "managed key"
+            )
+            p.append(Finding(("token_kms_key_arn",), why, REMOVE))
+        if self.token_secret_arn and not self.github:
+            why = "github is false, so no token is read; remove it or set github to true"
+            p.append(Finding(("token_secret_arn",), why, REMOVE))
+        if p:
+            raise Problems(p)
+        return self
+
+
+class DashboardSettings(_Model):
+    """The stage's CloudWatch dashboard of delivery metrics, alarms and last releases."""
+
+    enabled: bool = True
+    releases_shown: int = Field(
+        default=20, ge=1, le=1000, description="how many last releases the log widget lists"
+    )

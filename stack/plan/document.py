@@ -10,9 +10,13 @@ with that checkout's own program (`stack.plan.diff`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
+
+import pulumi
 
 PLAN_FORMAT = 1
 """Bumped when the document's shape changes; readers should check it."""
@@ -67,6 +71,8 @@ def normalize(value: Any) -> Any:
         return [normalize(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        return _asset(value)
     if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
         try:
             parsed = json.loads(value)
@@ -74,6 +80,19 @@ def normalize(value: Any) -> Any:
             return value
         return normalize(parsed) if isinstance(parsed, dict) else value
     return value
+
+
+def _asset(value: pulumi.Asset | pulumi.Archive) -> Any:
+    """A function's code as data: each file by its SHA-256, so a plan is the same on every
+    machine (no absolute paths) and a diff still shows which file of the code changed."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: _asset(a) for name, a in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.FileAsset):
+        data = Path(str(value.path)).read_bytes()
+        return {"file": Path(str(value.path)).name, "sha256": hashlib.sha256(data).hexdigest()}
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": normalize(str(value.text))}
+    return {"asset": type(value).__name__}
 
 
 def _urn_of(run: Any, resource: Any) -> str:

@@ -58,6 +58,19 @@ REPLACE_ON_CHANGE: Mapping[str, frozenset[str]] = {
     "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": frozenset(
         {"slackTeamId", "slackChannelId"}
     ),
+    # The delivery reporter's and the dashboard's (issue 21).
+    "aws:sqs/queue:Queue": frozenset({"name", "namePrefix", "fifoQueue"}),
+    "aws:sqs/queuePolicy:QueuePolicy": frozenset({"queueUrl"}),
+    "aws:secretsmanager/secret:Secret": frozenset({"name", "namePrefix"}),
+    "aws:secretsmanager/secretVersion:SecretVersion": frozenset({"secretId"}),
+    "aws:lambda/function:Function": frozenset({"name"}),
+    "aws:lambda/permission:Permission": frozenset(
+        {"action", "function", "principal", "sourceArn", "statementId", "qualifier"}
+    ),
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": frozenset(
+        {"functionName", "qualifier"}
+    ),
+    "aws:cloudwatch/dashboard:Dashboard": frozenset({"dashboardName"}),
     "github:index/repositoryEnvironment:RepositoryEnvironment": frozenset(
         {"repository", "environment"}
     ),

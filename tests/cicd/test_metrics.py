@@ -33,11 +33,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.stub import ANY
 from moto import mock_aws
 
-from cicd.decide.metrics import compute
-from cicd.model.metrics import median, percentile
+from cicd.aws.metrics import QUERIES, metric_queries, window
+from cicd.decide.metrics import compute, use_published
+from cicd.model.metrics import PublishedMetrics, median, percentile
 from cicd.model.release import Release
+from cicd.model.status import Unknown
 from tests.cicd.aws_fakes import (
     CliRunner,
     ReleaseBucket,
@@ -201,6 +204,25 @@ def _failed_in(aws: StubbedAws, n: int, stage: str) -> None:
     )
 
 
+def _published(aws: StubbedAws, values: dict[str, float], **extra: Any) -> None:
+    """GetMetricData's answer: one value per query id in `values`, none for the others."""
+    aws.stub("cloudwatch").add_response(
+        "get_metric_data",
+        {
+            "MetricDataResults": [
+                {
+                    "Id": query_id,
+                    "StatusCode": "Complete",
+                    "Timestamps": [START] if query_id in values else [],
+                    "Values": [values[query_id]] if query_id in values else [],
+                }
+                for query_id, _, _ in QUERIES
+            ]
+        },
+        {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY, **extra},
+    )
+
+
 def _fixture(aws: StubbedAws, bucket: ReleaseBucket) -> None:
     versions = {
         commit: bucket.publish(commit, payload_bytes=10) for commit in (26, 1, 2, 3, 4, 5, 6)
@@ -215,6 +237,7 @@ def _fixture(aws: StubbedAws, bucket: ReleaseBucket) -> None:
             ("web-prod-pipeline", "web", "prod", "staging"),
         ],
     )
+    _published(aws, {})  # the stage published nothing in the window: computed from executions
     aws.expect_promoted_pipeline("web", "prod")
     summaries = [
         _summary(
@@ -274,12 +297,14 @@ def test_metrics_reads_every_page_of_the_window_and_prints_the_four_measures(
         "other environments read 30 days further back)",
         "",
         "=== web (web-prod-pipeline)",
+        "Source: pipeline executions",
         "Deployment frequency:  4 successful releases: 0.13/day, 0.9/week",
         "Lead time for changes: median 13h 27m, 90th percentile 46h 40m, over 4 releases",
         "  (from the first build of each commit in any environment: commit times are not in "
         "CodePipeline)",
         "Change failure rate:   2 of 5 changes (40%): 1 failed in Deploy, 1 followed by a rollback",
         "Time to restore:       median 9m 30s over 2 failures",
+        "Note: no published metrics in the window",
         "",
         "Read 13 executions of 3 pipelines, every page in the window.",
     ]
@@ -323,3 +348,167 @@ def test_metrics_with_a_since_that_is_not_a_duration_or_date_is_a_usage_error(
 
     assert result.code == 2
     assert "'last month' is neither a duration (30d, 12w, 48h) nor a date" in result.err
+
+
+# Published metrics (issue 21): what the stage's delivery reporter put in CloudWatch.
+
+PUBLISHED: dict[str, float] = {
+    "started": 6,
+    "succeeded": 4,
+    "failed": 1,
+    "rolledback": 2,
+    "leadcount": 4,
+    "leadmedian": 48450,
+    "leadp90": 168000,
+    "restorecount": 2,
+    "restoremedian": 570,
+}
+
+
+def _discover_web_prod(aws: StubbedAws) -> None:
+    expect_discovery(
+        aws.tagging,
+        stage=None,
+        service="web",
+        found=[("web-prod-pipeline", "web", "prod", "staging")],
+    )
+
+
+def test_metrics_reads_the_published_metrics_when_the_window_has_them_and_says_so(
+    cli: CliRunner,
+) -> None:
+    aws = StubbedAws()
+    _discover_web_prod(aws)
+    _published(aws, PUBLISHED)
+
+    result = cli("metrics", "--service", "web", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[2:] == [
+        "=== web (web-prod-pipeline)",
+        "Source: published CloudWatch metrics (namespace Delivery, Service=web, Stage=prod)",
+        "Deployment frequency:  4 successful releases: 0.13/day, 0.9/week (6 started)",
+        "Lead time for changes: median 13h 27m, 90th percentile 46h 40m, over 4 releases",
+        "  (from each commit's date on GitHub)",
+        "Change failure rate:   1 of 5 finished releases failed (20%); 2 rollbacks",
+        "Time to restore:       median 9m 30s over 2 restores",
+    ]
+    aws.verify()  # and no pipeline history was read: the Stubber refuses unexpected calls
+
+
+def test_published_metrics_json_has_the_documented_shape_and_names_the_source(
+    cli: CliRunner,
+) -> None:
+    aws = StubbedAws()
+    _discover_web_prod(aws)
+    _published(aws, PUBLISHED)
+
+    result = cli("metrics", "-s", "web", "--json", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert_documented_shape("metrics", document)
+    [web] = document["services"]
+    assert web["source"] == "published"
+    assert web["leadTime"] == {
+        "count": 4,
+        "medianSeconds": 48450,
+        "p90Seconds": 168000,
+        "unknownCommits": None,
+    }
+    assert web["changeFailureRate"]["rate"] == 0.2
+    assert web["timeToRestore"] == {"count": 2, "medianSeconds": 570, "notRestored": None}
+
+
+def test_the_computed_json_names_its_source_too(
+    histories: tuple[StubbedAws, ReleaseBucket], cli: CliRunner
+) -> None:
+    aws, bucket = histories
+    _fixture(aws, bucket)
+    result = cli("metrics", "-s", "web", "--json", clients=aws.clients())
+    [web] = json.loads(result.out)["services"]
+    assert web["source"] == "executions"
+    assert web["notes"] == ["no published metrics in the window"]
+
+
+def test_source_executions_never_asks_cloudwatch(
+    histories: tuple[StubbedAws, ReleaseBucket], cli: CliRunner
+) -> None:
+    aws, bucket = histories
+    _fixture(aws, bucket)
+    # Take back the GetMetricData answer _fixture queued: a call would now fail the test.
+    aws.stub("cloudwatch").deactivate()
+    del aws._stubbers["cloudwatch"]
+
+    result = cli("metrics", "-s", "web", "--source", "executions", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    assert "Source: pipeline executions" in result.out
+    assert "Note:" not in result.out
+
+
+def test_a_denied_metrics_read_falls_back_to_executions_and_names_the_permission(
+    histories: tuple[StubbedAws, ReleaseBucket], cli: CliRunner
+) -> None:
+    aws, bucket = histories
+    _fixture(aws, bucket)
+    aws.stub("cloudwatch").deactivate()
+    del aws._stubbers["cloudwatch"]
+    aws.stub("cloudwatch").add_client_error(
+        "get_metric_data",
+        service_error_code="AccessDenied",
+        service_message=(
+            "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: "
+            "cloudwatch:GetMetricData because no identity-based policy allows it"
+        ),
+        http_status_code=403,
+    )
+
+    result = cli("metrics", "-s", "web", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    assert "Source: pipeline executions" in result.out
+    assert "Note: published metrics are unknown (needs cloudwatch:GetMetricData)" in result.out
+
+
+def test_the_window_is_one_period_of_whole_hours_covering_it() -> None:
+    first, last, period = window(START.replace(minute=17), END)
+    assert first == START.replace(minute=0)
+    assert last == END
+    assert period % 3600 == 0 and first + timedelta(seconds=period) >= END
+    queries = metric_queries("web", "prod", period)
+    assert {
+        (q["MetricStat"]["Metric"]["MetricName"], q["MetricStat"]["Stat"]) for q in queries
+    } == {
+        ("ReleasesStarted", "Sum"),
+        ("ReleasesSucceeded", "Sum"),
+        ("ReleasesFailed", "Sum"),
+        ("ReleasesRolledBack", "Sum"),
+        ("LeadTime", "SampleCount"),
+        ("LeadTime", "p50"),
+        ("LeadTime", "p90"),
+        ("TimeToRestore", "SampleCount"),
+        ("TimeToRestore", "p50"),
+    }
+    assert all(
+        q["MetricStat"]["Metric"]["Dimensions"]
+        == [{"Name": "Service", "Value": "web"}, {"Name": "Stage", "Value": "prod"}]
+        for q in queries
+    )
+
+
+def test_published_metrics_are_used_when_asked_or_when_they_exist() -> None:
+    empty = PublishedMetrics("web", "p", "prod", START, END, 0, 0, 0, 0, 0, None, None, 0, None)
+    some = PublishedMetrics("web", "p", "prod", START, END, 1, 0, 0, 0, 0, None, None, 0, None)
+    assert use_published("auto", some) and not use_published("auto", empty)
+    assert use_published("published", empty)
+    assert not use_published("executions", some)
+    assert not use_published("published", Unknown("unknown (needs cloudwatch:GetMetricData)"))
+
+
+def test_the_cli_and_the_reporter_agree_on_the_metric_names() -> None:
+    from cicd import contract
+    from components import reporter_function
+
+    assert contract.METRICS_NAMESPACE == reporter_function.METRICS_NAMESPACE
+    assert {m for _, m, _ in QUERIES} == set(reporter_function.METRIC_NAMES)
