@@ -31,7 +31,7 @@ from components.build_project import (
 from components.build_project import BuildSettingsArgs as BuildArgs
 from components.connection import GitHubConnection
 from components.deployment import Deployment, DeploymentArgs, MinimumHealthyHostsArgs, TargetArgs
-from components.limits import watched_alarms_problem
+from components.limits import default_alarms_per_target, watched_alarms_problem
 from components.pipeline import (
     APPROVAL_ACTION,
     APPROVAL_STAGE,
@@ -49,7 +49,7 @@ from components.pipeline import (
     pipeline_physical_name,
 )
 from components.promotion import PromotionTrigger, PromotionTriggerArgs
-from components.release_alarms import ReleaseAlarms
+from components.release_alarms import MissingData, ReleaseAlarms
 from components.release_channel import release_object_key
 from components.release_notifications import (
     PipelineNotificationRule,
@@ -108,6 +108,17 @@ class AlarmTargetArgs(TypedDict):
     """Lambda: the function. Omitted: no Lambda alarms."""
     alias: NotRequired[str]
     """Lambda: the alias whose traffic is watched. Omitted: every version's."""
+    measure: NotRequired[Literal["count", "rate"]]
+    """`ReleaseAlarms`' measure: absolute counts, or shares and p99 behind a minimum-traffic
+    guard. Omitted: `count`."""
+    error_rate_percent: NotRequired[float]
+    """`rate`: the 5XX / error share that breaches. Omitted: 5."""
+    p99_latency_ms: NotRequired[float]
+    """`rate`, server: the p99 response time that breaches. Omitted: 1500."""
+    min_requests: NotRequired[int]
+    """`rate`: requests a period below which no share is judged. Omitted: 10."""
+    missing_data: NotRequired[Mapping[str, MissingData]]
+    """Missing-data treatment per alarm role. Omitted: `ReleaseAlarms`' defaults."""
 
 
 class DeployArgs(TypedDict):
@@ -384,10 +395,19 @@ class ServicePipeline(pulumi.ComponentResource):
                     "CodePipeline's CodeDeploy action names only the application and deployment "
                     "group. Use COPY_AUTO_SCALING_GROUP"
                 )
+        defaults = deploy.get("default_alarms") or {}
         why = watched_alarms_problem(
             listed=len(deploy.get("alarm_names") or []),
-            targets_with_defaults=len(deploy.get("default_alarms") or {}),
+            targets_with_defaults=len(defaults),
             bake=bool(deploy.get("bake_minutes")),
+            # The most any target gets: a mix of measures is counted at its largest.
+            per_target=max(
+                (
+                    default_alarms_per_target(deploy["platform"], m.get("measure", "count"))
+                    for m in defaults.values()
+                ),
+                default=0,
+            ),
         )
         if why is not None:
             raise ValueError(f"ServicePipeline {name!r}: {why}")

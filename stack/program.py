@@ -66,6 +66,19 @@ def build_args(build: BuildSettings) -> BuildArgs:
     }
 
 
+def alarm_settings(deploy: DeploySettings) -> AlarmTargetArgs:
+    """How the default alarms measure: `deploy.alarm_defaults`, as ReleaseAlarms inputs."""
+    settings = deploy.alarm_defaults
+    measured: AlarmTargetArgs = {"measure": settings.measure}
+    if settings.measure == "rate":
+        measured["error_rate_percent"] = settings.error_rate_percent
+        measured["p99_latency_ms"] = settings.p99_latency_ms
+        measured["min_requests"] = settings.min_requests
+    if settings.missing_data:
+        measured["missing_data"] = dict(settings.missing_data)
+    return measured
+
+
 def deploy_args(deploy: DeploySettings) -> DeployArgs:
     targets: list[TargetArgs] = []
     default_alarms: dict[str, AlarmTargetArgs] = {}
@@ -92,13 +105,17 @@ def deploy_args(deploy: DeploySettings) -> DeployArgs:
             target["alias"] = t.alias
         targets.append(target)
         if deploy.default_alarms:
+            measured: AlarmTargetArgs | None = None
             if deploy.platform == "lambda" and t.function_name and t.alias:
-                default_alarms[t.name] = {"function_name": t.function_name, "alias": t.alias}
+                measured = {"function_name": t.function_name, "alias": t.alias}
             elif t.load_balancer and t.load_balancer.target_group_arn_suffix:
-                default_alarms[t.name] = {
+                measured = {
                     "target_group_arn_suffix": t.load_balancer.target_group_arn_suffix,
                     "load_balancer_arn_suffix": t.load_balancer.load_balancer_arn_suffix or "",
                 }
+            if measured is not None:
+                measured.update(alarm_settings(deploy))
+                default_alarms[t.name] = measured
     args: DeployArgs = {
         "platform": deploy.platform,
         "targets": targets,

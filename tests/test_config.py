@@ -441,7 +441,9 @@ def test_a_bake_watching_more_alarms_than_a_stage_condition_holds_is_an_error(
     prod: dict[str, Any],
 ) -> None:
     deploy = prod["services"][0]["deploy"]
-    # 2 defaults (one target) + 4 listed = 6 rules, one more than a condition holds.
+    # 2 defaults (one target, the count measure) + 4 listed = 6 rules, one more than a
+    # condition holds.
+    deploy["alarm_defaults"] = {"measure": "count"}
     deploy["alarms"] = ["a", "b", "c", "d"]
     message = errors_of(prod)
     assert (

@@ -13,7 +13,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from components.limits import DEFAULT_ALARMS_PER_TARGET, watched_alarms_problem
+from components.limits import default_alarms_per_target, watched_alarms_problem
+from components.release_alarms import COUNT_ALARMS, RATE_ALARMS, MissingData
 from stack.config.base import (
     NAME_PATTERN,
     REMOVE,
@@ -179,6 +180,45 @@ class ReleaseTask(BuildSettings):
     vpc: VpcSettings | None = None
 
 
+class AlarmDefaults(_Model):
+    """How the alarms `default_alarms` creates measure a release (`components.release_alarms`).
+
+    `rate` (the default): the 5XX share of the target group's requests and their p99 latency
+    (server), the error share of the alias's invocations (Lambda), each judged only from
+    `min_requests` requests a minute, plus unhealthy hosts and throttles as counts. `count`: the
+    absolute counts of before (5XX responses, errors), for a stack that depends on them.
+    """
+
+    measure: Literal["rate", "count"] = "rate"
+    error_rate_percent: float = Field(
+        default=5.0, gt=0, le=100, description="5XX / error share that breaches, in percent"
+    )
+    p99_latency_ms: int = Field(
+        default=1500, ge=1, le=600_000, description="server: p99 response time that breaches"
+    )
+    min_requests: int = Field(
+        default=10,
+        ge=1,
+        le=1_000_000,
+        description="requests a minute below which no share is judged",
+    )
+    missing_data: dict[str, MissingData] = Field(
+        default_factory=dict,
+        description="per alarm role: breaching (rate default), notBreaching, ignore, missing",
+    )
+
+    @model_validator(mode="after")
+    def _known_roles(self) -> Self:
+        known = RATE_ALARMS if self.measure == "rate" else COUNT_ALARMS
+        unknown = [role for role in self.missing_data if role not in known]
+        if unknown:
+            raise ValueError(
+                f"missing_data names {', '.join(unknown)}, which measure {self.measure!r} does "
+                f"not create; its alarms: {', '.join(known)}"
+            )
+        return self
+
+
 class DeploySettings(_Model):
     """How a service is released: platform, targets, traffic strategy and the safety nets."""
 
@@ -192,6 +232,7 @@ class DeploySettings(_Model):
     auto_rollback: bool = True
     alarms: list[str] = Field(default_factory=list, max_length=10)
     default_alarms: bool = False
+    alarm_defaults: AlarmDefaults = Field(default_factory=AlarmDefaults)
     rollback_on_alarm: bool = False
     stage_rollback_on_failure: bool = True
     bake_minutes: int = Field(default=0, ge=0, le=1440)
@@ -275,8 +316,13 @@ class DeploySettings(_Model):
     @property
     def watched_alarms(self) -> int:
         """How many alarms a release watches: those listed, and those default_alarms creates."""
-        created = DEFAULT_ALARMS_PER_TARGET * len(self.targets) if self.default_alarms else 0
+        created = self.default_alarms_per_target * len(self.targets) if self.default_alarms else 0
         return len(self.alarms) + created
+
+    @property
+    def default_alarms_per_target(self) -> int:
+        """How many alarms `default_alarms` creates for each target, with `alarm_defaults`."""
+        return default_alarms_per_target(self.platform, self.alarm_defaults.measure)
 
     def _alarm_problems(self) -> list[Finding]:
         p: list[Finding] = []
@@ -289,7 +335,10 @@ class DeploySettings(_Model):
             p.append(Finding(("bake_minutes",), why))
         targets = len(self.targets) if self.default_alarms else 0
         why = watched_alarms_problem(
-            listed=len(self.alarms), targets_with_defaults=targets, bake=bool(self.bake_minutes)
+            listed=len(self.alarms),
+            targets_with_defaults=targets,
+            bake=bool(self.bake_minutes),
+            per_target=self.default_alarms_per_target,
         )
         if why is not None:
             bake_rules = bool(self.bake_minutes) and "stage condition" in why
