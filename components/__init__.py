@@ -54,8 +54,10 @@ from components.service_pipeline import (
     ServicePipeline,
     ServicePipelineArgs,
     TestSuiteArgs,
+    TrafficArgs,
     VerifySuiteArgs,
 )
+from components.synthetic_traffic import SyntheticTraffic, SyntheticTrafficArgs
 
 __version__ = "2.0.0"
 
@@ -112,8 +114,11 @@ __all__ = [
     "ServicePipeline",
     "ServicePipelineArgs",
     "SlackChannelArgs",
+    "SyntheticTraffic",
+    "SyntheticTrafficArgs",
     "TargetArgs",
     "TestSuiteArgs",
+    "TrafficArgs",
     "Upstream",
     "UpstreamArgs",
     "VerifySuiteArgs",

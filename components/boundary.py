@@ -52,6 +52,7 @@ BOUNDED_SERVICES: dict[str, str] = {
     "secretsmanager": "build variables that reference secrets",
     "sns": "release topics",
     "ssm": "build variables that reference Parameter Store",
+    "synthetics": "the deploy role manages the synthetic traffic canaries",
     "tag": "CodeDeploy finds instances by tag (AWSCodeDeployRole)",
 }
 

@@ -59,6 +59,7 @@ from components.release_notifications import (
 )
 from components.release_steps import ReleaseSteps, ReleaseStepsArgs, ReleaseStepsRef
 from components.runtime_config import RuntimeConfig, RuntimeConfigArgs, check_path
+from components.synthetic_traffic import SyntheticTraffic, SyntheticTrafficArgs
 
 TYPE = "delivery:cicd:ServicePipeline"
 
@@ -121,6 +122,21 @@ class AlarmTargetArgs(TypedDict):
     """Missing-data treatment per alarm role. Omitted: `ReleaseAlarms`' defaults."""
 
 
+class TrafficArgs(TypedDict):
+    """Synthetic traffic (`SyntheticTraffic`): a canary per target running the smoke checks."""
+
+    targets: Sequence[str]
+    """The target keys it exercises (servers need an `endpoint`)."""
+    checks_file: str
+    """The smoke suite's checks module (`templates/smoke/checks.py` is the template)."""
+    every_minutes: NotRequired[int]
+    """How often each canary runs. Omitted: 1."""
+    failed_runs: NotRequired[int]
+    """Failed runs in a row that put its alarm in ALARM. Omitted: 2."""
+    runtime_version: NotRequired[str]
+    """A `syn-python-selenium-*` runtime. Omitted: `synthetic_traffic.DEFAULT_RUNTIME`."""
+
+
 class DeployArgs(TypedDict):
     platform: Literal["server", "lambda"]
     """What releases run on: instances with the CodeDeploy agent, or Lambda functions."""
@@ -150,6 +166,8 @@ class DeployArgs(TypedDict):
     """Suites that send test traffic to the deployed release. Omitted: no verification."""
     release_task: NotRequired[ReleaseTaskArgs]
     """Run a task once per release before the deploy actions (migrations). Omitted: none."""
+    traffic: NotRequired[TrafficArgs]
+    """Synthetic traffic to some targets, whose alarms the release watches too. Omitted: none."""
 
 
 class NotifyArgs(TypedDict):
@@ -305,7 +323,7 @@ class ServicePipeline(pulumi.ComponentResource):
         builds = self._builds(bucket_name, bucket_arn, kms_key_arn)
         config = self._runtime_config()
         topic = self._topic()
-        watched = self._alarms()
+        watched = self._alarms(artifacts)
         deployment = self._deployment(topic, watched)
         task = self._release_task(artifacts)
         verifiers = self._verifiers(bucket_name, bucket_arn, kms_key_arn)
@@ -408,10 +426,21 @@ class ServicePipeline(pulumi.ComponentResource):
                 ),
                 default=0,
             ),
+            traffic_targets=len((deploy.get("traffic") or {}).get("targets") or []),
         )
         if why is not None:
             raise ValueError(f"ServicePipeline {name!r}: {why}")
         targets = {t["name"]: t for t in deploy["targets"]}
+        for key in (deploy.get("traffic") or {}).get("targets") or []:
+            if key not in targets:
+                raise ValueError(
+                    f"ServicePipeline {name!r}: traffic names target {key!r}; targets: "
+                    f"{', '.join(targets)}"
+                )
+            if deploy["platform"] == "server" and "endpoint" not in targets[key]:
+                raise ValueError(
+                    f"ServicePipeline {name!r}: traffic to target {key!r} needs its endpoint"
+                )
         for suite in deploy.get("verify") or []:
             target = targets.get(suite["target"])
             if target is None:
@@ -636,8 +665,12 @@ class ServicePipeline(pulumi.ComponentResource):
             topic_args["permissions_boundary"] = args["permissions_boundary"]
         return ReleaseNotifications(f"{self._name}-releases", topic_args, opts=self._child)
 
-    def _alarms(self) -> pulumi.Output[list[str]] | None:
-        """Every alarm the release watches: the named ones and the defaults created here."""
+    def _alarms(
+        self,
+        artifacts: tuple[pulumi.Input[str], pulumi.Input[str], pulumi.Input[str] | None],
+    ) -> pulumi.Output[list[str]] | None:
+        """Every alarm the release watches: the named ones, the defaults created here, and the
+        synthetic traffic's."""
         args = self._args
         deploy = args["deploy"]
         names: list[pulumi.Input[str] | pulumi.Output[list[str]]] = list(
@@ -655,6 +688,36 @@ class ServicePipeline(pulumi.ComponentResource):
                 opts=self._child,
             )
             names.append(alarms.alarm_names)
+        traffic = deploy.get("traffic")
+        targets = {t["name"]: t for t in deploy["targets"]}
+        for key in (traffic or {}).get("targets") or []:
+            assert traffic is not None
+            target = targets[key]
+            traffic_args: SyntheticTrafficArgs = {
+                "service": args["service"],
+                "stage": args["stage"],
+                "target": key,
+                "checks_file": traffic["checks_file"],
+                "artifact_bucket_name": artifacts[0],
+                "artifact_bucket_arn": artifacts[1],
+                "artifact_kms_key_arn": artifacts[2],
+                "tags": self._tags,
+            }
+            if deploy["platform"] == "server":
+                traffic_args["endpoint"] = target.get("endpoint", "")
+            else:
+                traffic_args["function_name"] = target.get("function_name", "")
+                traffic_args["alias"] = target.get("alias", "")
+            if "every_minutes" in traffic:
+                traffic_args["every_minutes"] = traffic["every_minutes"]
+            if "failed_runs" in traffic:
+                traffic_args["failed_runs"] = traffic["failed_runs"]
+            if "runtime_version" in traffic:
+                traffic_args["runtime_version"] = traffic["runtime_version"]
+            if "permissions_boundary" in args:
+                traffic_args["permissions_boundary"] = args["permissions_boundary"]
+            canary = SyntheticTraffic(f"{self._name}-traffic-{key}", traffic_args, opts=self._child)
+            names.append(canary.alarm_names)
         if not names:
             return None
         return pulumi.Output.all(*names).apply(_flatten)

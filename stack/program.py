@@ -145,6 +145,15 @@ def deploy_args(deploy: DeploySettings) -> DeployArgs:
                 "security_group_ids": list(task.vpc.security_group_ids),
             }
         args["release_task"] = release_task
+    if deploy.traffic is not None:
+        traffic = deploy.traffic
+        args["traffic"] = {
+            "targets": [t.name for t in deploy.traffic_targets],
+            "checks_file": traffic.checks_file,
+            "every_minutes": traffic.every_minutes,
+            "failed_runs": traffic.failed_runs,
+            "runtime_version": traffic.runtime_version,
+        }
     verify: list[VerifySuiteArgs] = []
     for suite in deploy.verify:
         verified = deploy.verified_target(suite)

@@ -51,6 +51,15 @@ def expected(policy: str, issue: str, detail: Any) -> str | None:
             "boundary's versions are denied"
         )
     if (
+        policy == DEPLOY
+        and issue == "PRIVILEGE_ESCALATION"
+        and kind in {"PassExistingRoleToNewLambdaThenInvoke", "EditExistingLambdaFunctionWithRole"}
+    ):
+        return (
+            "Synthetics creates a canary's function (cwsyn-<stage's names>-*) with the caller's "
+            "permissions; the only roles it may pass are the project's, which carry the boundary"
+        )
+    if (
         policy in LAMBDA_PIPELINES
         and issue == "PRIVILEGE_ESCALATION"
         and kind == "EditExistingLambdaFunctionWithRole"

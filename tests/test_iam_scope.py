@@ -23,6 +23,8 @@ FORCED_WILDCARD_RESOURCES = {
     "SubscriptionsAndTargetsWithoutArns": "sns:Unsubscribe and DeleteTarget have no resource type",
     "DescribeVpcNetwork": "EC2's Describe actions have no resource types (a release task's VPC)",
     "FindThePipelineByItsTags": "tag:GetResources has no resource types (approvers find pipelines)",
+    "CanaryListsBuckets": "s3:ListAllMyBuckets has no resource type (a canary's run lists them)",
+    "CanaryMetrics": "cloudwatch:PutMetricData has no resource type; limited by its namespace",
 }
 # A permissions boundary grants nothing: its Allow is a ceiling (test_boundary.py checks it).
 BOUNDARY_POLICY = "boundary-policy"

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from components.limits import default_alarms_per_target, watched_alarms_problem
+from components.limits import (
+    TRAFFIC_ALARMS_PER_TARGET,
+    default_alarms_per_target,
+    watched_alarms_problem,
+)
 from components.release_alarms import COUNT_ALARMS, RATE_ALARMS, MissingData
 from stack.config.base import (
     NAME_PATTERN,
@@ -219,6 +224,32 @@ class AlarmDefaults(_Model):
         return self
 
 
+class TrafficSettings(_Model):
+    """Synthetic traffic (`components.synthetic_traffic`): a CloudWatch Synthetics canary per
+    target runs the smoke suite's checks on a schedule, and its alarm joins the watched ones."""
+
+    checks_file: str = Field(
+        default="templates/smoke/checks.py",
+        description="the smoke suite's checks.py, relative to the Pulumi project",
+    )
+    every_minutes: int = Field(default=1, ge=1, le=60, description="how often the canary runs")
+    failed_runs: int = Field(default=2, ge=1, le=5, description="failed runs in a row that alarm")
+    runtime_version: str = Field(
+        default="syn-python-selenium-14.0", pattern=r"^syn-python-selenium-[0-9]+\.[0-9]+$"
+    )
+    targets: list[str] = Field(default_factory=list, description="empty: every target")
+
+    @field_validator("checks_file")
+    @classmethod
+    def _checks_exist(cls, path: str) -> str:
+        if not Path(path).is_file():
+            raise ValueError(
+                f"no file {path!r} (relative to the Pulumi project); copy smoke/checks.py "
+                "from the application repository, or point at it"
+            )
+        return path
+
+
 class DeploySettings(_Model):
     """How a service is released: platform, targets, traffic strategy and the safety nets."""
 
@@ -239,6 +270,7 @@ class DeploySettings(_Model):
     window: DeploymentWindow | None = None
     verify: list[VerifySuite] = Field(default_factory=list, max_length=10)
     release_task: ReleaseTask | None = None
+    traffic: TrafficSettings | None = None
 
     @field_validator("targets")
     @classmethod
@@ -255,7 +287,7 @@ class DeploySettings(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         p = self._server_problems() if self.platform == "server" else self._lambda_problems()
-        p += self._alarm_problems() + self._verify_problems()
+        p += self._alarm_problems() + self._verify_problems() + self._traffic_problems()
         if p:
             raise Problems(p)
         return self
@@ -317,7 +349,15 @@ class DeploySettings(_Model):
     def watched_alarms(self) -> int:
         """How many alarms a release watches: those listed, and those default_alarms creates."""
         created = self.default_alarms_per_target * len(self.targets) if self.default_alarms else 0
-        return len(self.alarms) + created
+        return len(self.alarms) + created + TRAFFIC_ALARMS_PER_TARGET * len(self.traffic_targets)
+
+    @property
+    def traffic_targets(self) -> list[DeployTarget]:
+        """The targets `traffic` exercises: those it names, or every target."""
+        if self.traffic is None:
+            return []
+        named = set(self.traffic.targets)
+        return [t for t in self.targets if not named or t.name in named]
 
     @property
     def default_alarms_per_target(self) -> int:
@@ -339,6 +379,7 @@ class DeploySettings(_Model):
             targets_with_defaults=targets,
             bake=bool(self.bake_minutes),
             per_target=self.default_alarms_per_target,
+            traffic_targets=len(self.traffic_targets),
         )
         if why is not None:
             bake_rules = bool(self.bake_minutes) and "stage condition" in why
@@ -364,6 +405,25 @@ class DeploySettings(_Model):
                 )
                 at = ("targets", names.index(target.name), "endpoint")
                 p.append(Finding(at, why))
+        return p
+
+    def _traffic_problems(self) -> list[Finding]:
+        p: list[Finding] = []
+        if self.traffic is None:
+            return p
+        names = [t.name for t in self.targets]
+        for i, name in enumerate(self.traffic.targets):
+            if name not in names:
+                why = f"is not a target of this service; targets: {', '.join(names)}"
+                p.append(Finding(("traffic", "targets", i), why))
+        if self.platform == "server":
+            for t in self.traffic_targets:
+                if not t.endpoint:
+                    why = (
+                        f"synthetic traffic to target {t.name!r} needs its endpoint (the base URL "
+                        "the canary sends the smoke checks to)"
+                    )
+                    p.append(Finding(("targets", names.index(t.name), "endpoint"), why))
         return p
 
     def verified_target(self, suite: VerifySuite) -> DeployTarget | None:
