@@ -64,7 +64,7 @@ def test_prod_shows_the_promoted_release_approval_window_rollback_and_bake(
         in web
     )
     assert (
-        'web_Approval_Approve{{"Approve: manual approval<br/>times out after 480 min<br/>notifies the release topic"}}'
+        'web_Approval_Approve{{"Approve: manual approval<br/>times out after 4320 min<br/>notifies the release topic"}}'
         in web
     )
     assert "web_Approval_Describe --> web_Approval_Approve" in web
