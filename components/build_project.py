@@ -112,6 +112,9 @@ class BuildProjectArgs(BuildSettingsArgs):
     read_object_tags: NotRequired[Sequence[pulumi.Input[str]]]
     """S3 object ARNs (patterns) whose version tags the project may read (the steps that
     refuse a rejected release). Omitted: none."""
+    read_metrics: NotRequired[bool]
+    """Let the build read CloudWatch metrics (`cloudwatch:GetMetricData`, which has no resource
+    type): a metric analysis. Omitted: False."""
     permissions_boundary: NotRequired[pulumi.Input[str]]
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
@@ -152,6 +155,7 @@ def role_policy(
     read_config: tuple[str, str | None] | None = None,
     list_config_paths: Sequence[str] = (),
     read_object_tags: Sequence[str] = (),
+    read_metrics: bool = False,
 ) -> str:
     """The project's permissions: its logs, its reports, artifacts, and referenced secrets;
     `read_config` is (path, key ARN or None)."""
@@ -197,6 +201,16 @@ def role_policy(
         )
         if arns:
             statements.append({"Sid": sid, "Effect": "Allow", "Action": [action], "Resource": arns})
+    if read_metrics:
+        statements.append(
+            {
+                # GetMetricData has no resource type: it reads whatever the queries name.
+                "Sid": "ReadMetricsForAnalysis",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:GetMetricData"],
+                "Resource": "*",
+            }
+        )
     if invoke_function_arns:
         statements.append(
             {
@@ -384,6 +398,7 @@ class BuildProject(pulumi.ComponentResource):
                     read_config=(read_config["path"], a[7]) if read_config else None,
                     list_config_paths=list(args.get("list_config_paths") or []),
                     read_object_tags=a[8],
+                    read_metrics=args.get("read_metrics", False),
                 )
             ),
             opts=child,

@@ -12,6 +12,7 @@ It holds no AWS logic of its own: each concern lives in its component.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
@@ -32,6 +33,7 @@ from components.build_project import BuildSettingsArgs as BuildArgs
 from components.connection import GitHubConnection
 from components.deployment import Deployment, DeploymentArgs, MinimumHealthyHostsArgs, TargetArgs
 from components.limits import default_alarms_per_target, watched_alarms_problem
+from components.metric_analysis import ANALYSIS_BUILDSPEC, KINDS, analysis_spec
 from components.pipeline import (
     APPROVAL_ACTION,
     APPROVAL_STAGE,
@@ -137,6 +139,33 @@ class TrafficArgs(TypedDict):
     """A `syn-python-selenium-*` runtime. Omitted: `synthetic_traffic.DEFAULT_RUNTIME`."""
 
 
+class AnalysisMetricArgs(TypedDict):
+    name: str
+    """`error-rate` (percent), `p99-latency` (server, ms) or `p99-duration` (Lambda, ms)."""
+    max: float
+    """The most a measurement may show and still succeed."""
+
+
+class AnalysisArgs(TypedDict):
+    """A metric analysis in Deploy (`components.metric_analysis`): measured every interval."""
+
+    dimensions: Mapping[str, str]
+    """The measured target's CloudWatch dimensions: `TargetGroup` and `LoadBalancer` (ALB
+    `arn_suffix`es) or `FunctionName` and `Resource` (`function:alias`)."""
+    metrics: Sequence[AnalysisMetricArgs]
+    """What is measured, each with its maximum."""
+    interval_minutes: NotRequired[int]
+    """Minutes between measurements. Omitted: 1."""
+    count: NotRequired[int]
+    """Measurements of each metric for success. Omitted: 10."""
+    failure_limit: NotRequired[int]
+    """Failed measurements a metric may have. Omitted: 0."""
+    inconclusive_limit: NotRequired[int]
+    """Measurements without enough data a metric may have. Omitted: 1."""
+    min_requests: NotRequired[int]
+    """Requests (invocations) an interval needs to be judged. Omitted: 10."""
+
+
 class DeployArgs(TypedDict):
     platform: Literal["server", "lambda"]
     """What releases run on: instances with the CodeDeploy agent, or Lambda functions."""
@@ -168,6 +197,9 @@ class DeployArgs(TypedDict):
     """Run a task once per release before the deploy actions (migrations). Omitted: none."""
     traffic: NotRequired[TrafficArgs]
     """Synthetic traffic to some targets, whose alarms the release watches too. Omitted: none."""
+    analysis: NotRequired[AnalysisArgs]
+    """Measure the release after verification; failed or inconclusive fails Deploy.
+    Omitted: no analysis."""
 
 
 class NotifyArgs(TypedDict):
@@ -327,8 +359,9 @@ class ServicePipeline(pulumi.ComponentResource):
         deployment = self._deployment(topic, watched)
         task = self._release_task(artifacts)
         verifiers = self._verifiers(bucket_name, bucket_arn, kms_key_arn)
+        analysis = self._analysis(artifacts)
         pipeline = self._pipeline(
-            connection_arn, artifacts, builds, verifiers, deployment, watched, topic, task
+            connection_arn, artifacts, builds, verifiers, deployment, watched, topic, task, analysis
         )
         self._notifications(pipeline, topic)
         approvers = self._approvers(pipeline)
@@ -441,6 +474,22 @@ class ServicePipeline(pulumi.ComponentResource):
                 raise ValueError(
                     f"ServicePipeline {name!r}: traffic to target {key!r} needs its endpoint"
                 )
+        analysis = deploy.get("analysis")
+        for metric in (analysis or {}).get("metrics") or []:
+            if metric["name"] not in KINDS[deploy["platform"]]:
+                raise ValueError(
+                    f"ServicePipeline {name!r}: analysis metric {metric['name']!r} is not one "
+                    f"of {', '.join(KINDS[deploy['platform']])} ({deploy['platform']})"
+                )
+        if analysis is not None and not analysis["metrics"]:
+            raise ValueError(f"ServicePipeline {name!r}: analysis needs at least one metric")
+        if analysis is not None and any(
+            v["name"] == "analysis" for v in deploy.get("verify") or []
+        ):
+            raise ValueError(
+                f"ServicePipeline {name!r}: verify suite 'analysis' would share its action name "
+                "with the metric analysis (verify-analysis); rename the suite"
+            )
         for suite in deploy.get("verify") or []:
             target = targets.get(suite["target"])
             if target is None:
@@ -507,6 +556,7 @@ class ServicePipeline(pulumi.ComponentResource):
         invoke_function_arns: Sequence[pulumi.Input[str]] = (),
         vpc: VpcArgs | None = None,
         read_config: ConfigAccessArgs | None = None,
+        read_metrics: bool = False,
     ) -> BuildProject:
         args = self._args
         bucket_name, bucket_arn, kms_key_arn = artifacts
@@ -535,6 +585,8 @@ class ServicePipeline(pulumi.ComponentResource):
             project_args["vpc"] = vpc
         if read_config is not None:
             project_args["read_config"] = read_config
+        if read_metrics:
+            project_args["read_metrics"] = True
         if "permissions_boundary" in args:
             project_args["permissions_boundary"] = args["permissions_boundary"]
         return BuildProject(f"{self._name}-{role}", project_args, opts=self._child)
@@ -787,6 +839,32 @@ class ServicePipeline(pulumi.ComponentResource):
             )
         return verifiers
 
+    def _analysis(
+        self,
+        artifacts: tuple[pulumi.Input[str], pulumi.Input[str], pulumi.Input[str] | None],
+    ) -> BuildProject | None:
+        analysis = self._args["deploy"].get("analysis")
+        if analysis is None:
+            return None
+        interval = analysis.get("interval_minutes", 1)
+        count = analysis.get("count", 10)
+        spec = analysis_spec(
+            dimensions=analysis["dimensions"],
+            metrics=[dict(m) for m in analysis["metrics"]],
+            interval_minutes=interval,
+            count=count,
+            failure_limit=analysis.get("failure_limit", 0),
+            inconclusive_limit=analysis.get("inconclusive_limit", 1),
+            min_requests=analysis.get("min_requests", 10),
+        )
+        settings: BuildArgs = {
+            "buildspec": ANALYSIS_BUILDSPEC,
+            # The measurements, and time for CloudWatch to publish the last minute's data.
+            "timeout_minutes": interval * count + 10,
+            "environment": [_plain("ANALYSIS_SPEC", json.dumps(spec, separators=(",", ":")))],
+        }
+        return self._project("analysis", settings, artifacts, read_metrics=True)
+
     def _pipeline(
         self,
         connection_arn: pulumi.Input[str] | None,
@@ -797,12 +875,15 @@ class ServicePipeline(pulumi.ComponentResource):
         watched: pulumi.Output[list[str]] | None,
         topic: ReleaseNotifications | None,
         task: BuildProject | None,
+        analysis: BuildProject | None = None,
     ) -> DeliveryPipeline:
         args = self._args
         bucket_name, bucket_arn, kms_key_arn = artifacts
         deploy = self._pipeline_deploy(deployment, verifiers, watched)
         if task is not None:
             deploy["release_task"] = _ref("ReleaseTask", task)
+        if analysis is not None:
+            deploy["analysis"] = _ref("Analysis", analysis)
         config = args.get("runtime_config")
         if config is not None:
             configure = builds.configure

@@ -40,6 +40,7 @@ from components.service_pipeline import (
 from stack.config import (
     BuildSettings,
     DeploySettings,
+    DeployTarget,
     GitHubSettings,
     ServiceSettings,
     Settings,
@@ -77,6 +78,18 @@ def alarm_settings(deploy: DeploySettings) -> AlarmTargetArgs:
     if settings.missing_data:
         measured["missing_data"] = dict(settings.missing_data)
     return measured
+
+
+def analysis_dimensions(target: DeployTarget) -> dict[str, str]:
+    """The CloudWatch dimensions an analysis of `target` measures (validated with the config)."""
+    if target.function_name and target.alias:
+        return {
+            "FunctionName": target.function_name,
+            "Resource": f"{target.function_name}:{target.alias}",
+        }
+    lb = target.load_balancer
+    assert lb and lb.target_group_arn_suffix and lb.load_balancer_arn_suffix, "validated"
+    return {"TargetGroup": lb.target_group_arn_suffix, "LoadBalancer": lb.load_balancer_arn_suffix}
 
 
 def deploy_args(deploy: DeploySettings) -> DeployArgs:
@@ -153,6 +166,18 @@ def deploy_args(deploy: DeploySettings) -> DeployArgs:
             "every_minutes": traffic.every_minutes,
             "failed_runs": traffic.failed_runs,
             "runtime_version": traffic.runtime_version,
+        }
+    analysed = deploy.analysed_target
+    if deploy.analysis is not None and analysed is not None:
+        analysis = deploy.analysis
+        args["analysis"] = {
+            "dimensions": analysis_dimensions(analysed),
+            "metrics": [{"name": m.name, "max": m.max} for m in analysis.metrics],
+            "interval_minutes": analysis.interval_minutes,
+            "count": analysis.count,
+            "failure_limit": analysis.failure_limit,
+            "inconclusive_limit": analysis.inconclusive_limit,
+            "min_requests": analysis.min_requests,
         }
     verify: list[VerifySuiteArgs] = []
     for suite in deploy.verify:

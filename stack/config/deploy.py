@@ -19,6 +19,7 @@ from components.limits import (
     default_alarms_per_target,
     watched_alarms_problem,
 )
+from components.metric_analysis import KINDS
 from components.release_alarms import COUNT_ALARMS, RATE_ALARMS, MissingData
 from stack.config.base import (
     NAME_PATTERN,
@@ -250,6 +251,34 @@ class TrafficSettings(_Model):
         return path
 
 
+class AnalysisMetric(_Model):
+    name: Literal["error-rate", "p99-latency", "p99-duration"] = Field(
+        description="error-rate (%), p99-latency (server, ms), p99-duration (Lambda, ms)"
+    )
+    max: float = Field(gt=0, description="the most a measurement may show and still pass")
+
+
+class AnalysisSettings(_Model):
+    """Metric analysis in Deploy (`components.metric_analysis`), after verification: CloudWatch
+    measured every `interval_minutes`, `count` times; more than `failure_limit` failures fails
+    the stage, more than `inconclusive_limit` intervals without `min_requests` requests fails it
+    as inconclusive (never a pass)."""
+
+    target: str | None = Field(default=None, description="default: the only target")
+    metrics: list[AnalysisMetric] = Field(min_length=1, max_length=5)
+    interval_minutes: int = Field(default=1, ge=1, le=60)
+    count: int = Field(default=10, ge=1, le=120)
+    failure_limit: int = Field(default=0, ge=0, le=120)
+    inconclusive_limit: int = Field(default=1, ge=0, le=120)
+    min_requests: int = Field(default=10, ge=1, le=1_000_000)
+
+    @field_validator("metrics")
+    @classmethod
+    def _unique_metrics(cls, metrics: list[AnalysisMetric]) -> list[AnalysisMetric]:
+        _unique_names("analysis metric", [m.name for m in metrics])
+        return metrics
+
+
 class DeploySettings(_Model):
     """How a service is released: platform, targets, traffic strategy and the safety nets."""
 
@@ -271,6 +300,7 @@ class DeploySettings(_Model):
     verify: list[VerifySuite] = Field(default_factory=list, max_length=10)
     release_task: ReleaseTask | None = None
     traffic: TrafficSettings | None = None
+    analysis: AnalysisSettings | None = None
 
     @field_validator("targets")
     @classmethod
@@ -288,6 +318,7 @@ class DeploySettings(_Model):
     def _consistent(self) -> Self:
         p = self._server_problems() if self.platform == "server" else self._lambda_problems()
         p += self._alarm_problems() + self._verify_problems() + self._traffic_problems()
+        p += self._analysis_problems()
         if p:
             raise Problems(p)
         return self
@@ -424,6 +455,46 @@ class DeploySettings(_Model):
                         "the canary sends the smoke checks to)"
                     )
                     p.append(Finding(("targets", names.index(t.name), "endpoint"), why))
+        return p
+
+    @property
+    def analysed_target(self) -> DeployTarget | None:
+        """The target `analysis` measures: the named one, or the only one; None if unknown."""
+        if self.analysis is None:
+            return None
+        if self.analysis.target is None:
+            return self.targets[0] if len(self.targets) == 1 else None
+        return next((t for t in self.targets if t.name == self.analysis.target), None)
+
+    def _analysis_problems(self) -> list[Finding]:
+        p: list[Finding] = []
+        analysis = self.analysis
+        if analysis is None:
+            return p
+        names = [t.name for t in self.targets]
+        for i, suite in enumerate(self.verify):
+            if suite.name == "analysis":
+                why = "the metric analysis runs as action verify-analysis: rename this suite"
+                p.append(Finding(("verify", i, "name"), why))
+        target = self.analysed_target
+        if target is None:
+            why = f"name the target it measures; targets: {', '.join(names)}"
+            p.append(Finding(("analysis", "target"), why))
+            return p
+        allowed = list(KINDS[self.platform])
+        for i, metric in enumerate(analysis.metrics):
+            if metric.name not in allowed:
+                why = f"{metric.name!r} is not measured for platform {self.platform}; use {allowed}"
+                p.append(Finding(("analysis", "metrics", i, "name"), why))
+        lb = target.load_balancer
+        if self.platform == "server" and not (
+            lb and lb.target_group_arn_suffix and lb.load_balancer_arn_suffix
+        ):
+            why = (
+                "analysis measures the ALB: give load_balancer.target_group_arn_suffix and "
+                "load_balancer.load_balancer_arn_suffix"
+            )
+            p.append(Finding(("targets", names.index(target.name), "load_balancer"), why))
         return p
 
     def verified_target(self, suite: VerifySuite) -> DeployTarget | None:
