@@ -321,3 +321,14 @@ def test_bad_analysis_settings_name_the_key(
     message = str(caught.value)
     assert f"{NS}:services[{service}].deploy.{key}:" in message, message
     assert why in message, message
+
+
+def test_a_verify_suite_named_analysis_would_collide_with_the_analysis_action() -> None:
+    raw = _staging()
+    raw["services"][1]["deploy"]["verify"] = [{"name": "analysis"}]
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(NS, "staging", raw, github_token="secret")
+    assert (
+        f"{NS}:services[1].deploy.verify[0].name: the metric analysis runs as action "
+        "verify-analysis: rename this suite"
+    ) in str(caught.value)
