@@ -71,8 +71,10 @@ from components.service_pipeline import (
     ServicePipeline,
     ServicePipelineArgs,
     TestSuiteArgs,
+    TrafficArgs,
     VerifySuiteArgs,
 )
+from components.synthetic_traffic import SyntheticTraffic, SyntheticTrafficArgs
 
 __version__ = "2.0.0"
 
@@ -131,9 +133,9 @@ __all__ = [
     "ReleaseStepsArgs",
     "ReleaseStepsRef",
     "ReleaseTaskArgs",
+    "ReportedPipelineArgs",
     "RequiredStatusChecks",
     "RequiredStatusChecksArgs",
-    "ReportedPipelineArgs",
     "RuntimeConfig",
     "RuntimeConfigArgs",
     "RuntimeConfigSettingsArgs",
@@ -141,8 +143,11 @@ __all__ = [
     "ServicePipeline",
     "ServicePipelineArgs",
     "SlackChannelArgs",
+    "SyntheticTraffic",
+    "SyntheticTrafficArgs",
     "TargetArgs",
     "TestSuiteArgs",
+    "TrafficArgs",
     "Upstream",
     "UpstreamArgs",
     "VerifySuiteArgs",

@@ -53,6 +53,7 @@ BOUNDED_SERVICES: dict[str, str] = {
     "sns": "release topics",
     "sqs": "the delivery reporter's dead-letter queue",
     "ssm": "build variables that reference Parameter Store",
+    "synthetics": "the deploy role manages the synthetic traffic canaries",
     "tag": "CodeDeploy finds instances by tag (AWSCodeDeployRole)",
 }
 

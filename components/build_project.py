@@ -118,6 +118,9 @@ class BuildProjectArgs(BuildSettingsArgs):
     describe_alarm_names: NotRequired[Sequence[str]]
     """Alarm names (or `name-*` patterns) whose state the project may read (the approval's
     evidence). Omitted: none."""
+    read_metrics: NotRequired[bool]
+    """Let the build read CloudWatch metrics (`cloudwatch:GetMetricData`, which has no resource
+    type): a metric analysis. Omitted: False."""
     permissions_boundary: NotRequired[pulumi.Input[str]]
     """Managed policy set as the permissions boundary of every role created here
     (`components.boundary`). Omitted: none."""
@@ -160,6 +163,7 @@ def role_policy(
     read_object_tags: Sequence[str] = (),
     list_pipeline_arns: Sequence[str] = (),
     describe_alarm_names: Sequence[str] = (),
+    read_metrics: bool = False,
 ) -> str:
     """The project's permissions: its logs, its reports, artifacts, and referenced secrets;
     `read_config` is (path, key ARN or None)."""
@@ -205,6 +209,16 @@ def role_policy(
         )
         if arns:
             statements.append({"Sid": sid, "Effect": "Allow", "Action": [action], "Resource": arns})
+    if read_metrics:
+        statements.append(
+            {
+                # GetMetricData has no resource type: it reads whatever the queries name.
+                "Sid": "ReadMetricsForAnalysis",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:GetMetricData"],
+                "Resource": "*",
+            }
+        )
     if invoke_function_arns:
         statements.append(
             {
@@ -420,6 +434,7 @@ class BuildProject(pulumi.ComponentResource):
                     read_object_tags=a[8],
                     list_pipeline_arns=a[9],
                     describe_alarm_names=list(args.get("describe_alarm_names") or []),
+                    read_metrics=args.get("read_metrics", False),
                 )
             ),
             opts=child,

@@ -367,6 +367,29 @@ def deploy_policy(
             "Resource": by_name(f"arn:{p}:cloudwatch:*:{acct}:alarm:{{base}}-*"),
         },
         {
+            # Synthetic traffic (components.synthetic_traffic): canaries are `{base}-<target>`,
+            # and Synthetics creates each one's function and layer as `cwsyn-<canary>-...`
+            # with the caller's permissions.
+            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_Roles.html
+            "Sid": "CanariesByName",
+            "Effect": "Allow",
+            "Action": [
+                "synthetics:*",
+                "lambda:CreateFunction",
+                "lambda:UpdateFunctionCode",
+                "lambda:UpdateFunctionConfiguration",
+                "lambda:DeleteFunction",
+                "lambda:AddPermission",
+                "lambda:PublishVersion",
+                "lambda:PublishLayerVersion",
+                "lambda:DeleteLayerVersion",
+                "lambda:GetLayerVersion",
+            ],
+            "Resource": by_name(f"arn:{p}:synthetics:*:{acct}:canary:{{base}}-*")
+            + by_name(f"arn:{p}:lambda:*:{acct}:function:cwsyn-{{base}}-*")
+            + by_name(f"arn:{p}:lambda:*:{acct}:layer:cwsyn-{{base}}-*"),
+        },
+        {
             # Promotion triggers and release forwarding (see components.promotion).
             "Sid": "EventRulesByName",
             "Effect": "Allow",

@@ -20,21 +20,48 @@ LAMBDA_ACTION_ALARMS_MAX = 10
 https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-LambdaDeploy.html"""
 
 DEFAULT_ALARMS_PER_TARGET = 2
-"""Alarms `ReleaseAlarms` creates per target: 5XX and unhealthy hosts for an ALB target group,
-errors and throttles for a Lambda function (a test counts what it declares)."""
+"""Alarms `ReleaseAlarms` creates per target with the `count` measure: 5XX and unhealthy hosts
+for an ALB target group, errors and throttles for a Lambda function (a test counts what it
+declares)."""
+
+RATE_ALARMS_PER_TARGET = {"server": 3, "lambda": 2}
+"""Alarms `ReleaseAlarms` creates per target with the `rate` measure: 5XX share, p99 latency
+and unhealthy hosts for an ALB target group; error share and throttles for a Lambda function."""
+
+TRAFFIC_ALARMS_PER_TARGET = 1
+"""Alarms `SyntheticTraffic` creates per target: its canary's success."""
 
 
-def watched_alarms_problem(*, listed: int, targets_with_defaults: int, bake: bool) -> str | None:
+def default_alarms_per_target(platform: str, measure: str) -> int:
+    """How many alarms `ReleaseAlarms` creates for one target of `platform` with `measure`."""
+    return RATE_ALARMS_PER_TARGET[platform] if measure == "rate" else DEFAULT_ALARMS_PER_TARGET
+
+
+def watched_alarms_problem(
+    *,
+    listed: int,
+    targets_with_defaults: int,
+    bake: bool,
+    per_target: int = DEFAULT_ALARMS_PER_TARGET,
+    traffic_targets: int = 0,
+) -> str | None:
     """Why a release cannot watch this many alarms, or None when AWS allows it.
 
-    `listed` alarms are named in config; `targets_with_defaults` targets get the default ones.
+    `listed` alarms are named in config; `targets_with_defaults` targets get `per_target`
+    default ones each; `traffic_targets` targets have synthetic traffic, one alarm each.
     """
-    created = DEFAULT_ALARMS_PER_TARGET * targets_with_defaults
-    watched = listed + created
-    counted = f"{watched} alarms ({listed} listed" + (
-        f", {created} created as defaults for {targets_with_defaults} target(s))"
-        if created
-        else ")"
+    created = per_target * targets_with_defaults
+    traffic = TRAFFIC_ALARMS_PER_TARGET * traffic_targets
+    watched = listed + created + traffic
+    counted = (
+        f"{watched} alarms ({listed} listed"
+        + (
+            f", {created} created as defaults for {targets_with_defaults} target(s)"
+            if created
+            else ""
+        )
+        + (f", {traffic} for synthetic traffic" if traffic else "")
+        + ")"
     )
     combine = "watch fewer, or combine several into one CloudWatch composite alarm and list that"
     if bake and watched > CONDITION_RULES_MAX:

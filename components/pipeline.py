@@ -48,6 +48,8 @@ BUILD_STAGE, BUILD_ACTION, PACKAGE_ACTION = "Build", "Build", "Package"
 TEST_STAGE, APPROVAL_STAGE, DEPLOY_STAGE, PUBLISH_STAGE = "Test", "Approval", "Deploy", "Publish"
 APPROVAL_ACTION, DESCRIBE_ACTION, RELEASE_NAMESPACE = "Approve", "Describe", "ReleaseVariables"
 PUBLISH_ACTION, VERIFY_PREFIX = "Publish", "verify-"
+ANALYSIS_ACTION = f"{VERIFY_PREFIX}analysis"
+"""The analysis is a verification to `cicd` (a `verify-` action after the deploy actions)."""
 CONFIGURE_ACTION, RELEASE_TASK_ACTION = "Configure", "ReleaseTask"
 SCAN_ACTION, SCAN_NAMESPACE = "Scan", "ScanVariables"
 SCAN_SEVERITIES = ("critical", "high", "medium", "low")
@@ -197,6 +199,10 @@ class PipelineDeployArgs(TypedDict):
     release_task: NotRequired[ProjectRef]
     """A project that runs once per release before the deploy actions, on the same artifact
     (a schema migration); its failure fails the stage. Omitted: none."""
+    analysis: NotRequired[ProjectRef]
+    """A metric analysis (`components.metric_analysis`) after the deploy actions, beside the
+    verification, as action `verify-analysis`: failed or inconclusive fails the stage.
+    Omitted: none."""
 
 
 DeployArgs = PipelineDeployArgs
@@ -520,6 +526,7 @@ class DeliveryPipeline(pulumi.ComponentResource):
             *[v["project_arn"] for v in deploy.get("verify") or []],
             *([deploy["configure"]["project"]["project_arn"]] if "configure" in deploy else []),
             *([deploy["release_task"]["project_arn"]] if "release_task" in deploy else []),
+            *([deploy["analysis"]["project_arn"]] if "analysis" in deploy else []),
         ]
         server_targets = list(deploy.get("server_targets") or [])
         lambda_targets = list(deploy.get("lambda_targets") or [])
@@ -793,6 +800,21 @@ class DeliveryPipeline(pulumi.ComponentResource):
                     "Test",
                     "CodeBuild",
                     {"ProjectName": v["project_name"]},
+                    inputs=[artifact],
+                    run_order=order + 1,
+                )
+            )
+        analysis = deploy.get("analysis")
+        if analysis is not None:
+            # Beside the verification suites, once the deploy actions are done: it measures the
+            # release from the moment it takes traffic (the suites' requests count too), and
+            # the bake's alarm rules start when it and they have passed.
+            actions.append(
+                _action(
+                    ANALYSIS_ACTION,
+                    "Test",
+                    "CodeBuild",
+                    {"ProjectName": analysis["project_name"]},
                     inputs=[artifact],
                     run_order=order + 1,
                 )

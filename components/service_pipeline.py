@@ -12,6 +12,7 @@ It holds no AWS logic of its own: each concern lives in its component.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
@@ -31,7 +32,8 @@ from components.build_project import (
 from components.build_project import BuildSettingsArgs as BuildArgs
 from components.connection import GitHubConnection
 from components.deployment import Deployment, DeploymentArgs, MinimumHealthyHostsArgs, TargetArgs
-from components.limits import watched_alarms_problem
+from components.limits import default_alarms_per_target, watched_alarms_problem
+from components.metric_analysis import ANALYSIS_BUILDSPEC, KINDS, analysis_spec
 from components.pipeline import (
     APPROVAL_ACTION,
     APPROVAL_STAGE,
@@ -51,7 +53,7 @@ from components.pipeline import (
 )
 from components.promotion import PromotionTrigger, PromotionTriggerArgs
 from components.pull_requests import PullRequestPipeline, PullRequestPipelineArgs
-from components.release_alarms import ReleaseAlarms
+from components.release_alarms import MissingData, ReleaseAlarms
 from components.release_channel import release_object_key
 from components.release_notifications import (
     PipelineNotificationRule,
@@ -61,6 +63,7 @@ from components.release_notifications import (
 )
 from components.release_steps import ReleaseSteps, ReleaseStepsArgs, ReleaseStepsRef
 from components.runtime_config import RuntimeConfig, RuntimeConfigArgs, check_path
+from components.synthetic_traffic import SyntheticTraffic, SyntheticTrafficArgs
 
 TYPE = "delivery:cicd:ServicePipeline"
 
@@ -110,6 +113,59 @@ class AlarmTargetArgs(TypedDict):
     """Lambda: the function. Omitted: no Lambda alarms."""
     alias: NotRequired[str]
     """Lambda: the alias whose traffic is watched. Omitted: every version's."""
+    measure: NotRequired[Literal["count", "rate"]]
+    """`ReleaseAlarms`' measure: absolute counts, or shares and p99 behind a minimum-traffic
+    guard. Omitted: `count`."""
+    error_rate_percent: NotRequired[float]
+    """`rate`: the 5XX / error share that breaches. Omitted: 5."""
+    p99_latency_ms: NotRequired[float]
+    """`rate`, server: the p99 response time that breaches. Omitted: 1500."""
+    min_requests: NotRequired[int]
+    """`rate`: requests a period below which no share is judged. Omitted: 10."""
+    missing_data: NotRequired[Mapping[str, MissingData]]
+    """Missing-data treatment per alarm role. Omitted: `ReleaseAlarms`' defaults."""
+
+
+class TrafficArgs(TypedDict):
+    """Synthetic traffic (`SyntheticTraffic`): a canary per target running the smoke checks."""
+
+    targets: Sequence[str]
+    """The target keys it exercises (servers need an `endpoint`)."""
+    checks_file: str
+    """The smoke suite's checks module (`templates/smoke/checks.py` is the template)."""
+    every_minutes: NotRequired[int]
+    """How often each canary runs. Omitted: 1."""
+    failed_runs: NotRequired[int]
+    """Failed runs in a row that put its alarm in ALARM. Omitted: 2."""
+    runtime_version: NotRequired[str]
+    """A `syn-python-selenium-*` runtime. Omitted: `synthetic_traffic.DEFAULT_RUNTIME`."""
+
+
+class AnalysisMetricArgs(TypedDict):
+    name: str
+    """`error-rate` (percent), `p99-latency` (server, ms) or `p99-duration` (Lambda, ms)."""
+    max: float
+    """The most a measurement may show and still succeed."""
+
+
+class AnalysisArgs(TypedDict):
+    """A metric analysis in Deploy (`components.metric_analysis`): measured every interval."""
+
+    dimensions: Mapping[str, str]
+    """The measured target's CloudWatch dimensions: `TargetGroup` and `LoadBalancer` (ALB
+    `arn_suffix`es) or `FunctionName` and `Resource` (`function:alias`)."""
+    metrics: Sequence[AnalysisMetricArgs]
+    """What is measured, each with its maximum."""
+    interval_minutes: NotRequired[int]
+    """Minutes between measurements. Omitted: 1."""
+    count: NotRequired[int]
+    """Measurements of each metric for success. Omitted: 10."""
+    failure_limit: NotRequired[int]
+    """Failed measurements a metric may have. Omitted: 0."""
+    inconclusive_limit: NotRequired[int]
+    """Measurements without enough data a metric may have. Omitted: 1."""
+    min_requests: NotRequired[int]
+    """Requests (invocations) an interval needs to be judged. Omitted: 10."""
 
 
 class DeployArgs(TypedDict):
@@ -141,6 +197,11 @@ class DeployArgs(TypedDict):
     """Suites that send test traffic to the deployed release. Omitted: no verification."""
     release_task: NotRequired[ReleaseTaskArgs]
     """Run a task once per release before the deploy actions (migrations). Omitted: none."""
+    traffic: NotRequired[TrafficArgs]
+    """Synthetic traffic to some targets, whose alarms the release watches too. Omitted: none."""
+    analysis: NotRequired[AnalysisArgs]
+    """Measure the release after verification; failed or inconclusive fails Deploy.
+    Omitted: no analysis."""
 
 
 class PullRequestsArgs(TypedDict):
@@ -320,12 +381,13 @@ class ServicePipeline(pulumi.ComponentResource):
         builds = self._builds(bucket_name, bucket_arn, kms_key_arn)
         config = self._runtime_config()
         topic = self._topic()
-        watched = self._alarms()
+        watched = self._alarms(artifacts)
         deployment = self._deployment(topic, watched)
         task = self._release_task(artifacts)
         verifiers = self._verifiers(bucket_name, bucket_arn, kms_key_arn)
+        analysis = self._analysis(artifacts)
         pipeline = self._pipeline(
-            connection_arn, artifacts, builds, verifiers, deployment, watched, topic, task
+            connection_arn, artifacts, builds, verifiers, deployment, watched, topic, task, analysis
         )
         self._notifications(pipeline, topic)
         approvers = self._approvers(pipeline)
@@ -428,14 +490,50 @@ class ServicePipeline(pulumi.ComponentResource):
                     "CodePipeline's CodeDeploy action names only the application and deployment "
                     "group. Use COPY_AUTO_SCALING_GROUP"
                 )
+        defaults = deploy.get("default_alarms") or {}
         why = watched_alarms_problem(
             listed=len(deploy.get("alarm_names") or []),
-            targets_with_defaults=len(deploy.get("default_alarms") or {}),
+            targets_with_defaults=len(defaults),
             bake=bool(deploy.get("bake_minutes")),
+            # The most any target gets: a mix of measures is counted at its largest.
+            per_target=max(
+                (
+                    default_alarms_per_target(deploy["platform"], m.get("measure", "count"))
+                    for m in defaults.values()
+                ),
+                default=0,
+            ),
+            traffic_targets=len((deploy.get("traffic") or {}).get("targets") or []),
         )
         if why is not None:
             raise ValueError(f"ServicePipeline {name!r}: {why}")
         targets = {t["name"]: t for t in deploy["targets"]}
+        for key in (deploy.get("traffic") or {}).get("targets") or []:
+            if key not in targets:
+                raise ValueError(
+                    f"ServicePipeline {name!r}: traffic names target {key!r}; targets: "
+                    f"{', '.join(targets)}"
+                )
+            if deploy["platform"] == "server" and "endpoint" not in targets[key]:
+                raise ValueError(
+                    f"ServicePipeline {name!r}: traffic to target {key!r} needs its endpoint"
+                )
+        analysis = deploy.get("analysis")
+        for metric in (analysis or {}).get("metrics") or []:
+            if metric["name"] not in KINDS[deploy["platform"]]:
+                raise ValueError(
+                    f"ServicePipeline {name!r}: analysis metric {metric['name']!r} is not one "
+                    f"of {', '.join(KINDS[deploy['platform']])} ({deploy['platform']})"
+                )
+        if analysis is not None and not analysis["metrics"]:
+            raise ValueError(f"ServicePipeline {name!r}: analysis needs at least one metric")
+        if analysis is not None and any(
+            v["name"] == "analysis" for v in deploy.get("verify") or []
+        ):
+            raise ValueError(
+                f"ServicePipeline {name!r}: verify suite 'analysis' would share its action name "
+                "with the metric analysis (verify-analysis); rename the suite"
+            )
         for suite in deploy.get("verify") or []:
             target = targets.get(suite["target"])
             if target is None:
@@ -502,6 +600,7 @@ class ServicePipeline(pulumi.ComponentResource):
         invoke_function_arns: Sequence[pulumi.Input[str]] = (),
         vpc: VpcArgs | None = None,
         read_config: ConfigAccessArgs | None = None,
+        read_metrics: bool = False,
     ) -> BuildProject:
         args = self._args
         bucket_name, bucket_arn, kms_key_arn = artifacts
@@ -530,6 +629,8 @@ class ServicePipeline(pulumi.ComponentResource):
             project_args["vpc"] = vpc
         if read_config is not None:
             project_args["read_config"] = read_config
+        if read_metrics:
+            project_args["read_metrics"] = True
         if "permissions_boundary" in args:
             project_args["permissions_boundary"] = args["permissions_boundary"]
         return BuildProject(f"{self._name}-{role}", project_args, opts=self._child)
@@ -672,8 +773,12 @@ class ServicePipeline(pulumi.ComponentResource):
             topic_args["permissions_boundary"] = args["permissions_boundary"]
         return ReleaseNotifications(f"{self._name}-releases", topic_args, opts=self._child)
 
-    def _alarms(self) -> pulumi.Output[list[str]] | None:
-        """Every alarm the release watches: the named ones and the defaults created here."""
+    def _alarms(
+        self,
+        artifacts: tuple[pulumi.Input[str], pulumi.Input[str], pulumi.Input[str] | None],
+    ) -> pulumi.Output[list[str]] | None:
+        """Every alarm the release watches: the named ones, the defaults created here, and the
+        synthetic traffic's."""
         args = self._args
         deploy = args["deploy"]
         names: list[pulumi.Input[str] | pulumi.Output[list[str]]] = list(
@@ -691,6 +796,36 @@ class ServicePipeline(pulumi.ComponentResource):
                 opts=self._child,
             )
             names.append(alarms.alarm_names)
+        traffic = deploy.get("traffic")
+        targets = {t["name"]: t for t in deploy["targets"]}
+        for key in (traffic or {}).get("targets") or []:
+            assert traffic is not None
+            target = targets[key]
+            traffic_args: SyntheticTrafficArgs = {
+                "service": args["service"],
+                "stage": args["stage"],
+                "target": key,
+                "checks_file": traffic["checks_file"],
+                "artifact_bucket_name": artifacts[0],
+                "artifact_bucket_arn": artifacts[1],
+                "artifact_kms_key_arn": artifacts[2],
+                "tags": self._tags,
+            }
+            if deploy["platform"] == "server":
+                traffic_args["endpoint"] = target.get("endpoint", "")
+            else:
+                traffic_args["function_name"] = target.get("function_name", "")
+                traffic_args["alias"] = target.get("alias", "")
+            if "every_minutes" in traffic:
+                traffic_args["every_minutes"] = traffic["every_minutes"]
+            if "failed_runs" in traffic:
+                traffic_args["failed_runs"] = traffic["failed_runs"]
+            if "runtime_version" in traffic:
+                traffic_args["runtime_version"] = traffic["runtime_version"]
+            if "permissions_boundary" in args:
+                traffic_args["permissions_boundary"] = args["permissions_boundary"]
+            canary = SyntheticTraffic(f"{self._name}-traffic-{key}", traffic_args, opts=self._child)
+            names.append(canary.alarm_names)
         if not names:
             return None
         return pulumi.Output.all(*names).apply(_flatten)
@@ -760,6 +895,32 @@ class ServicePipeline(pulumi.ComponentResource):
             )
         return verifiers
 
+    def _analysis(
+        self,
+        artifacts: tuple[pulumi.Input[str], pulumi.Input[str], pulumi.Input[str] | None],
+    ) -> BuildProject | None:
+        analysis = self._args["deploy"].get("analysis")
+        if analysis is None:
+            return None
+        interval = analysis.get("interval_minutes", 1)
+        count = analysis.get("count", 10)
+        spec = analysis_spec(
+            dimensions=analysis["dimensions"],
+            metrics=[dict(m) for m in analysis["metrics"]],
+            interval_minutes=interval,
+            count=count,
+            failure_limit=analysis.get("failure_limit", 0),
+            inconclusive_limit=analysis.get("inconclusive_limit", 1),
+            min_requests=analysis.get("min_requests", 10),
+        )
+        settings: BuildArgs = {
+            "buildspec": ANALYSIS_BUILDSPEC,
+            # The measurements, and time for CloudWatch to publish the last minute's data.
+            "timeout_minutes": interval * count + 10,
+            "environment": [_plain("ANALYSIS_SPEC", json.dumps(spec, separators=(",", ":")))],
+        }
+        return self._project("analysis", settings, artifacts, read_metrics=True)
+
     def _pipeline(
         self,
         connection_arn: pulumi.Input[str] | None,
@@ -770,12 +931,15 @@ class ServicePipeline(pulumi.ComponentResource):
         watched: pulumi.Output[list[str]] | None,
         topic: ReleaseNotifications | None,
         task: BuildProject | None,
+        analysis: BuildProject | None = None,
     ) -> DeliveryPipeline:
         args = self._args
         bucket_name, bucket_arn, kms_key_arn = artifacts
         deploy = self._pipeline_deploy(deployment, verifiers, watched)
         if task is not None:
             deploy["release_task"] = _ref("ReleaseTask", task)
+        if analysis is not None:
+            deploy["analysis"] = _ref("Analysis", analysis)
         config = args.get("runtime_config")
         if config is not None:
             configure = builds.configure

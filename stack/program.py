@@ -47,6 +47,7 @@ from components.service_pipeline import (
 from stack.config import (
     BuildSettings,
     DeploySettings,
+    DeployTarget,
     GitHubSettings,
     ServiceSettings,
     Settings,
@@ -71,6 +72,31 @@ def build_args(build: BuildSettings) -> BuildArgs:
         "timeout_minutes": build.timeout_minutes,
         "privileged": build.privileged,
     }
+
+
+def alarm_settings(deploy: DeploySettings) -> AlarmTargetArgs:
+    """How the default alarms measure: `deploy.alarm_defaults`, as ReleaseAlarms inputs."""
+    settings = deploy.alarm_defaults
+    measured: AlarmTargetArgs = {"measure": settings.measure}
+    if settings.measure == "rate":
+        measured["error_rate_percent"] = settings.error_rate_percent
+        measured["p99_latency_ms"] = settings.p99_latency_ms
+        measured["min_requests"] = settings.min_requests
+    if settings.missing_data:
+        measured["missing_data"] = dict(settings.missing_data)
+    return measured
+
+
+def analysis_dimensions(target: DeployTarget) -> dict[str, str]:
+    """The CloudWatch dimensions an analysis of `target` measures (validated with the config)."""
+    if target.function_name and target.alias:
+        return {
+            "FunctionName": target.function_name,
+            "Resource": f"{target.function_name}:{target.alias}",
+        }
+    lb = target.load_balancer
+    assert lb and lb.target_group_arn_suffix and lb.load_balancer_arn_suffix, "validated"
+    return {"TargetGroup": lb.target_group_arn_suffix, "LoadBalancer": lb.load_balancer_arn_suffix}
 
 
 def deploy_args(deploy: DeploySettings) -> DeployArgs:
@@ -99,13 +125,17 @@ def deploy_args(deploy: DeploySettings) -> DeployArgs:
             target["alias"] = t.alias
         targets.append(target)
         if deploy.default_alarms:
+            measured: AlarmTargetArgs | None = None
             if deploy.platform == "lambda" and t.function_name and t.alias:
-                default_alarms[t.name] = {"function_name": t.function_name, "alias": t.alias}
+                measured = {"function_name": t.function_name, "alias": t.alias}
             elif t.load_balancer and t.load_balancer.target_group_arn_suffix:
-                default_alarms[t.name] = {
+                measured = {
                     "target_group_arn_suffix": t.load_balancer.target_group_arn_suffix,
                     "load_balancer_arn_suffix": t.load_balancer.load_balancer_arn_suffix or "",
                 }
+            if measured is not None:
+                measured.update(alarm_settings(deploy))
+                default_alarms[t.name] = measured
     args: DeployArgs = {
         "platform": deploy.platform,
         "targets": targets,
@@ -135,6 +165,27 @@ def deploy_args(deploy: DeploySettings) -> DeployArgs:
                 "security_group_ids": list(task.vpc.security_group_ids),
             }
         args["release_task"] = release_task
+    if deploy.traffic is not None:
+        traffic = deploy.traffic
+        args["traffic"] = {
+            "targets": [t.name for t in deploy.traffic_targets],
+            "checks_file": traffic.checks_file,
+            "every_minutes": traffic.every_minutes,
+            "failed_runs": traffic.failed_runs,
+            "runtime_version": traffic.runtime_version,
+        }
+    analysed = deploy.analysed_target
+    if deploy.analysis is not None and analysed is not None:
+        analysis = deploy.analysis
+        args["analysis"] = {
+            "dimensions": analysis_dimensions(analysed),
+            "metrics": [{"name": m.name, "max": m.max} for m in analysis.metrics],
+            "interval_minutes": analysis.interval_minutes,
+            "count": analysis.count,
+            "failure_limit": analysis.failure_limit,
+            "inconclusive_limit": analysis.inconclusive_limit,
+            "min_requests": analysis.min_requests,
+        }
     verify: list[VerifySuiteArgs] = []
     for suite in deploy.verify:
         verified = deploy.verified_target(suite)

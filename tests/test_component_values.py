@@ -93,6 +93,12 @@ def server_chain() -> None:
                 }
             },
             "bake_minutes": 15,
+            "traffic": {
+                "targets": ["web"],
+                "checks_file": "templates/smoke/checks.py",
+                "every_minutes": 5,
+                "failed_runs": 3,
+            },
             "window": {"cron": "cron(0 9-16 ? * MON-FRI *)", "time_zone": "Europe/Paris"},
             "verify": [{"name": "smoke", "target": "web", "buildspec": "buildspecs/smoke.yml"}],
             "release_task": {

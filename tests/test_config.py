@@ -441,7 +441,9 @@ def test_a_bake_watching_more_alarms_than_a_stage_condition_holds_is_an_error(
     prod: dict[str, Any],
 ) -> None:
     deploy = prod["services"][0]["deploy"]
-    # 2 defaults (one target) + 4 listed = 6 rules, one more than a condition holds.
+    # 2 defaults (one target, the count measure) + 4 listed = 6 rules, one more than a
+    # condition holds.
+    deploy["alarm_defaults"] = {"measure": "count"}
     deploy["alarms"] = ["a", "b", "c", "d"]
     message = errors_of(prod)
     assert (
@@ -455,6 +457,9 @@ def test_a_bake_watching_more_alarms_than_a_stage_condition_holds_is_an_error(
 
 def test_more_alarms_than_a_deployment_group_watches_is_an_error(staging: dict[str, Any]) -> None:
     deploy = staging["services"][1]["deploy"]  # Lambda: the deploy action has the same limit
+    # No bake (its stage condition holds fewer) and no synthetic traffic (one alarm more).
+    deploy.pop("bake_minutes")
+    deploy.pop("traffic")
     deploy["alarms"] = [f"alarm-{n}" for n in range(9)]
     message = errors_of(staging, "staging")
     assert (

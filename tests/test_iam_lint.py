@@ -56,9 +56,10 @@ def expected(policy: str, issue: str, detail: Any) -> str | None:
         and kind in {"PassExistingRoleToNewLambdaThenInvoke", "EditExistingLambdaFunctionWithRole"}
     ):
         return (
-            "the deploy role creates the delivery reporter's function (issue 21) and passes it "
-            "its role: only the stage's functions and roles under the project's path, each "
-            "carrying the boundary, so a function gets no more than the boundary allows"
+            "the deploy role creates Lambda functions, the delivery reporter's (issue 21) and, "
+            "through Synthetics, each canary's (cwsyn-<stage's names>-*), and passes them roles: "
+            "only the project's, under its path, each carrying the boundary, so a function gets "
+            "no more than the boundary allows"
         )
     if (
         policy in LAMBDA_PIPELINES

@@ -25,6 +25,9 @@ FORCED_WILDCARD_RESOURCES = {
     "FindThePipelineByItsTags": "tag:GetResources has no resource types (approvers find pipelines)",
     "ScanSourceWithInspector": "inspector-scan:ScanSbom has no resource types (InspectorScan)",
     "PublishDeliveryMetrics": "cloudwatch:PutMetricData has no resource type; namespace condition",
+    "CanaryListsBuckets": "s3:ListAllMyBuckets has no resource type (a canary's run lists them)",
+    "CanaryMetrics": "cloudwatch:PutMetricData has no resource type; limited by its namespace",
+    "ReadMetricsForAnalysis": "cloudwatch:GetMetricData has no resource type (metric analysis)",
 }
 # A permissions boundary grants nothing: its Allow is a ceiling (test_boundary.py checks it).
 BOUNDARY_POLICY = "boundary-policy"

@@ -77,7 +77,7 @@ def test_the_plan_json_is_sorted_and_typed(plans: dict[str, Any]) -> None:
         "aws:codepipeline/pipeline:Pipeline::web-pipeline-pipeline"
     ), "the engine's URN, with the whole parent chain"
     approve = pipeline["inputs"]["stages"][1]["actions"][1]
-    assert approve["timeoutInMinutes"] == 480 and isinstance(approve["runOrder"], int)
+    assert approve["timeoutInMinutes"] == 4320 and isinstance(approve["runOrder"], int)
     boundary = next(r for r in document["resources"] if r["name"] == "boundary-policy")
     assert boundary["inputs"]["policy"]["Statement"][0]["Sid"] == "ProjectServicesOnly"
     assert boundary["protect"] is True

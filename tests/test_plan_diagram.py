@@ -64,7 +64,7 @@ def test_prod_shows_the_promoted_release_approval_window_rollback_and_bake(
         in web
     )
     assert (
-        'web_Approval_Approve{{"Approve: manual approval<br/>times out after 480 min<br/>notifies the release topic"}}'
+        'web_Approval_Approve{{"Approve: manual approval<br/>times out after 4320 min<br/>notifies the release topic"}}'
         in web
     )
     assert "web_Approval_Describe --> web_Approval_Approve" in web
@@ -87,7 +87,7 @@ def test_prod_shows_the_promoted_release_approval_window_rollback_and_bake(
 
 def test_staging_publishes_and_dev_tests_in_parallel(diagrams: dict[str, str]) -> None:
     staging, dev = diagrams["staging"], diagrams["dev"]
-    assert "web_Deploy --> web_Publish" in staging
+    assert "web_Deploy --> web_Deploy_success --> web_Publish" in staging, "publish after the bake"
     assert (
         "S3 gh-aws-delivery-staging-releases-111111111111-eu-west-1<br/>releases/web/release.zip"
         in staging

@@ -301,6 +301,8 @@ def test_verification_gets_the_endpoint_and_may_call_only_its_target(
         ("Configure", "CodeBuild", 1),
         ("thumbnailer", "Lambda", 2),
         ("verify-smoke", "CodeBuild", 3),
+        # The metric analysis (deploy.analysis), beside the suite: test_metric_analysis.py.
+        ("verify-analysis", "CodeBuild", 3),
     ]
     assert deploy["actions"][2]["configuration"] == {
         "ProjectName": "thumbnailer-staging-verify-smoke"

@@ -65,7 +65,7 @@ def hosted() -> Iterator[type[pulumi.ComponentResource]]:
 def test_the_analyzer_infers_a_schema_naming_every_public_component_but_the_excluded(
     schema: dict[str, Any],
 ) -> None:
-    assert len(PUBLIC) == 23
+    assert len(PUBLIC) == 24
     assert set(provider.EXCLUDED) <= PUBLIC, "only public components can be excluded"
     expected = {f"delivery:index:{name}" for name in PUBLIC - set(provider.EXCLUDED)}
     assert set(schema["resources"]) == expected
@@ -88,7 +88,7 @@ def test_every_input_key_of_every_component_is_in_the_schema_with_its_descriptio
             assert inputs[camel_case(key)].get("description"), f"{where} has no description"
             assert (camel_case(key) in resource.get("requiredInputs", [])) == required, where
             counted += 1
-    assert counted == 250
+    assert counted == 272
 
 
 def test_every_key_of_every_nested_type_has_its_description(schema: dict[str, Any]) -> None:
@@ -99,7 +99,7 @@ def test_every_key_of_every_nested_type_has_its_description(schema: dict[str, An
         if not spec.get("description")
     ]
     assert undescribed == []
-    assert len(schema["types"]) == 33
+    assert len(schema["types"]) == 36
 
 
 def test_every_output_is_in_the_schema_with_its_description(schema: dict[str, Any]) -> None:

@@ -348,7 +348,7 @@ def test_production_approval_names_the_commit_and_links_to_it(runs: dict[str, St
     )
     topic = prod.one("aws:sns/topic:Topic", "web-releases-topic")
     assert config["NotificationArn"] == topic.state["arn"]
-    assert approve["timeoutInMinutes"] == 480
+    assert approve["timeoutInMinutes"] == 4320
     # Announced once: by the action (with the commit), not also by the notification rule.
     rule = prod.one(
         "aws:codestarnotifications/notificationRule:NotificationRule", "web-notify-rule"

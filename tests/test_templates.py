@@ -60,7 +60,7 @@ TEST_BUILDSPECS = sorted(
 )
 BUILD_BUILDSPECS = [SERVER_BUILDSPEC, LAMBDA_BUILDSPEC]
 # What each verification buildspec needs beside it in the release artifact.
-VERIFY_KITS = {"buildspec-smoke.yml": ["smoke/smoke.py"]}
+VERIFY_KITS = {"buildspec-smoke.yml": ["smoke/smoke.py", "smoke/checks.py"]}
 # What the release task needs beside it: the configuration reader and the template's migrations.
 RELEASE_KIT = ["buildspec-release.yml", "config/load_config.py", "alembic.ini", "migrations/env.py"]
 # Files the pipeline's Package step adds at the root of the build's artifact.
@@ -87,6 +87,7 @@ EXPECTED_TEMPLATES = [
     "release-options.json",
     "config/load_config.py",
     "smoke/smoke.py",
+    "smoke/checks.py",
     "server/appspec.yml",
     "server/deploy/myapp.service",
     "server/scripts/common.sh",
@@ -1185,7 +1186,8 @@ def test_the_smoke_buildspec_run_in_a_release_verifies_it_and_writes_its_report(
     # The verification project's working directory is the unpacked release artifact.
     release = tmp_path / "release"
     (release / "smoke").mkdir(parents=True)
-    shutil.copy(SMOKE_SCRIPT, release / "smoke")
+    for kit_file in VERIFY_KITS[SMOKE_BUILDSPEC.name]:
+        shutil.copy(TEMPLATES / kit_file, release / "smoke")
     shutil.copy(SMOKE_BUILDSPEC, release)
     manifest = {"schema": 1, "commit": "9f86d081884c7d659a2f", "repository": "acme/web"}
     (release / MANIFEST_FILE).write_text(json.dumps({**manifest, "message": "Fix\nbody"}))

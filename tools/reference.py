@@ -287,6 +287,23 @@ EXAMPLES: Mapping[str, str] = {
         )
         pulumi.export("alarms", alarms.alarm_names)
     """,
+    "SyntheticTraffic": """
+        from components import SyntheticTraffic
+
+        traffic = SyntheticTraffic(
+            "orders-traffic",
+            {
+                "service": "orders",
+                "stage": "staging",
+                "target": "web",
+                "endpoint": "https://orders.staging.example.com",
+                "checks_file": "templates/smoke/checks.py",
+                "artifact_bucket_name": "acme-staging-artifacts",
+                "artifact_bucket_arn": "arn:aws:s3:::acme-staging-artifacts",
+            },
+        )
+        pulumi.export("traffic_alarms", traffic.alarm_names)
+    """,
     "ReleaseChannel": """
         from components import ReleaseChannel
 

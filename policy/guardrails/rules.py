@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from guardrails import release_safety
 from guardrails.model import (
     Enforcement,
     Finding,
@@ -645,6 +646,13 @@ _PRODUCTION_SCHEMA = {
     }
 }
 _PRODUCTION_DEFAULTS = {"productionStages": ["prod"]}
+_NOW_SCHEMA = {
+    "now": {
+        "type": "string",
+        "description": "ISO moment the window is measured from (tests); empty: now",
+    }
+}
+_NOW_DEFAULTS = {"now": ""}
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -778,6 +786,55 @@ RULES: tuple[Rule, ...] = (
         "high",
         _prod_gradual,
         "Use OneAtATime, HalfAtATime, or a canary/linear Lambda strategy.",
+        config_schema=_PRODUCTION_SCHEMA,
+        defaults=_PRODUCTION_DEFAULTS,
+    ),
+    # Release safety (issue 20): guardrails/release_safety.py.
+    Rule(
+        "alarm-fires-at-low-traffic",
+        "A watched alarm can fire when traffic is low: synthetic traffic reaches its service, or "
+        "it is no count above 1 and no metric math that passes on missing data.",
+        "mandatory",
+        "high",
+        release_safety.alarms_fire_at_low_traffic,
+        "Set deploy.traffic, or deploy.alarm_defaults.measure: rate (missing data breaching).",
+    ),
+    Rule(
+        "bake-covers-alarm-evaluation",
+        "A bake lasts at least as long as each alarm it watches needs to evaluate "
+        "(period x evaluation periods).",
+        "mandatory",
+        "high",
+        release_safety.bake_covers_alarm_evaluation,
+        "Raise deploy.bake_minutes, or evaluate the alarm over fewer or shorter periods.",
+    ),
+    Rule(
+        "deployment-window-opens",
+        "Every deployment window opens at least once in the coming 400 days.",
+        "mandatory",
+        "high",
+        release_safety.windows_open,
+        "Fix deploy.window.cron (six or seven fields, seconds first).",
+        config_schema=_NOW_SCHEMA,
+        defaults=_NOW_DEFAULTS,
+    ),
+    Rule(
+        "approval-outlasts-closed-window",
+        "An approval waits at least as long as the window after it stays closed.",
+        "mandatory",
+        "medium",
+        release_safety.approval_outlasts_closed_window,
+        "Raise approval.timeout_minutes to the window's longest closed stretch.",
+        config_schema=_NOW_SCHEMA,
+        defaults=_NOW_DEFAULTS,
+    ),
+    Rule(
+        "prod-stage-watches-alarms",
+        "Every production stage that deploys watches at least one alarm.",
+        "mandatory",
+        "critical",
+        release_safety.prod_watches_alarms,
+        "Set deploy.default_alarms: true or list deploy.alarms for every production service.",
         config_schema=_PRODUCTION_SCHEMA,
         defaults=_PRODUCTION_DEFAULTS,
     ),

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from components.limits import DEFAULT_ALARMS_PER_TARGET, watched_alarms_problem
+from components.limits import (
+    TRAFFIC_ALARMS_PER_TARGET,
+    default_alarms_per_target,
+    watched_alarms_problem,
+)
+from components.metric_analysis import KINDS
+from components.release_alarms import COUNT_ALARMS, RATE_ALARMS, MissingData
 from stack.config.base import (
     NAME_PATTERN,
     REMOVE,
@@ -179,6 +186,99 @@ class ReleaseTask(BuildSettings):
     vpc: VpcSettings | None = None
 
 
+class AlarmDefaults(_Model):
+    """How the alarms `default_alarms` creates measure a release (`components.release_alarms`).
+
+    `rate` (the default): the 5XX share of the target group's requests and their p99 latency
+    (server), the error share of the alias's invocations (Lambda), each judged only from
+    `min_requests` requests a minute, plus unhealthy hosts and throttles as counts. `count`: the
+    absolute counts of before (5XX responses, errors), for a stack that depends on them.
+    """
+
+    measure: Literal["rate", "count"] = "rate"
+    error_rate_percent: float = Field(
+        default=5.0, gt=0, le=100, description="5XX / error share that breaches, in percent"
+    )
+    p99_latency_ms: int = Field(
+        default=1500, ge=1, le=600_000, description="server: p99 response time that breaches"
+    )
+    min_requests: int = Field(
+        default=10,
+        ge=1,
+        le=1_000_000,
+        description="requests a minute below which no share is judged",
+    )
+    missing_data: dict[str, MissingData] = Field(
+        default_factory=dict,
+        description="per alarm role: breaching (rate default), notBreaching, ignore, missing",
+    )
+
+    @model_validator(mode="after")
+    def _known_roles(self) -> Self:
+        known = RATE_ALARMS if self.measure == "rate" else COUNT_ALARMS
+        unknown = [role for role in self.missing_data if role not in known]
+        if unknown:
+            raise ValueError(
+                f"missing_data names {', '.join(unknown)}, which measure {self.measure!r} does "
+                f"not create; its alarms: {', '.join(known)}"
+            )
+        return self
+
+
+class TrafficSettings(_Model):
+    """Synthetic traffic (`components.synthetic_traffic`): a CloudWatch Synthetics canary per
+    target runs the smoke suite's checks on a schedule, and its alarm joins the watched ones."""
+
+    checks_file: str = Field(
+        default="templates/smoke/checks.py",
+        description="the smoke suite's checks.py, relative to the Pulumi project",
+    )
+    every_minutes: int = Field(default=1, ge=1, le=60, description="how often the canary runs")
+    failed_runs: int = Field(default=2, ge=1, le=5, description="failed runs in a row that alarm")
+    runtime_version: str = Field(
+        default="syn-python-selenium-14.0", pattern=r"^syn-python-selenium-[0-9]+\.[0-9]+$"
+    )
+    targets: list[str] = Field(default_factory=list, description="empty: every target")
+
+    @field_validator("checks_file")
+    @classmethod
+    def _checks_exist(cls, path: str) -> str:
+        if not Path(path).is_file():
+            raise ValueError(
+                f"no file {path!r} (relative to the Pulumi project); copy smoke/checks.py "
+                "from the application repository, or point at it"
+            )
+        return path
+
+
+class AnalysisMetric(_Model):
+    name: Literal["error-rate", "p99-latency", "p99-duration"] = Field(
+        description="error-rate (%), p99-latency (server, ms), p99-duration (Lambda, ms)"
+    )
+    max: float = Field(gt=0, description="the most a measurement may show and still pass")
+
+
+class AnalysisSettings(_Model):
+    """Metric analysis in Deploy (`components.metric_analysis`), after verification: CloudWatch
+    measured every `interval_minutes`, `count` times; more than `failure_limit` failures fails
+    the stage, more than `inconclusive_limit` intervals without `min_requests` requests fails it
+    as inconclusive (never a pass)."""
+
+    target: str | None = Field(default=None, description="default: the only target")
+    metrics: list[AnalysisMetric] = Field(min_length=1, max_length=5)
+    interval_minutes: int = Field(default=1, ge=1, le=60)
+    count: int = Field(default=10, ge=1, le=120)
+    failure_limit: int = Field(default=0, ge=0, le=120)
+    inconclusive_limit: int = Field(default=1, ge=0, le=120)
+    min_requests: int = Field(default=10, ge=1, le=1_000_000)
+
+    @field_validator("metrics")
+    @classmethod
+    def _unique_metrics(cls, metrics: list[AnalysisMetric]) -> list[AnalysisMetric]:
+        _unique_names("analysis metric", [m.name for m in metrics])
+        return metrics
+
+
 class DeploySettings(_Model):
     """How a service is released: platform, targets, traffic strategy and the safety nets."""
 
@@ -192,12 +292,15 @@ class DeploySettings(_Model):
     auto_rollback: bool = True
     alarms: list[str] = Field(default_factory=list, max_length=10)
     default_alarms: bool = False
+    alarm_defaults: AlarmDefaults = Field(default_factory=AlarmDefaults)
     rollback_on_alarm: bool = False
     stage_rollback_on_failure: bool = True
     bake_minutes: int = Field(default=0, ge=0, le=1440)
     window: DeploymentWindow | None = None
     verify: list[VerifySuite] = Field(default_factory=list, max_length=10)
     release_task: ReleaseTask | None = None
+    traffic: TrafficSettings | None = None
+    analysis: AnalysisSettings | None = None
 
     @field_validator("targets")
     @classmethod
@@ -214,7 +317,8 @@ class DeploySettings(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         p = self._server_problems() if self.platform == "server" else self._lambda_problems()
-        p += self._alarm_problems() + self._verify_problems()
+        p += self._alarm_problems() + self._verify_problems() + self._traffic_problems()
+        p += self._analysis_problems()
         if p:
             raise Problems(p)
         return self
@@ -275,8 +379,21 @@ class DeploySettings(_Model):
     @property
     def watched_alarms(self) -> int:
         """How many alarms a release watches: those listed, and those default_alarms creates."""
-        created = DEFAULT_ALARMS_PER_TARGET * len(self.targets) if self.default_alarms else 0
-        return len(self.alarms) + created
+        created = self.default_alarms_per_target * len(self.targets) if self.default_alarms else 0
+        return len(self.alarms) + created + TRAFFIC_ALARMS_PER_TARGET * len(self.traffic_targets)
+
+    @property
+    def traffic_targets(self) -> list[DeployTarget]:
+        """The targets `traffic` exercises: those it names, or every target."""
+        if self.traffic is None:
+            return []
+        named = set(self.traffic.targets)
+        return [t for t in self.targets if not named or t.name in named]
+
+    @property
+    def default_alarms_per_target(self) -> int:
+        """How many alarms `default_alarms` creates for each target, with `alarm_defaults`."""
+        return default_alarms_per_target(self.platform, self.alarm_defaults.measure)
 
     def _alarm_problems(self) -> list[Finding]:
         p: list[Finding] = []
@@ -289,7 +406,11 @@ class DeploySettings(_Model):
             p.append(Finding(("bake_minutes",), why))
         targets = len(self.targets) if self.default_alarms else 0
         why = watched_alarms_problem(
-            listed=len(self.alarms), targets_with_defaults=targets, bake=bool(self.bake_minutes)
+            listed=len(self.alarms),
+            targets_with_defaults=targets,
+            bake=bool(self.bake_minutes),
+            per_target=self.default_alarms_per_target,
+            traffic_targets=len(self.traffic_targets),
         )
         if why is not None:
             bake_rules = bool(self.bake_minutes) and "stage condition" in why
@@ -315,6 +436,65 @@ class DeploySettings(_Model):
                 )
                 at = ("targets", names.index(target.name), "endpoint")
                 p.append(Finding(at, why))
+        return p
+
+    def _traffic_problems(self) -> list[Finding]:
+        p: list[Finding] = []
+        if self.traffic is None:
+            return p
+        names = [t.name for t in self.targets]
+        for i, name in enumerate(self.traffic.targets):
+            if name not in names:
+                why = f"is not a target of this service; targets: {', '.join(names)}"
+                p.append(Finding(("traffic", "targets", i), why))
+        if self.platform == "server":
+            for t in self.traffic_targets:
+                if not t.endpoint:
+                    why = (
+                        f"synthetic traffic to target {t.name!r} needs its endpoint (the base URL "
+                        "the canary sends the smoke checks to)"
+                    )
+                    p.append(Finding(("targets", names.index(t.name), "endpoint"), why))
+        return p
+
+    @property
+    def analysed_target(self) -> DeployTarget | None:
+        """The target `analysis` measures: the named one, or the only one; None if unknown."""
+        if self.analysis is None:
+            return None
+        if self.analysis.target is None:
+            return self.targets[0] if len(self.targets) == 1 else None
+        return next((t for t in self.targets if t.name == self.analysis.target), None)
+
+    def _analysis_problems(self) -> list[Finding]:
+        p: list[Finding] = []
+        analysis = self.analysis
+        if analysis is None:
+            return p
+        names = [t.name for t in self.targets]
+        for i, suite in enumerate(self.verify):
+            if suite.name == "analysis":
+                why = "the metric analysis runs as action verify-analysis: rename this suite"
+                p.append(Finding(("verify", i, "name"), why))
+        target = self.analysed_target
+        if target is None:
+            why = f"name the target it measures; targets: {', '.join(names)}"
+            p.append(Finding(("analysis", "target"), why))
+            return p
+        allowed = list(KINDS[self.platform])
+        for i, metric in enumerate(analysis.metrics):
+            if metric.name not in allowed:
+                why = f"{metric.name!r} is not measured for platform {self.platform}; use {allowed}"
+                p.append(Finding(("analysis", "metrics", i, "name"), why))
+        lb = target.load_balancer
+        if self.platform == "server" and not (
+            lb and lb.target_group_arn_suffix and lb.load_balancer_arn_suffix
+        ):
+            why = (
+                "analysis measures the ALB: give load_balancer.target_group_arn_suffix and "
+                "load_balancer.load_balancer_arn_suffix"
+            )
+            p.append(Finding(("targets", names.index(target.name), "load_balancer"), why))
         return p
 
     def verified_target(self, suite: VerifySuite) -> DeployTarget | None:

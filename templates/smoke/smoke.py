@@ -10,8 +10,8 @@ in environment variables:
 
 SERVICE, STAGE and VERIFY_TARGET are printed for the log. Exit status: 0 when every check passed,
 1 when one failed, 2 when the environment names no target. Standard library only, so the step
-installs nothing. Edit HTTP_CHECKS and LAMBDA_EVENT for your app; the SMOKE_* variables below
-exist for local runs and tests.
+installs nothing. Edit HTTP_CHECKS and LAMBDA_EVENT in checks.py for your app; the SMOKE_*
+variables below exist for local runs and tests.
 """
 
 from __future__ import annotations
@@ -31,15 +31,17 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-# (path, statuses that pass). Redirects are not followed: a 3xx is judged as it is, so a root that
-# sends visitors to /login passes without the check depending on another page.
-HTTP_CHECKS: list[tuple[str, frozenset[int]]] = [
-    ("/health", frozenset({200})),
-    ("/", frozenset({200, 301, 302, 303, 307, 308})),
-]
-
-# The event the Lambda check sends: one your handler answers without side effects.
-LAMBDA_EVENT: dict[str, object] = {"source": "smoke-test"}
+# The checks live in checks.py beside this file, which the stack's synthetic traffic (a canary,
+# `deploy.traffic`) runs too: one definition of "the release works" for both.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+_writes_bytecode, sys.dont_write_bytecode = (
+    sys.dont_write_bytecode,
+    True,
+)  # the release stays as built
+try:
+    from checks import HTTP_CHECKS, LAMBDA_EVENT
+finally:
+    sys.dont_write_bytecode = _writes_bytecode
 
 # The whole run stops after SMOKE_BUDGET_SECONDS, far below the verification project's timeout
 # (15 minutes unless the stack's config says otherwise), so a dead endpoint fails with a report
