@@ -31,10 +31,21 @@ from components import approval_evidence as ev
 from components.pipeline import RELEASE_NAMESPACE, evidence_custom_data
 from components.release_channel import MANIFEST_FILE
 from components.release_manifest import DESCRIBE_BUILDSPEC, RELEASE_VARIABLES
-from tests.harness import ACCOUNT, REGION, StackRun, iter_stacks, run_stacks
+from tests.harness import (
+    ACCOUNT,
+    PROJECT,
+    REGION,
+    StackRun,
+    flatten_stack_config,
+    iter_stacks,
+    qualified_stack,
+    run_program,
+    run_stacks,
+)
 from tests.test_release_manifest import run_build
 from tests.test_release_model import ROLE_POLICY, environment, pipeline, statements
 
+STACKS = dict(iter_stacks())
 PROD, STAGING = "web-prod-pipeline", "web-staging-pipeline"
 LIVE, CANDIDATE = "1" * 40, "2" * 40
 STAGING_RUN = "5b3e3f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
@@ -641,6 +652,98 @@ def test_the_describe_projects_reads_are_scoped_to_prods_pipelines_stagings_and_
         ]
         for name in environment(approval["actions"][0])["ALARM_NAMES"].split(","):
             assert name.startswith(f"{service}-prod-"), name
+
+
+PROJECT_TYPE = "aws:codebuild/project:Project"
+SECRET = "aws:secretsmanager/secret:Secret"
+DESCRIBE = "release-steps-describe"
+
+
+def _describe_token(run: StackRun) -> list[dict[str, Any]]:
+    variables = run.recorder.one(PROJECT_TYPE, f"{DESCRIBE}-project").inputs["environment"]
+    return [v for v in variables["environmentVariables"] if v["name"] == ev.TOKEN_VARIABLE]
+
+
+def _describe_grants(run: StackRun) -> dict[str, dict[str, Any]]:
+    return statements(run.recorder.one(ROLE_POLICY, f"{DESCRIBE}-policy").inputs["policy"])
+
+
+def test_prods_describe_step_reads_the_github_token_from_the_reporters_secret(
+    runs: dict[str, StackRun],
+) -> None:
+    run = runs["prod"]
+    secret = run.recorder.one(SECRET, "delivery-reporter-token").state["arn"]
+
+    # The secret's ARN, never the token: CodeBuild resolves it into the build's environment.
+    assert _describe_token(run) == [
+        {"name": "GITHUB_TOKEN", "type": "SECRETS_MANAGER", "value": secret}
+    ]
+    grants = _describe_grants(run)
+    assert grants["ReferencedSecrets"] == {
+        "Sid": "ReferencedSecrets",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": [secret],
+    }
+    # The secret the reporter made from githubToken uses the AWS managed key: no KMS grant.
+    assert "DecryptReferencedSecrets" not in grants
+    assert [g for g in grants.values() if "secretsmanager" in json.dumps(g["Action"])] == [
+        grants["ReferencedSecrets"]
+    ]
+
+
+def _prod_with(**changes: Any) -> StackRun:
+    """Prod, with staging's exports, after `changes` to its stack config (None: removed)."""
+    staging = run_stacks({"staging": STACKS["staging"]})["staging"]
+    flat, secrets = flatten_stack_config(STACKS["prod"])
+    for key, value in changes.items():
+        if value is None:
+            flat.pop(f"{PROJECT}:{key}")
+        else:
+            flat[f"{PROJECT}:{key}"] = json.dumps(value)
+    return run_program("prod", flat, secrets, {qualified_stack("staging"): staging.exports})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"report": None, "dashboard": None}, id="no report"),
+        pytest.param({"report": {"github": False}}, id="report without github"),
+    ],
+)
+def test_a_stage_that_does_not_report_to_github_asks_github_anonymously(
+    changes: dict[str, Any],
+) -> None:
+    run = _prod_with(**changes)
+
+    assert _describe_token(run) == []
+    grants = _describe_grants(run)
+    assert "ReferencedSecrets" not in grants and "DecryptReferencedSecrets" not in grants
+    assert run.recorder.of_type(SECRET) == []
+
+
+def test_a_given_secret_and_its_key_serve_the_describe_step_as_they_serve_the_reporter() -> None:
+    secret = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:github-AbCdEf"
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0f1e2d3c-4b5a-4678-9abc-def012345678"
+
+    run = _prod_with(report={"token_secret_arn": secret, "token_kms_key_arn": key})
+
+    assert _describe_token(run) == [
+        {"name": "GITHUB_TOKEN", "type": "SECRETS_MANAGER", "value": secret}
+    ]
+    grants = _describe_grants(run)
+    assert grants["ReferencedSecrets"]["Resource"] == [secret]
+    reporter = statements(
+        run.recorder.one(ROLE_POLICY, "delivery-reporter-policy").inputs["policy"]
+    )["DecryptGitHubTokenThroughSecretsManager"]
+    assert grants["DecryptReferencedSecrets"] == {
+        "Sid": "DecryptReferencedSecrets",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": [key],
+        "Condition": reporter["Condition"],
+    }
+    assert reporter["Resource"] == key
 
 
 def test_cicd_reads_the_evidence_under_the_names_the_describe_step_exports() -> None:
