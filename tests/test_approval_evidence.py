@@ -3,7 +3,10 @@
 The module's functions run against boto3 clients behind botocore Stubbers (each request checked
 against AWS's service model, each answer a recorded response in AWS's documented shape); the
 Describe buildspec runs the same source in bash, with a stand-in `aws` answering the same
-recorded responses, so what is tested is what CodeBuild runs.
+recorded responses, so what is tested is what CodeBuild runs. GitHub's compare API answers
+through a stand-in opener (a recorded response, or an HTTP error) that keeps each request, so
+the headers sent with and without a token are checked with no network. Under Pulumi's mocks:
+what the sample prod's approval shows, and the GitHub token its describe project is given.
 """
 
 from __future__ import annotations
