@@ -10,8 +10,10 @@ records it computes, and exports as the action's output variables (namespace
   `Configure` output variables; for a rollback, those of the execution it returned to), the
   GitHub path comparing it with the candidate (`compare/LIVE...CANDIDATE`, or
   `commit/CANDIDATE` when nothing is live yet), and how many commits the candidate is ahead
-  (GitHub's compare API, anonymous: "?" for a private repository or when GitHub cannot be
-  reached; the link still shows them);
+  (GitHub's compare API, with the token in `GITHUB_TOKEN` when the project has one (the
+  delivery reporter's secret), anonymously otherwise: "?" when GitHub does not answer, as for a
+  private repository without a token that may read it, past the rate limit, or when GitHub
+  cannot be reached; the link still shows them);
 - `VERIFICATION`, `BAKE`: the upstream execution that built and proved the candidate (the
   manifest names it): each `verify-*` action's status in its Deploy stage, and how long it baked
   (from the end of its Deploy actions to the start of its Publish action: the stage's
@@ -62,6 +64,11 @@ LIMITS = {
 }
 NOTHING_LIVE = "none"
 GITHUB_API = "https://api.github.com"
+GITHUB_API_VERSION = "2022-11-28"
+USER_AGENT = "gh-aws-delivery-describe"
+TOKEN_VARIABLE = "GITHUB_TOKEN"
+"""The environment variable holding the GitHub token (CodeBuild resolves it from Secrets
+Manager); unset or empty: the compare API is asked anonymously."""
 # How many of this pipeline's executions to search for the live one: a live release is rarely
 # older than the last few dozen attempts.
 HISTORY = 50
@@ -266,13 +273,47 @@ def aws_cli(service: str, operation: str, parameters: Mapping[str, Any]) -> Mapp
     return json.loads(done.stdout or "{}")
 
 
-def github_anonymous(url: str) -> Mapping[str, Any] | None:
-    request = urllib.request.Request(url, headers={"Accept": "application/vnd.github+json"})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())
-    except Exception:  # private repository, rate limit, no route: the link still shows them
-        return None
+def github_request(url: str, token: str | None) -> urllib.request.Request:
+    """A GET of GitHub's REST API: with `token` as a Bearer token when there is one, else
+    anonymous.
+
+    The token is sent only over HTTPS (a mistyped `GITHUB_API_URL` must not carry it in clear),
+    and as an unredirected header: urllib copies a request's other headers to wherever a
+    redirect points, so the token reaches only the URL named here.
+    """
+    request = urllib.request.Request(
+        url,
+        headers={
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": GITHUB_API_VERSION,
+            "User-Agent": USER_AGENT,
+        },
+    )
+    if token and url.startswith("https://"):
+        request.add_unredirected_header("Authorization", f"Bearer {token}")
+    return request
+
+
+def _urlopen(request: urllib.request.Request, timeout: float) -> Any:
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
+def github_client(token: str | None, opener: Callable[..., Any] = _urlopen) -> GitHubGet:
+    """A `GitHubGet` asking with `token` (stripped; empty or None: anonymously).
+
+    `opener(request, timeout)` opens a request as `urllib.request.urlopen` does (tests pass
+    one that answers recorded responses)."""
+    secret = (token or "").strip() or None
+
+    def get(url: str) -> Mapping[str, Any] | None:
+        try:
+            with opener(github_request(url, secret), timeout=5) as response:
+                return json.loads(response.read())
+        except Exception:  # a repository it may not read, rate limit, no route: "?"
+            # Dropped, not printed: the answer is "?", and the link still shows the commits.
+            return None
+
+    return get
 
 
 def main(argv: Sequence[str]) -> int:
@@ -283,7 +324,7 @@ def main(argv: Sequence[str]) -> int:
     names = [n for n in os.environ.get("ALARM_NAMES", "").split(",") if n]
     values = evidence(
         aws_cli,
-        github_anonymous,
+        github_client(os.environ.get(TOKEN_VARIABLE)),
         manifest,
         pipeline=os.environ.get("PIPELINE_NAME", ""),
         alarms=names,

@@ -31,8 +31,9 @@ class BuildVariable(TypedDict):
     type: Literal["PLAINTEXT", "PARAMETER_STORE", "SECRETS_MANAGER"]
     """Where the value comes from: the value itself, a Parameter Store parameter or a Secrets
     Manager secret (the project's role may read only those named here)."""
-    value: str
-    """Plain value, parameter name, or secret ARN/name (optionally with `:json-key`)."""
+    value: pulumi.Input[str]
+    """Plain value, parameter name, or secret ARN/name (optionally with `:json-key`); an
+    output too, such as the ARN of a secret the program creates."""
 
 
 class VpcArgs(TypedDict):
@@ -118,6 +119,10 @@ class BuildProjectArgs(BuildSettingsArgs):
     describe_alarm_names: NotRequired[Sequence[str]]
     """Alarm names (or `name-*` patterns) whose state the project may read (the approval's
     evidence). Omitted: none."""
+    secret_kms_key_arns: NotRequired[Sequence[pulumi.Input[str]]]
+    """Customer managed KMS keys that encrypt the Secrets Manager secrets the environment
+    references: the role may decrypt with them, through Secrets Manager only. Omitted: none (a
+    secret under the AWS managed key `aws/secretsmanager` needs no grant)."""
     read_metrics: NotRequired[bool]
     """Let the build read CloudWatch metrics (`cloudwatch:GetMetricData`, which has no resource
     type): a metric analysis. Omitted: False."""
@@ -153,7 +158,7 @@ def role_policy(
     log_group_arn: str,
     bucket_arn: str,
     kms_key_arn: str | None,
-    variables: Sequence[BuildVariable],
+    variables: Sequence[Mapping[str, str]],
     s3_cache: bool,
     invoke_function_arns: Sequence[str] = (),
     read_pipeline_arns: Sequence[str] = (),
@@ -164,9 +169,11 @@ def role_policy(
     list_pipeline_arns: Sequence[str] = (),
     describe_alarm_names: Sequence[str] = (),
     read_metrics: bool = False,
+    secret_kms_key_arns: Sequence[str] = (),
 ) -> str:
     """The project's permissions: its logs, its reports, artifacts, and referenced secrets;
-    `read_config` is (path, key ARN or None)."""
+    `variables` are the environment's, resolved (`name`, `type`, `value`); `read_config` is
+    (path, key ARN or None)."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "OwnLogs",
@@ -209,6 +216,19 @@ def role_policy(
         )
         if arns:
             statements.append({"Sid": sid, "Effect": "Allow", "Action": [action], "Resource": arns})
+    if secret_kms_key_arns:
+        statements.append(
+            {
+                "Sid": "DecryptReferencedSecrets",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": sorted(set(secret_kms_key_arns)),
+                # Only for Secrets Manager's own calls: the key decrypts nothing else for them.
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+                },
+            }
+        )
     if read_metrics:
         statements.append(
             {
@@ -416,6 +436,8 @@ class BuildProject(pulumi.ComponentResource):
                 (args.get("read_config") or {}).get("kms_key_arn"),
                 list(args.get("read_object_tags") or []),
                 list(args.get("list_pipeline_arns") or []),
+                [v["value"] for v in variables],
+                list(args.get("secret_kms_key_arns") or []),
             ).apply(
                 lambda a: role_policy(
                     region=a[0],
@@ -424,7 +446,10 @@ class BuildProject(pulumi.ComponentResource):
                     log_group_arn=a[2],
                     bucket_arn=a[3],
                     kms_key_arn=a[4],
-                    variables=variables,
+                    variables=[
+                        {"name": v["name"], "type": v["type"], "value": value}
+                        for v, value in zip(variables, a[10], strict=True)
+                    ],
                     s3_cache=cache == "s3",
                     invoke_function_arns=a[5],
                     read_pipeline_arns=a[6],
@@ -435,6 +460,7 @@ class BuildProject(pulumi.ComponentResource):
                     list_pipeline_arns=a[9],
                     describe_alarm_names=list(args.get("describe_alarm_names") or []),
                     read_metrics=args.get("read_metrics", False),
+                    secret_kms_key_arns=a[11],
                 )
             ),
             opts=child,

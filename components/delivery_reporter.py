@@ -79,9 +79,10 @@ class DeliveryReporterArgs(TypedDict):
     production: NotRequired[bool]
     """Mark the GitHub deployments `production_environment`. Omitted: False."""
     github_token: NotRequired[pulumi.Input[str]]
-    """A GitHub token (Deployments: write, Commit statuses: write on the repositories), stored
-    here into a new Secrets Manager secret. Omitted, with no `token_secret_arn`: nothing is
-    reported to GitHub; metrics still are (without lead time)."""
+    """A GitHub token (Deployments: write, Commit statuses: write on the repositories; with
+    Contents: read, an approval's describe step given `secret_arn` counts the commits it
+    adds), stored here into a new Secrets Manager secret. Omitted, with no `token_secret_arn`:
+    nothing is reported to GitHub; metrics still are (without lead time)."""
     token_secret_arn: NotRequired[str]
     """An existing secret holding the token, instead of `github_token`. Omitted: see
     `github_token`."""

@@ -3,9 +3,9 @@
 Defines `ReleaseSteps`: the `package` project (adds `release-manifest.json` to a build's output;
 see `components.release_manifest`), the `describe` project (reads a promoted release's manifest
 for the approval message, refuses a rejected release, and computes the approval's evidence:
-`components.approval_evidence`) and the `configure` project (the first
-action of Deploy: pins the release's configuration and records the release; see
-`components.release_config`). None depends on the service it runs for: what differs per
+`components.approval_evidence`, asking GitHub with a token when given one) and the `configure`
+project (the first action of Deploy: pins the release's configuration and records the release;
+see `components.release_config`). None depends on the service it runs for: what differs per
 pipeline reaches them as the pipeline action's environment variables. So one set serves every
 service of a stage, which keeps a stage with many services small; a `ServicePipeline` used
 alone makes its own.
@@ -18,8 +18,9 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 
+from components.approval_evidence import TOKEN_VARIABLE
 from components.aws_context import aws_context
-from components.build_project import BuildProject, BuildProjectArgs
+from components.build_project import BuildProject, BuildProjectArgs, BuildVariable
 from components.pipeline import ProjectRef
 from components.release_config import CONFIGURE_BUILDSPEC
 from components.release_manifest import DESCRIBE_BUILDSPEC, PACKAGE_BUILDSPEC
@@ -62,6 +63,16 @@ class ReleaseStepsArgs(TypedDict):
     release_objects: NotRequired[Sequence[pulumi.Input[str]]]
     """ARNs of the promoted release objects whose version tags `describe` and `configure` read
     to refuse a rejected release. Omitted: none."""
+    github_token_secret_arn: NotRequired[pulumi.Input[str]]
+    """ARN of a Secrets Manager secret holding a GitHub token that may read the repositories'
+    contents (the delivery reporter's: `DeliveryReporter.secret_arn`). `describe` gets it as
+    its `GITHUB_TOKEN` variable, of type SECRETS_MANAGER (CodeBuild reads the secret at each
+    build; the role may read exactly this one), and asks GitHub's compare API with it.
+    Omitted: `describe` asks anonymously, so the commits since the live release count as "?"
+    for a private repository or past GitHub's anonymous rate limit."""
+    github_token_kms_key_arn: NotRequired[pulumi.Input[str]]
+    """The customer managed key that encrypts `github_token_secret_arn`, which `describe`'s
+    role may then use through Secrets Manager. Omitted: the secret uses the AWS managed key."""
     log_retention_days: NotRequired[int]
     """Omitted: 14."""
     permissions_boundary: NotRequired[pulumi.Input[str]]
@@ -95,8 +106,15 @@ class ReleaseSteps(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ReleaseStepsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        if "github_token_kms_key_arn" in args and "github_token_secret_arn" not in args:
+            raise ValueError(
+                f"ReleaseSteps {name!r}: github_token_kms_key_arn applies to "
+                "github_token_secret_arn; give the secret too, or remove the key"
+            )
         super().__init__(TYPE, name, None, opts)
         pipelines = list(args.get("packaged_pipelines") or [])
+        token_secret = args.get("github_token_secret_arn")
+        token_key = args.get("github_token_kms_key_arn")
         where = aws_context(self)
 
         def project(
@@ -108,6 +126,8 @@ class ReleaseSteps(pulumi.ComponentResource):
             list_config_paths: Sequence[str] = (),
             list_pipeline_arns: Sequence[pulumi.Input[str]] = (),
             describe_alarm_names: Sequence[str] = (),
+            environment: Sequence[BuildVariable] = (),
+            secret_kms_key_arns: Sequence[pulumi.Input[str]] = (),
         ) -> BuildProject:
             project_args: BuildProjectArgs = {
                 "service": args["service"],
@@ -135,6 +155,10 @@ class ReleaseSteps(pulumi.ComponentResource):
                 project_args["list_pipeline_arns"] = list(list_pipeline_arns)
             if describe_alarm_names:
                 project_args["describe_alarm_names"] = list(describe_alarm_names)
+            if environment:
+                project_args["environment"] = list(environment)
+            if secret_kms_key_arns:
+                project_args["secret_kms_key_arns"] = list(secret_kms_key_arns)
             return BuildProject(
                 f"{name}-{role}", project_args, opts=pulumi.ResourceOptions(parent=self)
             )
@@ -160,6 +184,19 @@ class ReleaseSteps(pulumi.ComponentResource):
                 read_object_tags=releases,
                 list_pipeline_arns=arns(evidence),
                 describe_alarm_names=sorted(set(args.get("watched_alarms") or [])),
+                # The secret's ARN, never its value: CodeBuild resolves it into the build.
+                environment=(
+                    [
+                        {
+                            "name": TOKEN_VARIABLE,
+                            "type": "SECRETS_MANAGER",
+                            "value": token_secret,
+                        }
+                    ]
+                    if token_secret is not None
+                    else []
+                ),
+                secret_kms_key_arns=[token_key] if token_key is not None else [],
             )
             if args.get("describe")
             else None

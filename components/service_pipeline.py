@@ -305,6 +305,16 @@ class ServicePipelineArgs(TypedDict):
     approvers: NotRequired[Sequence[str]]
     """With an approval: IAM principals who may assume the approver role. Omitted: this
     account's IAM, so whoever an administrator allows `sts:AssumeRole` on the role."""
+    github_token_secret_arn: NotRequired[pulumi.Input[str]]
+    """With an approval of a promoted release: ARN of a Secrets Manager secret holding a
+    GitHub token that may read the repository's contents (a `DeliveryReporter`'s
+    `secret_arn`), which this service's own describe project sends to GitHub's compare API to
+    count the commits since the live release (`ReleaseStepsArgs.github_token_secret_arn`).
+    Omitted: GitHub is asked anonymously, so the count is "?" for a private repository. With
+    `release_steps`, give it to the shared `ReleaseSteps` instead."""
+    github_token_kms_key_arn: NotRequired[pulumi.Input[str]]
+    """The customer managed key that encrypts `github_token_secret_arn`. Omitted: the secret
+    uses the AWS managed key."""
     notify: NotRequired[NotifyArgs]
     """Who hears about releases. Omitted: a topic is still created when there is an approval,
     so subscribers can be added later; otherwise no topic."""
@@ -476,6 +486,18 @@ class ServicePipeline(pulumi.ComponentResource):
                     f"this one deploys the releases {args['promoted_from']['upstream_stage']} "
                     f"proved. Give {key} to the service there"
                 )
+        for key in ("github_token_secret_arn", "github_token_kms_key_arn"):
+            if key in args and "release_steps" in args:
+                raise ValueError(
+                    f"ServicePipeline {name!r}: {key} applies to this service's own describe "
+                    "project, and release_steps are shared: give it to the shared ReleaseSteps "
+                    "(ReleaseStepsArgs), or remove it"
+                )
+        if "github_token_kms_key_arn" in args and "github_token_secret_arn" not in args:
+            raise ValueError(
+                f"ServicePipeline {name!r}: github_token_kms_key_arn applies to "
+                "github_token_secret_arn; give the secret too, or remove the key"
+            )
         if "runtime_config" in args:
             try:
                 check_path(args["runtime_config"]["path"])
@@ -697,6 +719,10 @@ class ServicePipeline(pulumi.ComponentResource):
                     f"{args['service']}-{args['stage']}-*",
                     *(args["deploy"].get("alarm_names") or []),
                 ]
+                if "github_token_secret_arn" in args:
+                    steps_args["github_token_secret_arn"] = args["github_token_secret_arn"]
+                if "github_token_kms_key_arn" in args:
+                    steps_args["github_token_kms_key_arn"] = args["github_token_kms_key_arn"]
             steps_args["release_objects"] = [
                 pulumi.Output.concat(
                     promoted_from["bucket_arn"], "/", release_object_key(args["service"])

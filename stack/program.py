@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 
@@ -306,6 +306,9 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
     ).policy_arn
     store = _artifact_store(settings)
     upstreams = {name: _upstream(settings, name) for name in settings.upstreams}
+    # Before the pipelines: prod's describe step asks GitHub with the reporter's token. The
+    # dashboard, which shows the pipelines' alarms, comes after them.
+    reporter = declare_reporter(settings, boundary)
     shared = Shared(
         store=store,
         connection=_connection(settings),
@@ -317,7 +320,7 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
         ),
         upstreams=upstreams,
         boundary=boundary,
-        release_steps=_release_steps(settings, store, boundary, upstreams),
+        release_steps=_release_steps(settings, store, boundary, upstreams, reporter),
     )
     services: dict[str, Any] = {}
     chains: dict[str, ServicePipeline] = {}
@@ -344,7 +347,7 @@ def declare_stack(settings: Settings) -> dict[str, Any]:
             "pull_request_status_context": chain.pull_request_status_context,
         }
     outputs: dict[str, Any] = {}
-    outputs.update(declare_reporting(settings, chains, boundary))
+    outputs.update(declare_reporting(settings, reporter, chains))
     if settings.github is not None:
         outputs.update(declare_github_side(settings, settings.github, boundary))
     _required_checks(settings)
@@ -406,9 +409,12 @@ def _release_steps(
     store: ArtifactStore,
     boundary: pulumi.Output[str],
     upstreams: Mapping[str, Upstream],
+    reporter: DeliveryReporter | None,
 ) -> ReleaseStepsRef:
     """One package, one describe and one configure project for the whole stage, each made only
-    when some pipeline runs it: pipelines pass what differs per service as action variables."""
+    when some pipeline runs it: pipelines pass what differs per service as action variables.
+    Describe counts the commits an approval adds with the reporter's GitHub token, when the
+    stage reports to GitHub; otherwise it asks GitHub anonymously."""
     built = [s for s in settings.services if s.promote_from is None]
     promoted = [s for s in settings.services if s.promote_from is not None]
     args: ReleaseStepsArgs = {
@@ -454,6 +460,12 @@ def _release_steps(
         "log_retention_days": settings.environment.log_retention_days,
         "permissions_boundary": boundary,
     }
+    report = settings.report
+    if args["describe"] and reporter is not None and report is not None and report.github:
+        # Reporting to GitHub, the reporter has a secret (made from githubToken, or given).
+        args["github_token_secret_arn"] = cast("pulumi.Output[str]", reporter.secret_arn)
+        if report.token_kms_key_arn:
+            args["github_token_kms_key_arn"] = report.token_kms_key_arn
     return ReleaseSteps("release-steps", args).refs
 
 
@@ -592,13 +604,12 @@ def reported_pipeline(settings: Settings, service: ServiceSettings) -> ReportedP
     return pipeline
 
 
-def declare_reporting(
-    settings: Settings, chains: Mapping[str, ServicePipeline], boundary: pulumi.Output[str]
-) -> dict[str, Any]:
-    """The delivery reporter (`report:`) and the stage's dashboard (`dashboard:`), when set."""
+def declare_reporter(settings: Settings, boundary: pulumi.Output[str]) -> DeliveryReporter | None:
+    """The delivery reporter (`report:`), when set. It names the pipelines by their physical
+    names, so it needs none of them declared first."""
     report = settings.report
     if report is None:
-        return {}
+        return None
     project = pulumi.get_project()
     args: DeliveryReporterArgs = {
         "service": project,
@@ -616,7 +627,17 @@ def declare_reporting(
         else:
             # Validated as a secret before anything was declared; stays one in state.
             args["github_token"] = pulumi.Config().require_secret("githubToken")
-    reporter = DeliveryReporter("delivery-reporter", args)
+    return DeliveryReporter("delivery-reporter", args)
+
+
+def declare_reporting(
+    settings: Settings, reporter: DeliveryReporter | None, chains: Mapping[str, ServicePipeline]
+) -> dict[str, Any]:
+    """The reporter's outputs and the stage's dashboard (`dashboard:`, validated to come with
+    `report:`), when set."""
+    if reporter is None:
+        return {}
+    project = pulumi.get_project()
     outputs: dict[str, Any] = {
         "delivery_reporter": {
             "function": reporter.function_name,

@@ -3,16 +3,24 @@
 The module's functions run against boto3 clients behind botocore Stubbers (each request checked
 against AWS's service model, each answer a recorded response in AWS's documented shape); the
 Describe buildspec runs the same source in bash, with a stand-in `aws` answering the same
-recorded responses, so what is tested is what CodeBuild runs.
+recorded responses, so what is tested is what CodeBuild runs. GitHub's compare API answers
+through a stand-in opener (a recorded response, or an HTTP error) that keeps each request, so
+the headers sent with and without a token are checked with no network. Under Pulumi's mocks:
+what the sample prod's approval shows, and the GitHub token its describe project is given.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from http.client import HTTPMessage
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +34,21 @@ from components import approval_evidence as ev
 from components.pipeline import RELEASE_NAMESPACE, evidence_custom_data
 from components.release_channel import MANIFEST_FILE
 from components.release_manifest import DESCRIBE_BUILDSPEC, RELEASE_VARIABLES
-from tests.harness import ACCOUNT, REGION, StackRun, iter_stacks, run_stacks
+from tests.harness import (
+    ACCOUNT,
+    PROJECT,
+    REGION,
+    StackRun,
+    flatten_stack_config,
+    iter_stacks,
+    qualified_stack,
+    run_program,
+    run_stacks,
+)
 from tests.test_release_manifest import run_build
 from tests.test_release_model import ROLE_POLICY, environment, pipeline, statements
 
+STACKS = dict(iter_stacks())
 PROD, STAGING = "web-prod-pipeline", "web-staging-pipeline"
 LIVE, CANDIDATE = "1" * 40, "2" * 40
 STAGING_RUN = "5b3e3f0e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
@@ -235,6 +254,101 @@ def test_a_private_repository_counts_as_unknown_and_the_link_still_shows_the_com
     assert values["CHANGES_PATH"] == f"compare/{LIVE}...{CANDIDATE}"
 
 
+TOKEN = "github_pat_11RECORDED0000000000"
+COMPARE_URL = f"https://api.github.com/repos/acme/web/compare/{LIVE}...{CANDIDATE}"
+
+
+class Opener:
+    """Opens a request as `urllib.request.urlopen` would, from a recorded answer (an HTTP error
+    when `status` is not 200), and keeps each request it was given."""
+
+    def __init__(self, answer: Mapping[str, Any] = GITHUB_COMPARE, status: int = 200) -> None:
+        self.answer, self.status = answer, status
+        self.requests: list[urllib.request.Request] = []
+
+    def __call__(self, request: urllib.request.Request, timeout: float) -> Any:
+        self.requests.append(request)
+        body = io.BytesIO(json.dumps(self.answer).encode())
+        if self.status != 200:
+            raise urllib.error.HTTPError(
+                request.full_url, self.status, "recorded", HTTPMessage(), body
+            )
+        return contextlib.closing(body)
+
+    def headers(self) -> dict[str, str]:
+        [request] = self.requests
+        return dict(request.header_items())
+
+
+def test_with_a_token_the_compare_api_is_asked_with_it_as_a_bearer_token() -> None:
+    opener = Opener()
+
+    ahead = ev.commits_ahead(ev.github_client(TOKEN, opener), "acme/web", LIVE, CANDIDATE)
+
+    assert ahead == "3"
+    assert [r.full_url for r in opener.requests] == [COMPARE_URL]
+    # urllib keeps header names capitalized; HTTP compares them case-insensitively.
+    assert opener.headers() == {
+        "Authorization": f"Bearer {TOKEN}",
+        "Accept": "application/vnd.github+json",
+        "X-github-api-version": "2022-11-28",
+        "User-agent": "gh-aws-delivery-describe",
+    }
+
+
+@pytest.mark.parametrize("token", [None, "", " \n"])
+def test_without_a_token_the_compare_api_is_asked_anonymously(token: str | None) -> None:
+    opener = Opener()
+
+    ahead = ev.commits_ahead(ev.github_client(token, opener), "acme/web", LIVE, CANDIDATE)
+
+    assert ahead == "3"
+    assert opener.headers() == {
+        "Accept": "application/vnd.github+json",
+        "X-github-api-version": "2022-11-28",
+        "User-agent": "gh-aws-delivery-describe",
+    }
+
+
+def test_a_secret_stored_with_a_trailing_newline_is_sent_without_it() -> None:
+    opener = Opener()
+
+    ev.github_client(f"{TOKEN}\n", opener)(COMPARE_URL)
+
+    assert opener.headers()["Authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize(
+    ("status", "why"),
+    [(404, "a private repository the token may not read"), (403, "rate limit"), (401, "bad")],
+)
+def test_when_github_refuses_the_count_is_unknown_and_nothing_shows_the_token(
+    capsys: pytest.CaptureFixture[str], status: int, why: str
+) -> None:
+    opener = Opener({"message": why}, status=status)
+
+    ahead = ev.commits_ahead(ev.github_client(TOKEN, opener), "acme/web", LIVE, CANDIDATE)
+
+    assert ahead == "?"
+    printed = capsys.readouterr()
+    assert TOKEN not in printed.out + printed.err
+
+
+def test_the_token_goes_only_over_https_and_never_follows_a_redirect() -> None:
+    plain = ev.github_request("http://ghe.internal/api/v3/compare", TOKEN)
+    assert plain.get_header("Authorization") is None
+    request = ev.github_request(COMPARE_URL, TOKEN)
+    # What urllib sends when GitHub answers 301 (a renamed repository): the token stays behind.
+    redirected = urllib.request.HTTPRedirectHandler().redirect_request(
+        request, io.BytesIO(), 301, "Moved", HTTPMessage(), "https://elsewhere.example/compare"
+    )
+
+    assert request.get_header("Authorization") == f"Bearer {TOKEN}"
+    assert redirected is not None
+    assert dict(redirected.header_items()).get("Authorization") is None
+    assert redirected.get_header("Accept") == "application/vnd.github+json"
+
+
 def test_an_upstream_in_another_account_is_unknown_and_the_approval_still_gets_its_evidence(
     aws: Recorded,
 ) -> None:
@@ -371,6 +485,8 @@ def test_the_describe_step_exports_the_evidence_it_computes(
         "ALARM_NAMES": ",".join(ALARMS),
         # Nothing listens there: GitHub is unreachable, as from a build without a route out.
         "GITHUB_API_URL": "http://127.0.0.1:9",
+        # What CodeBuild resolves from the token's secret: it is never printed.
+        "GITHUB_TOKEN": TOKEN,
     }
     tail = "".join(f'printf "%s=%s\\n" {v} "${v}"\n' for v in RELEASE_VARIABLES)
 
@@ -380,6 +496,7 @@ def test_the_describe_step_exports_the_evidence_it_computes(
     exported = dict(
         line.split("=", 1) for line in result.stdout.splitlines()[-len(RELEASE_VARIABLES) :]
     )
+    assert TOKEN not in result.stdout + result.stderr
     assert exported == {
         "COMMIT_ID": CANDIDATE,
         "COMMIT_MESSAGE": "Faster search",
@@ -406,6 +523,33 @@ def test_the_describe_step_exports_the_evidence_it_computes(
     assert yaml.safe_load(DESCRIBE_BUILDSPEC)["env"]["exported-variables"] == list(
         RELEASE_VARIABLES
     )
+
+
+def test_the_step_asks_github_with_the_token_its_environment_holds_and_never_prints_it(
+    tmp_path: Path,
+    recorded_cli: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps(MANIFEST))
+    opener = Opener()
+    monkeypatch.setattr(urllib.request, "urlopen", opener)
+    monkeypatch.setenv("AWS_CLI", str(recorded_cli / "aws"))
+    monkeypatch.setenv("PIPELINE_NAME", PROD)
+    monkeypatch.setenv("ALARM_NAMES", ",".join(ALARMS))
+    monkeypatch.delenv("GITHUB_API_URL", raising=False)
+    monkeypatch.setenv(ev.TOKEN_VARIABLE, TOKEN)
+
+    assert ev.main([str(tmp_path / MANIFEST_FILE), str(tmp_path / "out")]) == 0
+
+    assert (tmp_path / "out" / "COMMITS_AHEAD").read_text() == "3"
+    assert [r.full_url for r in opener.requests] == [COMPARE_URL]
+    assert opener.headers()["Authorization"] == f"Bearer {TOKEN}"
+    printed = capsys.readouterr()
+    assert "COMMITS_AHEAD=3" in printed.out
+    assert TOKEN not in printed.out + printed.err
+    written = "".join(f.read_text() for f in (tmp_path / "out").iterdir())
+    assert TOKEN not in written
 
 
 def test_the_describe_step_runs_the_modules_own_source() -> None:
@@ -511,6 +655,98 @@ def test_the_describe_projects_reads_are_scoped_to_prods_pipelines_stagings_and_
         ]
         for name in environment(approval["actions"][0])["ALARM_NAMES"].split(","):
             assert name.startswith(f"{service}-prod-"), name
+
+
+PROJECT_TYPE = "aws:codebuild/project:Project"
+SECRET = "aws:secretsmanager/secret:Secret"
+DESCRIBE = "release-steps-describe"
+
+
+def _describe_token(run: StackRun) -> list[dict[str, Any]]:
+    variables = run.recorder.one(PROJECT_TYPE, f"{DESCRIBE}-project").inputs["environment"]
+    return [v for v in variables["environmentVariables"] if v["name"] == ev.TOKEN_VARIABLE]
+
+
+def _describe_grants(run: StackRun) -> dict[str, dict[str, Any]]:
+    return statements(run.recorder.one(ROLE_POLICY, f"{DESCRIBE}-policy").inputs["policy"])
+
+
+def test_prods_describe_step_reads_the_github_token_from_the_reporters_secret(
+    runs: dict[str, StackRun],
+) -> None:
+    run = runs["prod"]
+    secret = run.recorder.one(SECRET, "delivery-reporter-token").state["arn"]
+
+    # The secret's ARN, never the token: CodeBuild resolves it into the build's environment.
+    assert _describe_token(run) == [
+        {"name": "GITHUB_TOKEN", "type": "SECRETS_MANAGER", "value": secret}
+    ]
+    grants = _describe_grants(run)
+    assert grants["ReferencedSecrets"] == {
+        "Sid": "ReferencedSecrets",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": [secret],
+    }
+    # The secret the reporter made from githubToken uses the AWS managed key: no KMS grant.
+    assert "DecryptReferencedSecrets" not in grants
+    assert [g for g in grants.values() if "secretsmanager" in json.dumps(g["Action"])] == [
+        grants["ReferencedSecrets"]
+    ]
+
+
+def _prod_with(**changes: Any) -> StackRun:
+    """Prod, with staging's exports, after `changes` to its stack config (None: removed)."""
+    staging = run_stacks({"staging": STACKS["staging"]})["staging"]
+    flat, secrets = flatten_stack_config(STACKS["prod"])
+    for key, value in changes.items():
+        if value is None:
+            flat.pop(f"{PROJECT}:{key}")
+        else:
+            flat[f"{PROJECT}:{key}"] = json.dumps(value)
+    return run_program("prod", flat, secrets, {qualified_stack("staging"): staging.exports})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"report": None, "dashboard": None}, id="no report"),
+        pytest.param({"report": {"github": False}}, id="report without github"),
+    ],
+)
+def test_a_stage_that_does_not_report_to_github_asks_github_anonymously(
+    changes: dict[str, Any],
+) -> None:
+    run = _prod_with(**changes)
+
+    assert _describe_token(run) == []
+    grants = _describe_grants(run)
+    assert "ReferencedSecrets" not in grants and "DecryptReferencedSecrets" not in grants
+    assert run.recorder.of_type(SECRET) == []
+
+
+def test_a_given_secret_and_its_key_serve_the_describe_step_as_they_serve_the_reporter() -> None:
+    secret = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:github-AbCdEf"
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0f1e2d3c-4b5a-4678-9abc-def012345678"
+
+    run = _prod_with(report={"token_secret_arn": secret, "token_kms_key_arn": key})
+
+    assert _describe_token(run) == [
+        {"name": "GITHUB_TOKEN", "type": "SECRETS_MANAGER", "value": secret}
+    ]
+    grants = _describe_grants(run)
+    assert grants["ReferencedSecrets"]["Resource"] == [secret]
+    reporter = statements(
+        run.recorder.one(ROLE_POLICY, "delivery-reporter-policy").inputs["policy"]
+    )["DecryptGitHubTokenThroughSecretsManager"]
+    assert grants["DecryptReferencedSecrets"] == {
+        "Sid": "DecryptReferencedSecrets",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": [key],
+        "Condition": reporter["Condition"],
+    }
+    assert reporter["Resource"] == key
 
 
 def test_cicd_reads_the_evidence_under_the_names_the_describe_step_exports() -> None:

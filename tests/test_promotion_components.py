@@ -16,6 +16,7 @@ import pytest
 from components.pipeline import DeliveryPipeline
 from components.promotion import Upstream, UpstreamArgs
 from components.release_channel import ReleaseChannel, release_object_key
+from components.release_steps import ReleaseSteps
 from components.service_pipeline import ServicePipeline
 from tests.harness import ACCOUNT, REGION, Recorder, run_pulumi
 
@@ -212,3 +213,77 @@ def test_a_delivery_pipeline_with_a_release_source_and_an_approval_needs_describ
     with pytest.raises(ValueError, match=r"give source .* or release_source .* exactly one"):
         neither = {k: v for k, v in args.items() if k != "release_source"}
         run_pulumi(lambda: DeliveryPipeline("p", neither))  # type: ignore[arg-type]
+
+
+TOKEN_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:github-token-AbCdEf"
+
+
+def test_a_promoted_service_alone_gives_its_describe_step_the_github_token_it_is_given(
+    mocks: Recorder,
+) -> None:
+    args = promoted(
+        approval_timeout_minutes=60,
+        github_token_secret_arn=TOKEN_SECRET,
+        github_token_kms_key_arn=KEY,
+    )
+    run_pulumi(lambda: ServicePipeline("orders", args).pipeline_name)  # type: ignore[arg-type]
+    project = mocks.one("aws:codebuild/project:Project", "orders-release-describe-project")
+    assert {
+        "name": "GITHUB_TOKEN",
+        "type": "SECRETS_MANAGER",
+        "value": TOKEN_SECRET,
+    } in project.inputs["environment"]["environmentVariables"]
+    policy = mocks.one("aws:iam/rolePolicy:RolePolicy", "orders-release-describe-policy")
+    grants = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    assert grants["ReferencedSecrets"]["Resource"] == [TOKEN_SECRET]
+    assert grants["DecryptReferencedSecrets"]["Resource"] == [KEY]
+    assert grants["DecryptReferencedSecrets"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}
+    }
+
+
+def test_a_promoted_service_alone_without_a_token_asks_github_anonymously(
+    mocks: Recorder,
+) -> None:
+    args = promoted(approval_timeout_minutes=60)
+    run_pulumi(lambda: ServicePipeline("orders", args).pipeline_name)  # type: ignore[arg-type]
+    project = mocks.one("aws:codebuild/project:Project", "orders-release-describe-project")
+    names = [v["name"] for v in project.inputs["environment"]["environmentVariables"]]
+    assert "GITHUB_TOKEN" not in names
+    policy = mocks.one("aws:iam/rolePolicy:RolePolicy", "orders-release-describe-policy")
+    assert "secretsmanager" not in policy.inputs["policy"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"release_steps": {}, "github_token_secret_arn": TOKEN_SECRET},
+            r"github_token_secret_arn applies to this service's own describe project, and "
+            r"release_steps are shared: give it to the shared ReleaseSteps",
+        ),
+        (
+            {"github_token_kms_key_arn": KEY},
+            "github_token_kms_key_arn applies to github_token_secret_arn; give the secret too",
+        ),
+    ],
+)
+def test_a_github_token_where_no_describe_step_of_its_own_reads_it_is_refused(
+    mocks: Recorder, extra: dict[str, Any], message: str
+) -> None:
+    args = promoted(approval_timeout_minutes=60, **extra)
+    with pytest.raises(ValueError, match=message):
+        run_pulumi(lambda: ServicePipeline("orders", args))  # type: ignore[arg-type]
+
+
+def test_release_steps_refuse_a_token_key_without_the_token_secret(mocks: Recorder) -> None:
+    args = {
+        "service": "acme",
+        "stage": "prod",
+        "artifact_bucket_name": "artifacts",
+        "artifact_bucket_arn": "arn:aws:s3:::artifacts",
+        "describe": True,
+        "github_token_kms_key_arn": KEY,
+    }
+    with pytest.raises(ValueError, match=r"ReleaseSteps 'steps': github_token_kms_key_arn"):
+        run_pulumi(lambda: ReleaseSteps("steps", args))  # type: ignore[arg-type]

@@ -88,7 +88,7 @@ def test_every_input_key_of_every_component_is_in_the_schema_with_its_descriptio
             assert inputs[camel_case(key)].get("description"), f"{where} has no description"
             assert (camel_case(key) in resource.get("requiredInputs", [])) == required, where
             counted += 1
-    assert counted == 272
+    assert counted == 277
 
 
 def test_every_key_of_every_nested_type_has_its_description(schema: dict[str, Any]) -> None:
