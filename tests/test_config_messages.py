@@ -380,6 +380,8 @@ def test_each_account_problem_is_on_its_own_lines() -> None:
     lines = account_refusal("staging", edit).splitlines()
     assert lines[0].endswith("nothing was deployed:")
     assert [line.split(":")[1] for line in lines[1::3]] == ["connection.arn", "releases.kms_key"]
+    assert lines[3].startswith("      fix: ") and lines[3].endswith("credentials")
+    assert lines[4].startswith(f"  - {NS}:releases.kms_key: ")
 
 
 # Checks across keys and the GitHub side, line by line.
@@ -523,3 +525,38 @@ def test_the_github_providers_owner_is_read_from_its_own_config() -> None:
     pulumi.runtime.set_all_config(flat, [f"{NS}:githubToken"])
     with pytest.raises(ConfigError, match="differs from the GitHub provider's owner 'other-org'"):
         load_settings()
+
+
+def test_an_approver_named_twice_is_refused_naming_it() -> None:
+    raw = copy.deepcopy(stack_raw("prod"))
+    role = "arn:aws:iam::111111111111:role/release-managers"
+    raw["services"][0]["approval"]["approvers"] = [role, role]
+    why = block(errors_of(raw, stage="prod"), "services[0].approval.approvers")[0]
+    assert why.endswith(f": duplicate entries ['{role}']; each must appear once")
+
+
+def test_a_bad_value_at_a_nested_key_named_stage_is_reported_at_that_key() -> None:
+    # `stage` is also the stack's own name (the `stage` field): only that one is the stack's.
+    raw = copy.deepcopy(stack_raw("staging"))
+    raw["releases"]["consumers"][0]["stage"] = "Prod"
+    fix = block(errors_of(raw, stage="staging"), "releases.consumers[0].stage")[2]
+    assert fix.startswith(
+        f"      fix: pulumi config set --path '{NS}:releases.consumers[0].stage' "
+    )
+
+
+def test_releases_kept_unprotected_when_the_stack_file_says_so() -> None:
+    import json
+
+    from tests.harness import ROOT, flatten_stack_config, run_program
+
+    flat, secrets = flatten_stack_config(ROOT / "Pulumi.staging.yaml")
+    releases = json.loads(flat[f"{NS}:releases"])
+    protected = {}
+    for protect in (True, False):
+        flat[f"{NS}:releases"] = json.dumps({**releases, "protect": protect})
+        bucket = run_program("staging", flat, secrets).recorder.one(
+            "aws:s3/bucket:Bucket", "releases-bucket"
+        )
+        protected[protect] = (bucket.protect, bucket.retain_on_delete)
+    assert protected == {True: (True, True), False: (False, False)}

@@ -586,7 +586,18 @@ def main() -> int:
         and SUMMARY.exists()
         and json.loads(SUMMARY.read_text()).get("confirmed_by_whole_suite")
     ):
-        verdicts = json.loads(SUMMARY.read_text())["verdicts"]
+        earlier = json.loads(SUMMARY.read_text())
+        verdicts = earlier["verdicts"]
+        # What an earlier budget left unjudged is judged now (the rest is kept).
+        left = {m for m, v in verdicts.items() if v == "unconfirmed"}
+        if left:
+            pending, reached = unconfirmed(args.sample)
+            pending = {m: path for m, path in pending.items() if m in left}
+            print(f"confirming {len(pending)} mutants the last run left unjudged", flush=True)
+            started = time.monotonic()
+            budget = args.confirm_budget * 60 if args.confirm_budget is not None else None
+            verdicts.update(confirm(pending, reached, args.jobs, args.confirm_timeout, budget))
+            confirm_seconds = round(time.monotonic() - started) + (earlier["confirm_seconds"] or 0)
     else:
         pending, reached = unconfirmed(args.sample)
         print(f"confirming {len(pending)} mutants against the whole suite", flush=True)

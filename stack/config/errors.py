@@ -72,7 +72,7 @@ def dig(value: Any, loc: tuple[str | int, ...]) -> Any:
 
 
 def _describe(namespace: str, err: Any, root: type[BaseModel]) -> str:
-    loc = tuple(p for p in err["loc"] if p != "stage") or ("stage",)
+    loc = tuple(err["loc"]) or ("stage",)
     kind = err["type"]
     received = err.get("input", MISSING)
     at = path(loc)
