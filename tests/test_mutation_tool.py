@@ -71,3 +71,9 @@ def test_figures_are_summed_per_top_level_directory() -> None:
     )
     assert rows["stack/"]["total"] == 20 and rows["stack/"]["killed_percent"] == 85.0
     assert rows["cicd/"]["timeout"] == 1 and rows["cicd/"]["killed_percent"] == 50.0
+
+
+def test_report_only_judges_again_what_the_budget_left_and_with_rejudge_the_survivors() -> None:
+    verdicts = {"a": "killed", "b": "survived", "c": "unconfirmed", "d": "timeout"}
+    assert mutation.to_judge_again(verdicts, rejudge=False) == {"c"}
+    assert mutation.to_judge_again(verdicts, rejudge=True) == {"b", "c", "d"}

@@ -30,6 +30,9 @@ run against the whole suite mutmut can run (`pytest_add_cli_args`: everything bu
 tests, actionlint and test_plan_diff.py), the modules that evaluate every stack first, stopping
 at the first failure (`--jobs` at a time, `--confirm-timeout` seconds each). Only mutants the
 whole suite lets pass are reported as survivors; `--no-confirm` skips this (and says so).
+`--report-only` judges what an earlier `--confirm-budget` left unjudged; with `--rejudge` it
+also runs the earlier survivors again, after tests were written for them (same source only:
+the mutants are those mutmut made of it).
 """
 
 from __future__ import annotations
@@ -285,6 +288,14 @@ def confirm(
         for thread in threads:
             thread.join()
     return verdicts
+
+
+def to_judge_again(verdicts: dict[str, str], rejudge: bool) -> set[str]:
+    """What `--report-only` runs against the whole suite again: what an earlier budget left
+    unjudged and, with `--rejudge`, the survivors too (tests were added for them since; the
+    mutants are those of the source mutmut read, so the source must be the same)."""
+    again = {"unconfirmed", "survived", "timeout"} if rejudge else {"unconfirmed"}
+    return {m for m, v in verdicts.items() if v in again}
 
 
 def unconfirmed(every: int) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -548,6 +559,12 @@ def main() -> int:
         help="seconds a whole-suite run of one survivor may take (default 900)",
     )
     parser.add_argument(
+        "--rejudge",
+        action="store_true",
+        help="with --report-only: run the last run's survivors against the whole suite again "
+        "(after tests were added for them; same source)",
+    )
+    parser.add_argument(
         "--confirm-budget",
         type=float,
         help="minutes after which no further survivor is confirmed; those left count as "
@@ -589,11 +606,11 @@ def main() -> int:
         earlier = json.loads(SUMMARY.read_text())
         verdicts = earlier["verdicts"]
         # What an earlier budget left unjudged is judged now (the rest is kept).
-        left = {m for m, v in verdicts.items() if v == "unconfirmed"}
+        left = to_judge_again(verdicts, args.rejudge)
         if left:
             pending, reached = unconfirmed(args.sample)
             pending = {m: path for m, path in pending.items() if m in left}
-            print(f"confirming {len(pending)} mutants the last run left unjudged", flush=True)
+            print(f"judging {len(pending)} mutants against the whole suite again", flush=True)
             started = time.monotonic()
             budget = args.confirm_budget * 60 if args.confirm_budget is not None else None
             verdicts.update(confirm(pending, reached, args.jobs, args.confirm_timeout, budget))
