@@ -41,8 +41,9 @@ bench-scale: ## Print time, memory and provider calls for prod with 1..200 servi
 schema: ## Print the package schema other languages' SDKs are generated from (components/provider.py)
 	$(BIN)/python -c 'import json; from components.provider import schema; print(json.dumps(schema(), indent=2))'
 
-reference: ## Regenerate docs/reference.md from the components (tests/test_reference.py checks it)
+reference: ## Regenerate docs/reference.md (components) and docs/cicd-reference.md (cicd --help); tests/test_reference.py checks both
 	$(BIN)/python tools/reference.py
+	$(BIN)/python tools/cli_reference.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache mutants

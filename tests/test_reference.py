@@ -74,3 +74,34 @@ def test_iam_tables_are_derived_from_what_the_example_declares(rendered: str) ->
 
 def test_the_reference_is_linked_from_the_components_page() -> None:
     assert "(reference.md)" in (ROOT / "docs" / "components.md").read_text()
+
+
+def test_the_checked_in_cicd_reference_is_every_commands_help() -> None:
+    """docs/cicd-reference.md is `cicd COMMAND --help` for every command: an option, its help
+    or its default changed without regenerating the page fails here."""
+    from tools import cli_reference
+
+    page = ROOT / "docs" / "cicd-reference.md"
+    assert page.exists(), f"docs/cicd-reference.md is missing: {FIX}"
+    rendered = cli_reference.render()
+    if page.read_text() != rendered:
+        diff = difflib.unified_diff(
+            page.read_text().splitlines(),
+            rendered.splitlines(),
+            "checked in",
+            "generated",
+            lineterm="",
+        )
+        pytest.fail(f"docs/cicd-reference.md is stale: {FIX}\n" + "\n".join(list(diff)[:40]))
+
+
+def test_the_cicd_reference_has_a_section_per_command_and_subcommand() -> None:
+    from cicd.cli.parser import command_summaries
+    from tools import cli_reference
+
+    rendered = cli_reference.render()
+    for command in command_summaries():
+        assert f"\n## `cicd {command}`\n" in rendered, command
+    # Nested commands get their own section (config's actions, for one).
+    assert "\n## `cicd config set`\n" in rendered
+    assert "(cicd-reference.md)" in (ROOT / "docs" / "cicd.md").read_text()
