@@ -472,7 +472,6 @@ def recorded_cli(tmp_path: Path) -> Path:
     return bin_dir
 
 
-@pytest.mark.own_source
 def test_the_describe_step_exports_the_evidence_it_computes(
     tmp_path: Path, recorded_cli: Path
 ) -> None:

@@ -183,7 +183,6 @@ def test_the_botocore_model_accepts_the_queries() -> None:
     )
 
 
-@pytest.mark.own_source
 def test_the_buildspec_carries_this_module_and_exits_with_the_verdict(tmp_path: Path) -> None:
     spec = yaml.safe_load(ma.ANALYSIS_BUILDSPEC)
     commands = spec["phases"]["build"]["commands"]

@@ -212,7 +212,6 @@ def test_the_pipeline_hands_package_its_facts_and_the_execution_id_as_variables(
         assert variable["name"] in PACKAGE_BUILDSPEC
 
 
-@pytest.mark.own_source
 def test_describe_exports_the_commit_for_the_approval(tmp_path: Path) -> None:
     src = tmp_path / "release"
     src.mkdir()
@@ -236,7 +235,6 @@ def test_describe_exports_the_commit_for_the_approval(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.own_source
 def test_describe_fails_clearly_for_a_release_without_a_manifest(tmp_path: Path) -> None:
     result = run_build(DESCRIBE_BUILDSPEC, tmp_path, {"CODEBUILD_SRC_DIR": str(tmp_path)})
 
@@ -299,7 +297,6 @@ REJECTED_TAGS = [
 
 
 @pytest.mark.parametrize("rejected", [True, False])
-@pytest.mark.own_source
 def test_describe_refuses_a_release_rejected_where_it_was_published(
     tmp_path: Path, rejected: bool
 ) -> None:

@@ -135,10 +135,6 @@ def whole_suite_command(first: list[str]) -> list[str]:
     while "tools.mutation_selection" in added:
         at = added.index("tools.mutation_selection")
         del added[at - 1 : at + 1]
-    # Tests that run a component's own file as a script cannot run in mutmut's copy (its files
-    # hold every mutant, trampolined); here the mutant is written into the file itself, so they
-    # run too.
-    added = [WHOLE_SUITE_MARKERS if a == "not network and not own_source" else a for a in added]
     ordered = list(dict.fromkeys([*first, *WHOLE_PROGRAM_MODULES]))
     return [
         sys.executable,
@@ -158,9 +154,6 @@ def whole_suite_command(first: list[str]) -> list[str]:
         *added,
     ]
 
-
-WHOLE_SUITE_MARKERS = "not network"
-"""The tests the whole-suite confirmation leaves out: those that need PyPI."""
 
 SCRATCH_IGNORED = (".git", ".venv", "mutants", "node_modules", "__pycache__", ".pytest_cache")
 
