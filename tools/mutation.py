@@ -275,18 +275,25 @@ def confirm(
                     mutant = pending.get_nowait()
                 except queue.Empty:
                     return
-                if budget is not None and time.monotonic() - started > budget:
+                if (budget is not None and time.monotonic() - started > budget) or failures:
                     with lock:
                         verdicts[mutant] = "unconfirmed"
                     continue
-                verdict(mutant)
+                try:
+                    verdict(mutant)
+                except BaseException as failure:  # sys.exit in a thread ends only the thread
+                    failures.append(f"{mutant}: {failure}")
 
+        failures: list[str] = []
         for _ in range(jobs):
             thread = threading.Thread(target=work)
             thread.start()
             threads.append(thread)
         for thread in threads:
             thread.join()
+    if failures:
+        # A thread's sys.exit ends only that thread: the run would report what it never judged.
+        sys.exit("the whole-suite confirmation stopped:\n" + "\n".join(failures))
     return verdicts
 
 
