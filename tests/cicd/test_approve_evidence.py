@@ -8,8 +8,14 @@ pipeline's approval so that only the evidence is new to the test.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from cicd.model.pipeline import DeploymentWindow
+from cicd.model.preflight import AlarmState, WindowState
+from cicd.model.status import Unknown
+from cicd.render.approval import evidence_lines
 from tests.cicd.aws_fakes import (
     APPROVAL_TOKEN,
     CliRunner,
@@ -183,3 +189,75 @@ def test_approve_with_yes_neither_reads_the_evidence_nor_asks(
 
     assert result.code == 0, result.err
     assert "Evidence" not in result.out
+
+
+# --- evidence_lines, each fact's forms ---------------------------------------------------------
+
+LIVE = "0123456789abcdef0123456789abcdef01234567"
+CANDIDATE = "fedcba9876543210fedcba9876543210fedcba98"
+WINDOW = DeploymentWindow(stage="Deploy", cron="* 9-16 ? * MON-THU *", time_zone="Europe/Paris")
+
+
+def test_evidence_lines_show_each_fact_of_the_approval_and_the_state_now() -> None:
+    lines = evidence_lines(
+        {
+            "REPOSITORY": "acme/web",
+            "COMMIT_ID": CANDIDATE,
+            "LIVE_COMMIT": LIVE,
+            "CHANGES_PATH": f"compare/{LIVE}...{CANDIDATE}",
+            "COMMITS_AHEAD": "3",
+            "VERIFICATION": "smoke passed",
+            "BAKE": "30 min, no alarm",
+            "ALARMS": "web-prod-5xx OK",
+        },
+        (AlarmState("web-prod-5xx", "OK"), AlarmState("web-prod-p99", "ALARM")),
+        WindowState(WINDOW, open=True, opens=None),
+    )
+    assert lines == [
+        "Evidence for commit fedcba9:",
+        f"  changes: 3 commits since the live 0123456: https://github.com/acme/web/compare/{LIVE}...{CANDIDATE}",
+        "  upstream verification: smoke passed; bake 30 min, no alarm",
+        "  alarms when it reached the approval: web-prod-5xx OK",
+        "  alarms now: web-prod-5xx OK, web-prod-p99 ALARM",
+        "  window: open now (* 9-16 ? * MON-THU *, Europe/Paris)",
+    ]
+
+
+def test_evidence_without_its_variables_shows_question_marks_and_the_commit_link() -> None:
+    lines = evidence_lines({}, (), None)
+    assert lines == [
+        "Evidence for commit ?:",
+        "  changes: nothing live to compare with (?): https://github.com/?/commit/?",
+        "  upstream verification: ?; bake ?",
+        "  alarms when it reached the approval: ?",
+        "  alarms now: none",
+        "  window: no deployment window",
+    ]
+
+
+def test_nothing_live_says_why_and_links_the_candidate() -> None:
+    lines = evidence_lines(
+        {"REPOSITORY": "acme/web", "COMMIT_ID": CANDIDATE, "LIVE_COMMIT": "none"}, (), None
+    )
+    assert lines[1] == (
+        f"  changes: nothing live to compare with (none): https://github.com/acme/web/commit/{CANDIDATE}"
+    )
+
+
+def test_alarms_that_cannot_be_read_now_say_what_is_needed() -> None:
+    lines = evidence_lines({}, Unknown("unknown (needs cloudwatch:DescribeAlarms)"), None)
+    assert lines[4] == "  alarms now: unknown (needs cloudwatch:DescribeAlarms)"
+
+
+def test_a_closed_window_says_when_it_opens_in_its_zone_and_in_utc() -> None:
+    opens = datetime(2026, 12, 7, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    lines = evidence_lines({}, (), WindowState(WINDOW, open=False, opens=opens))
+    assert lines[5] == (
+        "  window: closed; opens 2026-12-07 09:00 Europe/Paris (08:00 UTC): approving sooner "
+        "fails at Deploy"
+    )
+
+
+def test_a_closed_window_that_does_not_open_within_reach_names_its_rule() -> None:
+    lines = evidence_lines({}, (), WindowState(WINDOW, open=False, opens=None))
+    assert lines[5] == "  window: closed (* 9-16 ? * MON-THU *, Europe/Paris)"
