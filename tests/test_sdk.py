@@ -122,3 +122,20 @@ def test_a_function_that_changed_upstream_is_left_alone(monkeypatch: pytest.Monk
     installed = sdk.tune()
     assert installed["pulumi.runtime.rpc.transfer_properties"] is False
     assert sdk.sdk_rpc.transfer_properties is changed
+
+
+def _declare_twice() -> list[_Concrete]:
+    return [_Concrete() for _ in range(2)]
+
+
+def test_declarations_from_the_same_lines_share_one_stack_trace() -> None:
+    """Every service of a stage is declared by the same lines: one message serves them all, and
+    it is the one the SDK would have built for each."""
+    first, second = _declare_twice()
+    assert first.traces[1] is second.traces[1]
+    assert first.traces[1] == first.traces[0]
+    assert second.traces[1] == second.traces[0]
+    elsewhere = _declare()
+    assert elsewhere.traces[1] is not first.traces[1], "another line, another stack"
+    assert elsewhere.traces[1] == elsewhere.traces[0]
+    assert elsewhere.traces[1].frames[0].pc.line != first.traces[1].frames[0].pc.line
