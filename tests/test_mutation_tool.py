@@ -77,3 +77,20 @@ def test_report_only_judges_again_what_the_budget_left_and_with_rejudge_the_surv
     verdicts = {"a": "killed", "b": "survived", "c": "unconfirmed", "d": "timeout"}
     assert mutation.to_judge_again(verdicts, rejudge=False) == {"c"}
     assert mutation.to_judge_again(verdicts, rejudge=True) == {"b", "c", "d"}
+
+
+def test_a_methods_mutant_is_written_over_that_class_method_not_the_first_of_its_name() -> None:
+    cst = pytest.importorskip("libcst", reason="libcst comes with the mutation extra")
+    module = cst.parse_module(
+        "def describe():\n    return 0\n\n"
+        "class A:\n    def describe(self):\n        return 1\n\n"
+        "class B:\n    def describe(self):\n        return 2\n"
+    )
+
+    def returned(found: object) -> str:
+        return cst.Module(body=[found]).code.strip().splitlines()[-1].strip()
+
+    assert returned(mutation.definition(module, "describe", "B")) == "return 2"
+    assert returned(mutation.definition(module, "describe", "A")) == "return 1"
+    assert returned(mutation.definition(module, "describe", None)) == "return 0"
+    assert mutation.definition(module, "describe", "C") is None

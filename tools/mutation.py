@@ -165,12 +165,33 @@ def _scratch_copy(where: Path) -> Path:
     return where
 
 
+def definition(module: Any, name: str, class_name: str | None) -> Any:
+    """The top-level function `name` (no `class_name`) or the method `name` of the top-level
+    class `class_name` in a libcst module; None when there is none. mutmut's own lookup takes
+    the first function or method of that name in the file, so a mutant of `B.describe` would
+    be written over `A.describe`."""
+    import libcst as cst
+
+    for child in module.body:
+        if class_name is None:
+            if isinstance(child, cst.FunctionDef) and child.name.value == name:
+                return child
+        elif (
+            isinstance(child, cst.ClassDef)
+            and child.name.value == class_name
+            and isinstance(child.body, cst.IndentedBlock)
+        ):
+            for method in child.body.body:
+                if isinstance(method, cst.FunctionDef) and method.name.value == name:
+                    return method
+    return None
+
+
 def mutated_source(mutant: str, path: str) -> str:
     """The file `path` with `mutant` in place of its function: mutmut's own `apply`, written
     elsewhere than the working tree (mutmut reads its mutants from ROOT/mutants)."""
     import libcst as cst
     from mutmut.mutation.diff_apply import (
-        find_top_level_function_or_method,
         read_functions_from_index,
         read_mutant_function,
         read_mutants_module,
@@ -179,9 +200,10 @@ def mutated_source(mutant: str, path: str) -> str:
     from mutmut.utils.format_utils import orig_function_and_class_names_from_key
 
     os.chdir(ROOT)
-    name = orig_function_and_class_names_from_key(mutant)[0].rpartition(".")[-1]
+    name, class_name = orig_function_and_class_names_from_key(mutant)
+    name = name.rpartition(".")[-1]
     module = read_orig_module(path)
-    original = find_top_level_function_or_method(module, name)
+    original = definition(module, name, class_name)
     if original is None:
         sys.exit(f"{mutant}: no function {name} in {path}")
     found = read_functions_from_index(mutant, path)
