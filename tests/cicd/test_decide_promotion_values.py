@@ -51,3 +51,26 @@ def test_promoting_a_commit_that_never_succeeded_upstream_says_to_release_it_the
         "commit 1234567 never succeeded in staging among its last 1 executions",
         "release it there first and wait for it to succeed",
     )
+
+
+def test_a_waiting_release_whose_manifest_cannot_be_read_still_names_its_running_execution() -> (
+    None
+):
+    from cicd.decide.promotion import waiting_release
+    from cicd.model.pipeline import ReleaseLocation
+    from cicd.model.release import PublishedVersion
+
+    running = Release(B, "InProgress", version_id="v-new")
+    history = [running, Release(A, "Succeeded", version_id="v-old")]
+    versions = [PublishedVersion("v-new"), PublishedVersion("v-old")]
+
+    waiting = waiting_release(
+        versions, history, lambda v: "the manifest is not JSON", ReleaseLocation("b", "k")
+    )
+
+    assert waiting is not None
+    assert (waiting.release, waiting.problem, waiting.running) == (
+        None,
+        "the manifest is not JSON",
+        running,
+    )
