@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from cicd.decide.commits import newest_of_commit, resolve_commit, resolve_execution
+from cicd.decide.commits import (
+    newest_of_commit,
+    newest_succeeded,
+    resolve_commit,
+    resolve_execution,
+    validate_commit,
+)
 from cicd.errors import NotFound, UsageError
 from cicd.model.release import Release
 
@@ -51,3 +57,17 @@ def test_the_newest_execution_of_a_commit_is_found_resolving_only_until_it_match
         NotFound, match=f"no execution of commit 999 among the last 2 of {PIPELINE}"
     ):
         newest_of_commit(history, "999", resolve, PIPELINE)
+
+
+def test_a_history_without_a_success_has_nothing_live() -> None:
+    assert newest_succeeded([Release(A, "Failed"), Release(B, "InProgress")]) is None
+
+
+def test_a_commit_that_is_not_hex_says_what_a_sha_looks_like() -> None:
+    with pytest.raises(UsageError) as error:
+        validate_commit("main")
+
+    assert (error.value.message, error.value.hint) == (
+        "--commit 'main' is not a commit SHA",
+        "give 7 to 40 hexadecimal characters, as `git rev-parse HEAD` prints",
+    )

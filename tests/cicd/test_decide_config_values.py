@@ -8,7 +8,14 @@ from __future__ import annotations
 import pytest
 
 from cicd.contract import RELEASE_KIND_VARIABLE, RELEASE_NOTE_VARIABLE
-from cicd.decide.config import MAX_NOTE, ConfigChange, check_release, release_note, release_revision
+from cicd.decide.config import (
+    MAX_NOTE,
+    ConfigChange,
+    check_release,
+    parse_assignments,
+    release_note,
+    release_revision,
+)
 from cicd.errors import Refused
 from cicd.model.config import ConfigSnapshot, ConfigWrite, ParameterPin
 from cicd.model.pipeline import GitHubSource, PipelineLayout
@@ -65,3 +72,12 @@ def test_a_snapshot_under_a_path_written_with_a_trailing_slash_names_keys_withou
     snapshot = ConfigSnapshot("/web/prod/", "latest", (ParameterPin("/web/prod/DATABASE_URL", 3),))
 
     assert snapshot.versions() == {"DATABASE_URL": 3}
+
+
+def test_an_empty_argument_to_config_set_says_to_write_key_equals_value() -> None:
+    found, problems = parse_assignments([""])
+
+    assert found == []
+    assert [p.line() for p in problems] == [
+        "(empty): no '=' and so no value; write KEY=VALUE (quote it if the value has spaces)"
+    ]

@@ -5,12 +5,18 @@ user reads on stderr, so each is pinned word for word.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from cicd.decide.controls import held_condition, retryable_stage
-from cicd.errors import Refused
+from cicd.decide.controls import (
+    check_announced_reason,
+    check_stop_reason,
+    held_condition,
+    retryable_stage,
+)
+from cicd.errors import Refused, UsageError
 from cicd.model.release import Release
 
 PIPELINE = "web-prod-pipeline"
@@ -104,3 +110,36 @@ def test_retry_of_a_failed_execution_another_has_superseded_in_its_stage_says_re
         "another execution has entered that stage since",
         "AWS cannot retry an execution another one superseded; release again instead",
     )
+
+
+@pytest.mark.parametrize(
+    ("check", "reason", "message", "hint"),
+    [
+        (check_stop_reason, " ", "--reason is empty: say why the execution is stopped", None),
+        (
+            check_stop_reason,
+            "x" * 201,
+            "--reason is 201 characters; AWS allows at most 200 for a stopped execution",
+            "shorten it",
+        ),
+        (
+            check_announced_reason,
+            "",
+            "--reason is empty: say why the condition is overridden",
+            None,
+        ),
+        (
+            check_announced_reason,
+            "line one\nline two",
+            "--reason must be one line of at most 1000 characters",
+            "shorten it; link the incident ticket",
+        ),
+    ],
+)
+def test_a_stop_or_override_reason_aws_or_the_topic_cannot_take_is_a_usage_error(
+    check: Callable[[str], str], reason: str, message: str, hint: str | None
+) -> None:
+    with pytest.raises(UsageError) as error:
+        check(reason)
+
+    assert (error.value.message, error.value.hint) == (message, hint)
