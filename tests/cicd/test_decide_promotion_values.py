@@ -1,14 +1,31 @@
-"""`cicd.decide.promotion.promotion_commit` (`cicd promote` to a stage that builds from
-GitHub): its refusals word for word, with and without `--commit`.
+"""`cicd.decide.promotion`: what `cicd promote` refuses, word for word, for a target that
+builds from GitHub (`promotion_commit`, with and without `--commit`) and for a promoted one
+(`choose_release`, `check_promotes_from`, `check_not_live`), and what `cicd status` shows
+waiting (`waiting_release`).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from cicd.decide.promotion import promotion_commit
-from cicd.errors import Refused
-from cicd.model.release import Release
+from cicd.decide.promotion import (
+    check_not_live,
+    check_promotes_from,
+    choose_release,
+    promotion_commit,
+)
+from cicd.errors import ManifestError, Refused
+from cicd.model.pipeline import PipelineLayout, PipelineRef, ReleaseLocation, ReleaseSource
+from cicd.model.release import (
+    Manifest,
+    PublishedRelease,
+    PublishedVersion,
+    RejectedRelease,
+    Rejection,
+    Release,
+)
 
 A = "aaaaaaaa-1111-2222-3333-444444444444"
 B = "bbbbbbbb-1111-2222-3333-444444444444"
@@ -57,8 +74,6 @@ def test_a_waiting_release_whose_manifest_cannot_be_read_still_names_its_running
     None
 ):
     from cicd.decide.promotion import waiting_release
-    from cicd.model.pipeline import ReleaseLocation
-    from cicd.model.release import PublishedVersion
 
     running = Release(B, "InProgress", version_id="v-new")
     history = [running, Release(A, "Succeeded", version_id="v-old")]
@@ -73,4 +88,108 @@ def test_a_waiting_release_whose_manifest_cannot_be_read_still_names_its_running
         None,
         "the manifest is not JSON",
         running,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A promoted target (prod): the published release it deploys.
+
+
+def _location() -> ReleaseLocation:
+    return ReleaseLocation("web-releases", "web/release.zip")
+
+
+def _manifest(commit: str = C) -> Manifest:
+    return Manifest(commit=commit, message="Faster search", repository="acme/web", service="web")
+
+
+def _choose(versions: list[PublishedVersion], **options: Any) -> PublishedRelease:
+    options.setdefault("commit", None)
+    options.setdefault("read", lambda v: _manifest())
+    return choose_release(
+        versions, location=_location(), source_stage="staging", warn=print, **options
+    )
+
+
+def test_nothing_published_says_when_the_source_stage_publishes() -> None:
+    with pytest.raises(Refused) as refused:
+        _choose([])
+
+    assert (refused.value.message, refused.value.hint) == (
+        "nothing to promote: staging has published no release to s3://web-releases/web/release.zip",
+        "staging publishes a release when its Deploy stage (deploy, verification, bake) succeeds",
+    )
+
+
+def test_every_release_rejected_reports_each_skipped_version_and_how_to_lift_a_rejection() -> None:
+    versions = [PublishedVersion("v2"), PublishedVersion("v1")]
+    skipped: list[RejectedRelease] = []
+
+    with pytest.raises(Refused) as refused:
+        _choose(versions, rejected=lambda v: Rejection(reason="slow"), skipped=skipped.append)
+
+    assert [s.version.version_id for s in skipped] == ["v2", "v1"]
+    assert (refused.value.message, refused.value.hint) == (
+        "nothing to promote: every one of the 2 newest releases staging published to "
+        "s3://web-releases/web/release.zip is rejected",
+        "publish a fixed release from staging, or lift a rejection made by mistake with "
+        "`cicd unreject`",
+    )
+
+
+def test_a_commit_searched_among_only_unreadable_manifests_says_none_is_readable() -> None:
+    def unreadable(version: PublishedVersion) -> Manifest:
+        raise ManifestError("not a zip archive")
+
+    with pytest.raises(Refused) as refused:
+        _choose([PublishedVersion("v1")], commit="1234567", read=unreadable)
+
+    assert refused.value.message == (
+        "commit 1234567 was never published by staging: none of the 1 newest releases at "
+        "s3://web-releases/web/release.zip was built from it (none has a readable manifest)"
+    )
+
+
+def _target() -> PipelineLayout:
+    return PipelineLayout(
+        name="web-prod-pipeline",
+        stages=("Source", "Deploy"),
+        source=ReleaseSource("Source", _location()),
+        deploy_targets=(),
+    )
+
+
+def test_a_promoted_target_without_its_promotes_from_tag_says_to_update_its_stack() -> None:
+    with pytest.raises(Refused) as refused:
+        check_promotes_from(PipelineRef("web-prod-pipeline", "web", "prod"), _target(), "staging")
+
+    assert refused.value.hint == (
+        "update its stack: the stacks tag every promoted pipeline with the stage it promotes from"
+    )
+
+
+def test_a_target_promoting_from_another_stage_says_how_to_promote_to_it() -> None:
+    named = PipelineRef("web-prod-pipeline", promotes_from="qa")
+
+    with pytest.raises(Refused) as refused:
+        check_promotes_from(named, _target(), "staging")
+
+    assert (refused.value.message, refused.value.hint) == (
+        "web-prod-pipeline promotes from qa, not from staging (tag cicd:promotes-from)",
+        "promote to its stage from qa: `cicd promote --from qa --to its stage`",
+    )
+
+
+def test_promoting_the_release_the_target_runs_says_how_to_pick_an_older_one() -> None:
+    candidate = PublishedRelease(_location(), PublishedVersion("v1"), _manifest())
+
+    with pytest.raises(Refused) as refused:
+        check_not_live(
+            candidate, [Release(B, "Succeeded", version_id="v1")], target_name="web-prod-pipeline"
+        )
+
+    assert (refused.value.message, refused.value.hint) == (
+        'web-prod-pipeline already runs release v1 (commit 1234567 "Faster search") (execution '
+        "bbbbbbbb), the release you asked to promote",
+        "nothing to promote until a newer release is published; pick an older one with --commit",
     )
