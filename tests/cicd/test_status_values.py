@@ -7,6 +7,7 @@ test_status.py, test_status_overview.py and test_freeze.py.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -166,3 +167,23 @@ def test_a_promoted_pipeline_running_the_newest_release_has_a_line_saying_nothin
 
     assert result.code == 0, result.err
     assert "Waiting to be promoted: nothing newer is published" in result.out.splitlines()
+
+
+def test_status_json_names_a_github_source_with_its_connection(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    name = _prod_with_a_deployment(aws, {"Succeeded": 1}, "AVAILABLE")
+
+    result = cli("status", "--pipeline", name, "--json", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    [pipeline] = json.loads(result.out)["pipelines"]
+    assert pipeline["source"] == {
+        "kind": "github",
+        "repository": "acme/shop",
+        "branch": "main",
+        "connectionArn": CONNECTION_ARN,
+        "connectionStatus": "AVAILABLE",
+        "location": None,
+        "promotesFrom": None,
+    }
