@@ -12,12 +12,15 @@ import re
 from datetime import timedelta
 
 from tests.cicd.aws_fakes import (
+    APPROVAL_TOKEN,
     CONNECTION_ARN,
     CONSOLE_URL,
     NOW,
     CliRunner,
     ReleaseBucket,
     StubbedAws,
+    action_state,
+    execution_id,
     expect_discovery,
     sha,
     stage_state,
@@ -187,3 +190,91 @@ def test_status_json_names_a_github_source_with_its_connection(
         "location": None,
         "promotesFrom": None,
     }
+
+
+def test_status_json_lists_the_stages_and_the_running_deployment_with_its_progress(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    name = _prod_with_a_deployment(aws, {"InProgress": 2, "Succeeded": 1}, "AVAILABLE")
+
+    result = cli("status", "--pipeline", name, "--json", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    [pipeline] = json.loads(result.out)["pipelines"]
+    assert pipeline["stages"] == [
+        {
+            "name": "Deploy",
+            "status": "InProgress",
+            "executionId": execution_id(6),
+            "commit": sha(6),
+            "message": "Change 6",
+            "changed": None,
+        }
+    ]
+    assert pipeline["deployments"] == [
+        {
+            "target": "CodeDeploy shop-prod-app/shop-prod-web",
+            "deploymentId": DEPLOYMENT,
+            "status": "InProgress",
+            "created": "2025-05-01T11:55:00+00:00",
+            "overview": {"InProgress": 2, "Succeeded": 1},
+        }
+    ]
+    assert pipeline["unknown"] == {}
+
+
+def test_status_json_names_the_connection_state_it_may_not_read(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    name = aws.expect_pipeline("shop", "prod", targets=[])
+    aws.expect_state(name, stage_state("Deploy", 6, "Succeeded"))
+    aws.expect_history(name, [summary(6, commit=6)], 25)
+    aws.codeconnections.add_client_error(
+        "get_connection", service_error_code="AccessDeniedException"
+    )
+
+    result = cli("status", "--pipeline", name, "--json", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    [pipeline] = json.loads(result.out)["pipelines"]
+    assert pipeline["unknown"] == {
+        "connectionStatus": "unknown (needs codeconnections:GetConnection)"
+    }
+    assert pipeline["source"]["connectionStatus"] is None
+
+
+def test_status_json_of_a_release_on_its_way_names_its_execution_and_offers_no_command(
+    promoted: tuple[StubbedAws, ReleaseBucket], cli: CliRunner
+) -> None:
+    aws, bucket = promoted
+    live = bucket.publish(1)
+    newest = bucket.publish(2)
+    expect_discovery(
+        aws.tagging, stage="prod", service="web", found=[(PROD, "web", "prod", "staging")]
+    )
+    aws.expect_promoted_pipeline("web", "prod", targets=[])
+    aws.expect_state(
+        PROD,
+        stage_state(
+            "Approval",
+            11,
+            "InProgress",
+            [action_state("Approve", "InProgress", token=APPROVAL_TOKEN)],
+        ),
+        stage_state("Deploy", 10, "Succeeded"),
+    )
+    aws.expect_history(
+        PROD, [summary(11, status="InProgress", version=newest), summary(10, version=live)], 25
+    )
+
+    result = cli("status", "-s", "web", "-e", "prod", "--json", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    [pipeline] = json.loads(result.out)["pipelines"]
+    waiting = pipeline["waiting"]
+    assert waiting["release"]["versionId"] == newest
+    assert (waiting["runningExecutionId"], waiting["runningStatus"], waiting["command"]) == (
+        execution_id(11),
+        "InProgress",
+        None,
+    )
