@@ -278,3 +278,44 @@ def test_status_json_of_a_release_on_its_way_names_its_execution_and_offers_no_c
         "InProgress",
         None,
     )
+
+
+def _prod_with_history(aws: StubbedAws, history: list[dict[str, object]]) -> str:
+    name = aws.expect_pipeline("shop", "prod", targets=[])
+    aws.expect_state(name, stage_state("Deploy", 6, "Failed"))
+    aws.expect_history(name, history, 25)
+    aws.codeconnections.add_response(
+        "get_connection",
+        {"Connection": {"ConnectionStatus": "AVAILABLE"}},
+        {"ConnectionArn": CONNECTION_ARN},
+    )
+    return name
+
+
+def test_status_of_a_pipeline_that_never_succeeded_says_nothing_is_live_yet(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    name = _prod_with_history(aws, [summary(6, status="Failed", commit=6)])
+
+    result = cli("status", "--pipeline", name, clients=aws.clients())
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert "Live: nothing yet (no successful release)" in lines
+    header = next(line for line in lines if line.startswith("STAGE"))
+    assert header.split() == ["STAGE", "STATUS", "COMMIT", "EXECUTION", "CHANGED", "MESSAGE"]
+
+
+def test_the_live_release_without_a_commit_message_is_named_by_its_commit_only(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    live = summary(6, commit=6)
+    del live["sourceRevisions"][0]["revisionSummary"]
+    name = _prod_with_history(aws, [live])
+
+    result = cli("status", "--pipeline", name, clients=aws.clients())
+
+    assert result.code == 0, result.err
+    assert f"Live: commit {sha(6)[:7]} (execution {execution_id(6)[:8]})" in (
+        result.out.splitlines()
+    )
