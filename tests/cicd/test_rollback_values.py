@@ -102,3 +102,25 @@ def test_a_promoted_release_without_an_object_version_is_not_marked_and_says_so(
         "problem": "not published",
         "command": None,
     }
+
+
+def test_a_rollback_across_a_release_whose_manifest_is_unreadable_refuses_naming_why(
+    sample: Sample, cli: CliRunner
+) -> None:
+    good = sample.bucket.publish(1)
+    bad = sample.bucket.publish(2, body=b"not a zip")
+    _prod_found(sample.aws)
+    sample.aws.expect_state(PROD, stage_state("Deploy", 5, "Succeeded"))
+    sample.aws.expect_history(PROD, [summary(5, version=bad), summary(3, version=good)], 100)
+
+    result = cli("rollback", "-s", "web", "-e", "prod", "--yes", clients=sample.aws.clients())
+
+    assert result.code == 3
+    assert result.err.splitlines() == [
+        f"cicd: cannot tell whether rolling {PROD} back to {execution_id(3)[:8]} crosses a "
+        f"release that contracted the database schema ({execution_id(5)[:8]}: its release "
+        f"manifest: release manifest of {WHERE} version {bad}: not a zip archive (File is not "
+        "a zip file))",
+        "hint: grant the read named above and run it again, or pass --force if you know none did",
+    ]
+    assert sample.writes == []
