@@ -124,3 +124,29 @@ def test_a_rollback_across_a_release_whose_manifest_is_unreadable_refuses_naming
         "hint: grant the read named above and run it again, or pass --force if you know none did",
     ]
     assert sample.writes == []
+
+
+def test_a_rollback_reads_no_manifest_of_a_failed_release_it_crosses(
+    sample: Sample, cli: CliRunner
+) -> None:
+    # A release that failed never deployed, so it contracted nothing: its manifest is not read.
+    good = sample.bucket.publish(1)
+    bad = sample.bucket.publish(2)
+    failed = sample.bucket.publish(3)
+    _prod_found(sample.aws)
+    sample.aws.expect_state(PROD, stage_state("Deploy", 5, "Succeeded"))
+    history = [
+        summary(6, status="Failed", version=failed),
+        summary(5, version=bad),
+        summary(3, version=good),
+    ]
+    sample.aws.expect_history(PROD, history, 100)
+    _rollback(sample.aws, PROD, 3)
+    sample.caller()
+
+    result = cli("rollback", "-s", "web", "-e", "prod", "--yes", clients=sample.aws.clients())
+
+    assert result.code == 0, result.err
+    read = {get["VersionId"] for get in sample.bucket.gets}
+    assert bad in read
+    assert failed not in read
