@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from tests.cicd.aws_fakes import CliRunner, MotoWorld, sha
+from tests.cicd.aws_fakes import CliRunner, MotoWorld, StubbedAws, sha
 
 
 def test_promote_from_a_promoted_pipeline_rebuilds_the_commit_its_manifest_names(
@@ -44,4 +44,15 @@ def test_promote_from_a_promoted_pipeline_rebuilds_the_commit_its_manifest_names
         prod,
         True,
         [],
+    )
+
+
+def test_promote_without_a_target_is_a_usage_error_naming_both_ways_to_give_one(
+    cli: CliRunner,
+) -> None:
+    result = cli("promote", "--from", "staging", clients=StubbedAws().clients())
+
+    assert result.code == 2
+    assert result.err.splitlines()[0] == (
+        "cicd: promote to where? pass --to dev|staging|prod, or --to-pipeline NAME"
     )
