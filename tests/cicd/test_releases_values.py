@@ -1,0 +1,25 @@
+"""`cicd releases --json`: a running release's duration is counted up to now, not to its last
+update (which for a running execution is only when CodePipeline last wrote it)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cicd.aws_fakes import CliRunner, StubbedAws, summary
+
+STAGING = "web-staging-pipeline"
+
+
+def test_releases_json_of_a_running_release_counts_its_duration_up_to_now(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    aws.expect_pipeline("web", "staging")
+    aws.expect_history(
+        STAGING, [summary(9, status="InProgress", commit=9, minutes_ago=5, duration=60)], 15
+    )
+
+    result = cli("releases", "--pipeline", STAGING, "--json", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    [release] = json.loads(result.out)
+    assert (release["status"], release["durationSeconds"]) == ("InProgress", 300)
