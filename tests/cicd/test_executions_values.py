@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from cicd.aws import executions
 from cicd.aws.manifests import Manifests
 from cicd.aws.pipelines import parse_layout
+from cicd.errors import Refused
 from cicd.model import run
 from cicd.model.pipeline import PipelineRef
 from cicd.model.release import Release
@@ -218,3 +221,47 @@ def test_info_says_when_the_builds_of_an_execution_could_not_be_read() -> None:
 
 def _codebuild_type() -> dict[str, str]:
     return {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"}
+
+
+def test_an_action_run_carries_its_project_and_placeholders_for_what_aws_left_out() -> None:
+    aws = StubbedAws()
+    aws.codepipeline.add_response(
+        "list_action_executions",
+        {
+            "actionExecutionDetails": [
+                {
+                    "pipelineExecutionId": execution_id(5),
+                    "startTime": NOW,
+                    "input": {
+                        "actionTypeId": _codebuild_type(),
+                        "configuration": {"ProjectName": "shop-prod-build"},
+                    },
+                }
+            ]
+        },
+        {
+            "pipelineName": "shop-prod-pipeline",
+            "filter": {"pipelineExecutionId": execution_id(5)},
+            "maxResults": 100,
+        },
+    )
+
+    runs = executions.action_runs(aws.client("codepipeline"), "shop-prod-pipeline", execution_id(5))
+
+    assert [(r.stage, r.action, r.status, r.provider, r.project) for r in runs] == [
+        ("?", "?", "?", "CodeBuild", "shop-prod-build")
+    ]
+
+
+def test_starting_a_release_of_a_promoted_pipeline_is_refused_pointing_at_promote() -> None:
+    layout = parse_layout(promoted_declaration("shop", "prod", bucket=RELEASE_BUCKET))
+
+    with pytest.raises(Refused) as raised:
+        executions.start_release(StubbedAws().client("codepipeline"), layout, None)
+
+    assert raised.value.message == (
+        f"{layout.name} deploys releases published by another stage, it builds nothing itself"
+    )
+    assert raised.value.hint == (
+        "start it with `cicd promote` (see `cicd status` for the release waiting)"
+    )
