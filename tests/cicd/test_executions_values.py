@@ -265,3 +265,30 @@ def test_starting_a_release_of_a_promoted_pipeline_is_refused_pointing_at_promot
     assert raised.value.hint == (
         "start it with `cicd promote` (see `cicd status` for the release waiting)"
     )
+
+
+def test_an_execution_read_by_id_carries_its_trigger_and_a_rollback_trigger_marks_it() -> None:
+    aws = StubbedAws()
+    manual = execution(5, commit=1)["pipelineExecution"] | {
+        "trigger": {"triggerType": "StartPipelineExecution", "triggerDetail": "alice"}
+    }
+    rolled = execution(6, commit=1)["pipelineExecution"] | {
+        "trigger": {"triggerType": "ManualRollback", "triggerDetail": "bob"}
+    }
+    for n, document in ((5, manual), (6, rolled)):
+        aws.codepipeline.add_response(
+            "get_pipeline_execution",
+            {"pipelineExecution": document},
+            {"pipelineName": "shop-prod-pipeline", "pipelineExecutionId": execution_id(n)},
+        )
+
+    first = executions.get_release(
+        aws.client("codepipeline"), "shop-prod-pipeline", execution_id(5)
+    )
+    second = executions.get_release(
+        aws.client("codepipeline"), "shop-prod-pipeline", execution_id(6)
+    )
+
+    aws.verify()
+    assert (first.trigger, first.is_rollback) == ("StartPipelineExecution", False)
+    assert (second.trigger, second.is_rollback) == ("ManualRollback", True)
