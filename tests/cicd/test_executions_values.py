@@ -292,3 +292,24 @@ def test_an_execution_read_by_id_carries_its_trigger_and_a_rollback_trigger_mark
     aws.verify()
     assert (first.trigger, first.is_rollback) == ("StartPipelineExecution", False)
     assert (second.trigger, second.is_rollback) == ("ManualRollback", True)
+
+
+def test_an_execution_of_type_rollback_is_a_rollback_of_its_target_even_without_a_trigger() -> None:
+    aws = StubbedAws()
+    document = {
+        k: v for k, v in execution(7, commit=1)["pipelineExecution"].items() if k != "trigger"
+    } | {
+        "executionType": "ROLLBACK",
+        "rollbackMetadata": {"rollbackTargetPipelineExecutionId": execution_id(4)},
+    }
+    aws.codepipeline.add_response("get_pipeline_execution", {"pipelineExecution": document})
+
+    release = executions.get_release(
+        aws.client("codepipeline"), "shop-prod-pipeline", execution_id(7)
+    )
+
+    assert (release.trigger, release.is_rollback, release.rollback_target) == (
+        "-",
+        True,
+        execution_id(4),
+    )
