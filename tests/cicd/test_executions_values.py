@@ -313,3 +313,14 @@ def test_an_execution_of_type_rollback_is_a_rollback_of_its_target_even_without_
         True,
         execution_id(4),
     )
+
+
+def test_promoting_into_a_pipeline_that_builds_from_github_is_refused_saying_so() -> None:
+    layout = parse_layout(pipeline_declaration("shop", "prod"))
+
+    with pytest.raises(Refused) as raised:
+        executions.start_promoted(StubbedAws().client("codepipeline"), layout, VERSION)
+
+    assert raised.value.message == (
+        f"{layout.name} builds from GitHub: start it at a commit instead"
+    )
