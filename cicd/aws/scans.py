@@ -121,7 +121,10 @@ def read_scan(
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in {"AccessDenied", "AccessDeniedException"}:
-            return f"unknown (needs {iam_action('GetObject')} on {location.url()})"
+            # S3 authorizes a GetObject with versionId as s3:GetObjectVersion, one without (a
+            # build's output artifact) as s3:GetObject (S3 API reference, GetObject, versionId).
+            action = iam_action("GetObject") if version_id else "s3:GetObject"
+            return f"unknown (needs {action} on {location.url()})"
         if code in {"NoSuchKey", "NoSuchVersion", "InvalidRange"}:
             return f"unknown (the release {location.url()} is gone: {code})"
         return f"unknown ({code or 'AWS error'} reading {location.url()})"

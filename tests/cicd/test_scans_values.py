@@ -101,3 +101,12 @@ def test_a_scan_without_a_package_says_there_is_no_release_in_those_words() -> N
     assert scans.release_object(
         parse_layout(pipeline_declaration("web", "staging")), release, actions
     ) == ("no release: the scan ran, but Package did not make one (see the Build stage)")
+
+
+def test_a_build_artifact_read_without_a_version_needs_get_object_not_get_object_version() -> None:
+    aws = StubbedAws()
+    aws.stub("s3").add_client_error("get_object", service_error_code="AccessDenied")
+
+    assert scans.read_scan(aws.client("s3"), LOCATION, None) == (
+        f"unknown (needs s3:GetObject on {LOCATION.url()})"
+    )
