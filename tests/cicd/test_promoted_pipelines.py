@@ -198,9 +198,9 @@ def test_status_of_a_promoted_pipeline_running_the_newest_release_has_nothing_wa
     assert "Waiting to be promoted: nothing newer is published" in result.out
 
 
-def test_status_says_when_the_newest_release_is_already_on_its_way(
-    promoted: tuple[StubbedAws, ReleaseBucket], cli: CliRunner
-) -> None:
+def expect_newest_on_its_way(promoted: tuple[StubbedAws, ReleaseBucket]) -> str:
+    """prod's web: release 1 of staging live, release 2 waiting at prod's approval; returns
+    release 2's version."""
     aws, bucket = promoted
     live = bucket.publish(1)
     newest = bucket.publish(2)
@@ -221,6 +221,14 @@ def test_status_says_when_the_newest_release_is_already_on_its_way(
     aws.expect_history(
         PROD, [summary(11, status="InProgress", version=newest), summary(10, version=live)], 25
     )
+    return newest
+
+
+def test_status_says_when_the_newest_release_is_already_on_its_way(
+    promoted: tuple[StubbedAws, ReleaseBucket], cli: CliRunner
+) -> None:
+    aws, _ = promoted
+    newest = expect_newest_on_its_way(promoted)
 
     result = cli("status", "--service", "web", "--stage", "prod", clients=aws.clients())
 

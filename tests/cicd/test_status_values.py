@@ -12,14 +12,12 @@ import re
 from datetime import timedelta
 
 from tests.cicd.aws_fakes import (
-    APPROVAL_TOKEN,
     CONNECTION_ARN,
     CONSOLE_URL,
     NOW,
     CliRunner,
     ReleaseBucket,
     StubbedAws,
-    action_state,
     execution_id,
     expect_discovery,
     sha,
@@ -27,7 +25,7 @@ from tests.cicd.aws_fakes import (
     summary,
 )
 from tests.cicd.test_freeze import ALICE, deploy_state
-from tests.cicd.test_promoted_pipelines import PROD, promoted
+from tests.cicd.test_promoted_pipelines import PROD, expect_newest_on_its_way, promoted
 from tests.cicd.test_status_overview import _sample_history, sample
 
 __all__ = ["promoted", "sample"]  # the fixtures, used by name
@@ -246,26 +244,8 @@ def test_status_json_names_the_connection_state_it_may_not_read(
 def test_status_json_of_a_release_on_its_way_names_its_execution_and_offers_no_command(
     promoted: tuple[StubbedAws, ReleaseBucket], cli: CliRunner
 ) -> None:
-    aws, bucket = promoted
-    live = bucket.publish(1)
-    newest = bucket.publish(2)
-    expect_discovery(
-        aws.tagging, stage="prod", service="web", found=[(PROD, "web", "prod", "staging")]
-    )
-    aws.expect_promoted_pipeline("web", "prod", targets=[])
-    aws.expect_state(
-        PROD,
-        stage_state(
-            "Approval",
-            11,
-            "InProgress",
-            [action_state("Approve", "InProgress", token=APPROVAL_TOKEN)],
-        ),
-        stage_state("Deploy", 10, "Succeeded"),
-    )
-    aws.expect_history(
-        PROD, [summary(11, status="InProgress", version=newest), summary(10, version=live)], 25
-    )
+    aws, _ = promoted
+    newest = expect_newest_on_its_way(promoted)
 
     result = cli("status", "-s", "web", "-e", "prod", "--json", clients=aws.clients())
 
