@@ -94,3 +94,12 @@ def test_a_methods_mutant_is_written_over_that_class_method_not_the_first_of_its
     assert returned(mutation.definition(module, "describe", "A")) == "return 1"
     assert returned(mutation.definition(module, "describe", None)) == "return 0"
     assert mutation.definition(module, "describe", "C") is None
+
+
+def test_the_tests_named_after_a_mutants_module_run_first_except_those_left_out() -> None:
+    assert "tests/cicd/test_scans_values.py" in mutation.named_tests("cicd/aws/scans.py")
+    assert all("/test_scans" in test for test in mutation.named_tests("cicd/aws/scans.py"))
+    assert mutation.named_tests("stack/config/__init__.py") == []
+    # test_plan_diff.py is outside mutmut's suite (`--ignore`), so never named first.
+    assert "tests/test_plan_diff.py" not in mutation.named_tests("stack/plan/diff.py")
+    assert "tests/test_plan_diagram.py" in mutation.named_tests("stack/plan/diagram.py")

@@ -54,6 +54,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants"
 SUMMARY = MUTANTS / "mutation-summary.json"
+TESTS = ROOT / "tests"
 # mutmut's statuses, folded into the columns of the table.
 COLUMNS = ("killed", "survived", "timeout", "other")
 FOLD = {"killed": "killed", "survived": "survived", "timeout": "timeout"}
@@ -153,6 +154,27 @@ def whole_suite_command(first: list[str]) -> list[str]:
         "examples",
         *added,
     ]
+
+
+def named_tests(path: str) -> list[str]:
+    """The test files named after the module at `path` (`cicd/aws/scans.py` ->
+    `tests/**/test_scans*.py`; `stack/plan/diagram.py` -> `test_plan_diagram.py` too), which the
+    whole-suite run puts first: order changes only how soon `-x` stops on a killed mutant (a test
+    written for a survivor after the stats run is in no mutant's reaching set), never the
+    verdict. None for a package's `__init__.py`, and none the whole suite leaves out (`--ignore`
+    in `pytest_add_cli_args`)."""
+    stem = Path(path).stem
+    if stem == "__init__":
+        return []
+    added = list(_pyproject_mutmut().get("pytest_add_cli_args", []))
+    ignored = {added[at + 1] for at, arg in enumerate(added[:-1]) if arg == "--ignore"}
+    # Named after the module, or after its package and the module (`stack/plan/diagram.py` ->
+    # `test_plan_diagram.py`).
+    patterns = [f"test_{stem}*.py", f"test_{Path(path).parent.name}_{stem}*.py"]
+    found = sorted(
+        {p.relative_to(ROOT).as_posix() for pattern in patterns for p in TESTS.rglob(pattern)}
+    )
+    return [test for test in found if test not in ignored]
 
 
 SCRATCH_IGNORED = (".git", ".venv", "mutants", "node_modules", "__pycache__", ".pytest_cache")
@@ -257,7 +279,7 @@ def confirm(
             try:
                 target.write_text(code)
                 done = subprocess.run(
-                    whole_suite_command(reached.get(mutant, [])),
+                    whole_suite_command([*named_tests(path), *reached.get(mutant, [])]),
                     cwd=tree,
                     capture_output=True,
                     timeout=timeout,
