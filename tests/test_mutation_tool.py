@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,15 @@ def test_the_tests_named_after_a_mutants_module_run_first_except_those_left_out(
     # test_plan_diff.py is outside mutmut's suite (`--ignore`), so never named first.
     assert "tests/test_plan_diff.py" not in mutation.named_tests("stack/plan/diff.py")
     assert "tests/test_plan_diagram.py" in mutation.named_tests("stack/plan/diagram.py")
+
+
+def test_confirm_first_moves_the_named_mutants_to_the_front_and_keeps_every_mutant(
+    tmp_path: Path,
+) -> None:
+    pending = {"a": "x.py", "b": "x.py", "c": "y.py", "d": "y.py"}
+    named = tmp_path / "first.txt"
+    named.write_text("c\nunknown\nb existing\n\n")
+    ordered = mutation.first(pending, named)
+    assert list(ordered) == ["c", "b", "a", "d"]
+    assert ordered == pending
+    assert mutation.first(pending, None) is pending

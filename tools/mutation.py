@@ -341,6 +341,16 @@ def confirm(
     return verdicts
 
 
+def first(pending: dict[str, str], named: Path | None) -> dict[str, str]:
+    """`pending` with the mutants named in the file `named` (one per line; text after the name
+    is ignored) moved to the front, in the file's order; unchanged without a file."""
+    if named is None:
+        return pending
+    order = [line.split()[0] for line in named.read_text().splitlines() if line.strip()]
+    front = {m: pending[m] for m in dict.fromkeys(order) if m in pending}
+    return front | {m: path for m, path in pending.items() if m not in front}
+
+
 def to_judge_again(verdicts: dict[str, str], rejudge: bool) -> set[str]:
     """What `--report-only` runs against the whole suite again: what an earlier budget left
     unjudged and, with `--rejudge`, the survivors too (tests were added for them since; the
@@ -622,6 +632,14 @@ def main() -> int:
         "surviving and are named unconfirmed (default: no limit)",
     )
     parser.add_argument(
+        "--confirm-first",
+        type=Path,
+        metavar="FILE",
+        help="judge the mutants named in FILE (one per line) before the others, e.g. those "
+        "tests were written for since the run: a --confirm-budget then goes where a verdict is "
+        "likeliest to change (the verdicts are the same)",
+    )
+    parser.add_argument(
         "--sample",
         type=int,
         choices=sorted(SAMPLE_DIGITS),
@@ -660,7 +678,9 @@ def main() -> int:
         left = to_judge_again(verdicts, args.rejudge)
         if left:
             pending, reached = unconfirmed(args.sample)
-            pending = {m: path for m, path in pending.items() if m in left}
+            pending = first(
+                {m: path for m, path in pending.items() if m in left}, args.confirm_first
+            )
             print(f"judging {len(pending)} mutants against the whole suite again", flush=True)
             started = time.monotonic()
             budget = args.confirm_budget * 60 if args.confirm_budget is not None else None
@@ -668,6 +688,7 @@ def main() -> int:
             confirm_seconds = round(time.monotonic() - started) + (earlier["confirm_seconds"] or 0)
     else:
         pending, reached = unconfirmed(args.sample)
+        pending = first(pending, args.confirm_first)
         print(f"confirming {len(pending)} mutants against the whole suite", flush=True)
         started = time.monotonic()
         budget = args.confirm_budget * 60 if args.confirm_budget is not None else None
