@@ -6,6 +6,8 @@ these are the tool's own decisions, which decide what its figures mean.
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,3 +118,32 @@ def test_confirm_first_moves_the_named_mutants_to_the_front_and_keeps_every_muta
     assert list(ordered) == ["c", "b", "a", "d"]
     assert ordered == pending
     assert mutation.first(pending, None) is pending
+
+
+def test_thin_keeps_about_one_in_k_of_a_directorys_sample_by_the_names_crc(only: list[str]) -> None:
+    names = [f"components.pipeline.x_f{n}__mutmut_{d}3" for n in range(200) for d in ("", "1")]
+    saved = dict(mutation.THIN)
+    try:
+        mutation.THIN.clear()
+        mutation.THIN["components"] = 5
+        kept = [n for n in names if in_sample(n, 10)]
+        assert kept == [n for n in names if zlib.crc32(n.encode()) % 5 == 0]
+        assert 40 <= len(kept) <= 120  # about one in five of 400
+        # Other directories keep their whole sample; the digit rule still applies.
+        assert in_sample("cicd.text.x_f__mutmut_13", 10)
+    finally:
+        mutation.THIN.clear()
+        mutation.THIN.update(saved)
+
+
+def test_resume_names_only_the_sampled_mutants_without_a_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, only: list[str]
+) -> None:
+    # mutmut runs again every mutant a pattern matches, so --resume passes these names instead.
+    meta = tmp_path / "cicd" / "text.py.meta"
+    meta.parent.mkdir()
+    codes = {"cicd.text.x_f__mutmut_3": 1, "cicd.text.x_f__mutmut_13": None}
+    codes |= {"cicd.text.x_f__mutmut_4": None, "cicd.text.x_f__mutmut_23": 0}
+    meta.write_text(json.dumps({"exit_code_by_key": codes}))
+    monkeypatch.setattr(mutation, "MUTANTS", tmp_path)
+    assert mutation.not_yet_run(10) == ["cicd.text.x_f__mutmut_13"]

@@ -20,8 +20,11 @@ hour on 2 cores: measured 45 min for 3,537 of 17,709 mutants, about 14 of them m
 set-up (generating, a stats run and a clean run of the suite), 31 the mutants; `--sample 1`
 tests every mutant, so about 14 + 5 x 31 min, near three hours.
 
-A run starts from scratch (deletes mutants/) unless --resume is given: mutmut keeps verdicts for
-functions whose source did not change, but not when only the tests changed.
+A run starts from scratch (deletes mutants/) unless --resume is given, which runs only the
+sampled mutants without a verdict yet (mutmut keeps verdicts for functions whose source did not
+change, but not when only the tests changed). `--thin DIR=K` narrows a directory's sample to
+about one in K (by the CRC-32 of each mutant's name): with --resume, an interrupted run finishes
+on the thinner sample, and the report counts only it.
 
 The verdict on a survivor is the whole suite's, not the selection's: mutmut runs each mutant
 against the tests that reached its function (and tools/mutation_selection.py narrows those
@@ -45,6 +48,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -95,13 +99,30 @@ ONLY: list[str] = []
 """--only: the module prefixes reported mutants must have one of (none: all)."""
 
 
+THIN: dict[str, int] = {}
+"""--thin DIR=K: of a top-level directory's sampled mutants, only those whose name's CRC-32 is a
+multiple of K (about one in K, spread over every function and line, the same on every run)."""
+
+
 def in_sample(mutant: str, every: int) -> bool:
     if ONLY and not mutant.startswith(tuple(ONLY)):
+        return False
+    thin = THIN.get(mutant.split(".", 1)[0], 1)
+    if thin > 1 and zlib.crc32(mutant.encode()) % thin:
         return False
     return mutant[-1] in SAMPLE_DIGITS[every]
 
 
-def run_mutmut(jobs: int, every: int, only: list[str] | None = None) -> int:
+def not_yet_run(every: int) -> list[str]:
+    """The sampled mutants mutmut has no verdict for yet (an interrupted run's rest)."""
+    pending = []
+    for meta in sorted(MUTANTS.rglob("*.py.meta")):
+        exit_codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+        pending += [m for m, code in exit_codes.items() if code is None and in_sample(m, every)]
+    return sorted(pending, key=mutant_order)
+
+
+def run_mutmut(jobs: int, every: int, only: list[str] | None = None, resume: bool = False) -> int:
     mutmut = Path(sys.executable).with_name("mutmut")
     if not mutmut.exists():
         sys.exit(f"{mutmut} not found: install the `mutation` extra (`make mutation` does)")
@@ -109,6 +130,11 @@ def run_mutmut(jobs: int, every: int, only: list[str] | None = None) -> int:
     if only:
         # mutmut ORs its patterns, so the module and the sample go into one.
         patterns = [f"{prefix}*__mutmut_*[{SAMPLE_DIGITS[every]}]" for prefix in only]
+    if resume and MUTANTS.exists():
+        # mutmut runs every mutant a pattern names again, verdict or not: name only the rest.
+        patterns = not_yet_run(every)
+        if not patterns:
+            return 0
     command = [str(mutmut), "run", "--max-children", str(jobs), *patterns]
     return subprocess.call(command, cwd=ROOT)
 
@@ -632,6 +658,15 @@ def main() -> int:
         "surviving and are named unconfirmed (default: no limit)",
     )
     parser.add_argument(
+        "--thin",
+        metavar="DIR=K",
+        action="append",
+        default=[],
+        help="of DIR's sampled mutants (components, cicd or stack), only about one in K "
+        "(those whose name's CRC-32 is a multiple of K); narrows what is reported and what "
+        "--resume runs",
+    )
+    parser.add_argument(
         "--confirm-first",
         type=Path,
         metavar="FILE",
@@ -649,13 +684,18 @@ def main() -> int:
     args = parser.parse_args()
     if args.only:
         ONLY.extend(args.only)
+    for thin in args.thin:
+        directory, _, k = thin.partition("=")
+        if directory not in {"components", "cicd", "stack"} or not k.isdigit() or int(k) < 1:
+            parser.error(f"--thin {thin}: expected DIR=K, DIR one of components, cicd, stack")
+        THIN[directory] = int(k)
 
     wall = None
     if not args.report_only:
         if not args.resume:
             shutil.rmtree(MUTANTS, ignore_errors=True)
         started = time.monotonic()
-        code = run_mutmut(args.jobs, args.sample, args.only)
+        code = run_mutmut(args.jobs, args.sample, args.only, resume=args.resume)
         wall = round(time.monotonic() - started)
         if code != 0:
             print(f"mutmut exited with {code}", file=sys.stderr)
@@ -706,7 +746,8 @@ def main() -> int:
         "commit": git_commit(),
         "jobs": args.jobs,
         "sample": (f"1 in {args.sample}" if args.sample > 1 else "all")
-        + (f" of {', '.join(args.only)}" if args.only else ""),
+        + (f" of {', '.join(args.only)}" if args.only else "")
+        + "".join(f", {d}/ thinned to 1 in {k} of that" for d, k in sorted(THIN.items())),
         "wall_seconds": wall,
         "confirmed_by_whole_suite": verdicts is not None,
         "confirm_seconds": confirm_seconds,
