@@ -336,3 +336,35 @@ def test_status_of_a_release_waiting_whose_rejection_cannot_be_read_says_so(
     assert lines[waiting + 2] == (
         "  rejections not checked: unknown (needs s3:GetObjectVersionTagging)"
     )
+
+
+def test_status_names_the_commit_of_a_stage_whose_latest_execution_is_neither_live_nor_newest(
+    promoted: tuple[StubbedAws, ReleaseBucket], cli: CliRunner
+) -> None:
+    aws, bucket = promoted
+    versions = [bucket.publish(n) for n in (1, 2, 3)]
+    aws.expect_promoted_pipeline("web", "prod", targets=[])
+    aws.expect_state(
+        PROD, stage_state("Approval", 12, "InProgress"), stage_state("Deploy", 11, "Failed")
+    )
+    aws.expect_history(
+        PROD,
+        [
+            summary(12, status="InProgress", version=versions[2]),
+            summary(11, status="Failed", version=versions[1]),
+            summary(10, version=versions[0]),
+        ],
+        25,
+    )
+    aws.codepipeline.add_response(
+        "list_tags_for_resource",
+        {"tags": [{"key": "cicd:promotes-from", "value": "staging"}]},
+        {"resourceArn": f"arn:aws:codepipeline:eu-west-1:123456789012:{PROD}"},
+    )
+
+    result = cli("status", "--pipeline", PROD, clients=aws.clients())
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    deploy = next(line for line in lines if line.startswith("Deploy "))
+    assert deploy.split()[:4] == ["Deploy", "Failed", sha(2)[:7], execution_id(11)[:8]]
