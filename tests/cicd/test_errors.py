@@ -500,3 +500,12 @@ def test_every_command_reports_every_kind_of_failure_in_at_most_two_lines(
         assert 1 <= len(lines) <= 2 and lines[0].startswith("cicd: "), (command, result.err)
         assert len(lines) == 1 or lines[1].startswith("hint: "), (command, result.err)
         assert result.code in documented - {0}, (command, result.code)
+
+
+def test_a_blank_body_instead_of_an_aws_answer_is_called_an_empty_body(cli: CliRunner) -> None:
+    result = cli("releases", "--pipeline", PIPELINE, connect=_answer_with(400, b"\n \n"))
+
+    assert (result.code, result.err.splitlines()[0]) == (
+        4,
+        "cicd: GetPipeline got HTTP 400 without an AWS error in the answer: empty body",
+    )

@@ -26,6 +26,7 @@ from cicd.model.pipeline import ReleaseLocation
 from tests.cicd.aws_fakes import (
     RELEASE_BUCKET,
     ReleaseBucket,
+    StubbedAws,
     manifest,
     release_key,
     release_zip,
@@ -255,3 +256,12 @@ def test_lookup_names_the_permission_a_denied_read_needs() -> None:
 
     assert plain.lookup(LOCATION, "v1") == "unknown (needs s3:GetObjectVersion)"
     assert kms.lookup(LOCATION, "v1") == "unknown (needs kms:Decrypt on the release location's key)"
+
+
+def test_lookup_of_an_aws_error_without_a_code_still_names_the_object_it_read() -> None:
+    aws = StubbedAws()
+    aws.stub("s3").add_client_error("get_object", service_error_code="", http_status_code=500)
+
+    assert Manifests(lambda: aws.client("s3")).lookup(LOCATION, "v1") == (
+        f"unknown (AWS error reading {LOCATION.url()})"
+    )
