@@ -67,6 +67,7 @@ def test_a_valid_manifest_is_read_with_every_field() -> None:
         "main",
     )
     assert parsed.created == datetime(2025, 5, 1, 10, 0, tzinfo=UTC)
+    assert parsed.build_id == manifest(4)["build_id"]
 
 
 def test_unknown_keys_are_ignored_and_optional_ones_may_be_absent() -> None:
@@ -93,6 +94,7 @@ def test_an_upper_case_sha_is_read_in_lower_case() -> None:
         ({"schema": 2}, "'schema' is 2, this cicd reads schema 1 (upgrade cicd)"),
         ({"schema": "1"}, "'schema' is \"1\", this cicd reads schema 1"),
         ({"created": "yesterday"}, "'created' is not an ISO 8601 time: 'yesterday'"),
+        ({"contracts_schema": "yes"}, "'contracts_schema' must be true or false, got \"yes\""),
     ],
 )
 def test_a_malformed_manifest_says_which_field_is_wrong(
@@ -191,6 +193,10 @@ def test_a_malformed_manifest_in_s3_names_the_object_version_and_the_field(
         f"release manifest of {WHERE} version {version}: 'commit' must be a 40-character hex "
         "SHA, got 'HEAD'"
     )
+    assert raised.value.hint == (
+        "the Package action of the pipeline that built it writes the manifest; "
+        "publish a new release from a fixed pipeline"
+    )
 
 
 def test_an_object_that_is_not_a_zip_is_refused(bucket: ReleaseBucket) -> None:
@@ -211,8 +217,25 @@ def test_an_oversized_manifest_is_not_inflated(bucket: ReleaseBucket) -> None:
 def test_a_version_that_no_longer_exists_is_not_found(bucket: ReleaseBucket) -> None:
     bucket.publish(4)
 
-    with pytest.raises(NotFound, match=f"release {WHERE} version gone does not exist"):
+    with pytest.raises(NotFound, match=f"release {WHERE} version gone does not exist") as raised:
         _manifests(bucket).read(LOCATION, "gone")
+
+    assert raised.value.hint == (
+        "old versions expire with the bucket's lifecycle rule; promote a newer one"
+    )
+
+
+def test_an_empty_release_object_is_not_found_and_said_to_be_empty() -> None:
+    # S3 answers a range request on an empty object with InvalidRange (HTTP 416).
+    aws = StubbedAws()
+    aws.stub("s3").add_client_error(
+        "get_object", service_error_code="InvalidRange", http_status_code=416
+    )
+
+    with pytest.raises(NotFound) as raised:
+        Manifests(lambda: aws.client("s3")).read(LOCATION, "v1")
+
+    assert raised.value.message == f"release {WHERE} version v1 is empty"
 
 
 def test_lookup_returns_the_problem_instead_of_raising(bucket: ReleaseBucket) -> None:
