@@ -27,6 +27,7 @@ from tests.cicd.aws_fakes import (
     execution_id,
     pipeline_declaration,
     promoted_declaration,
+    sha,
     summary,
 )
 
@@ -324,3 +325,21 @@ def test_promoting_into_a_pipeline_that_builds_from_github_is_refused_saying_so(
     assert raised.value.message == (
         f"{layout.name} builds from GitHub: start it at a commit instead"
     )
+
+
+def test_a_listed_rollback_names_the_execution_it_restores() -> None:
+    layout = parse_layout(pipeline_declaration("shop", "prod"))
+
+    release = executions.release_from_summary(summary(7, commit=2, rollback_of=5), layout.source)
+
+    assert (release.is_rollback, release.rollback_target) == (True, execution_id(5))
+
+
+def test_a_listed_revision_of_an_action_not_named_like_the_source_is_still_its_commit() -> None:
+    layout = parse_layout(pipeline_declaration("shop", "prod"))
+    listed = summary(7, commit=2)
+    listed["sourceRevisions"][0]["actionName"] = "Checkout"
+
+    release = executions.release_from_summary(listed, layout.source)
+
+    assert (release.commit, release.message) == (sha(2), "Change 2")

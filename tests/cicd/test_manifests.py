@@ -7,6 +7,7 @@ and the manifest); `ReleaseBucket.gets` records each GetObject's Range and the b
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -145,6 +146,20 @@ def test_a_manifest_at_the_start_of_the_zip_costs_one_more_small_range(
     assert found.commit == sha(4)
     assert [get["Range"] for get in bucket.gets] == [f"bytes=-{TAIL_BYTES}", "bytes=0-16383"]
     assert sum(get["bytes"] for get in bucket.gets) < bucket.size(version) / 20
+
+
+def test_a_large_manifest_at_the_start_is_read_whole_across_more_ranges(
+    bucket: ReleaseBucket,
+) -> None:
+    # Random hex deflates to about half: the manifest's compressed bytes span several ranges.
+    padding = random.Random(4).randbytes(24_000).hex()
+    document = manifest(4, padding=padding)
+    version = bucket.publish(4, body=release_zip(document, manifest_first=True))
+
+    found = _manifests(bucket).read(LOCATION, version)
+
+    assert found.commit == sha(4)
+    assert len(bucket.gets) > 2
 
 
 def test_a_small_release_is_read_from_the_one_tail_request(bucket: ReleaseBucket) -> None:
