@@ -343,3 +343,21 @@ def test_a_listed_revision_of_an_action_not_named_like_the_source_is_still_its_c
     release = executions.release_from_summary(listed, layout.source)
 
     assert (release.commit, release.message) == (sha(2), "Change 2")
+
+
+def test_a_full_page_of_recent_releases_asks_aws_for_no_more_even_when_more_exist() -> None:
+    aws = StubbedAws()
+    aws.codepipeline.add_response(
+        "list_pipeline_executions",
+        {
+            "pipelineExecutionSummaries": [summary(n, commit=n) for n in (3, 2)],
+            "nextToken": "more",
+        },
+        {"pipelineName": "shop-prod-pipeline", "maxResults": 2},
+    )
+    layout = parse_layout(pipeline_declaration("shop", "prod"))
+
+    releases = executions.recent_releases(aws.client("codepipeline"), layout, limit=2)
+
+    assert [r.execution_id for r in releases] == [execution_id(3), execution_id(2)]
+    aws.codepipeline.assert_no_pending_responses()
