@@ -361,3 +361,26 @@ def test_a_full_page_of_recent_releases_asks_aws_for_no_more_even_when_more_exis
 
     assert [r.execution_id for r in releases] == [execution_id(3), execution_id(2)]
     aws.codepipeline.assert_no_pending_responses()
+
+
+def test_recent_releases_beyond_one_page_follow_the_next_token_for_the_rest() -> None:
+    aws = StubbedAws()
+    first = [summary(n, commit=n) for n in range(100, 100 - executions.PAGE_SIZE, -1)]
+    aws.codepipeline.add_response(
+        "list_pipeline_executions",
+        {"pipelineExecutionSummaries": first, "nextToken": "page-2"},
+        {"pipelineName": "shop-prod-pipeline", "maxResults": executions.PAGE_SIZE},
+    )
+    aws.codepipeline.add_response(
+        "list_pipeline_executions",
+        {"pipelineExecutionSummaries": [summary(n, commit=n) for n in (9, 8, 7)]},
+        {"pipelineName": "shop-prod-pipeline", "maxResults": 2, "nextToken": "page-2"},
+    )
+    layout = parse_layout(pipeline_declaration("shop", "prod"))
+
+    releases = executions.recent_releases(
+        aws.client("codepipeline"), layout, limit=executions.PAGE_SIZE + 2
+    )
+
+    assert len(releases) == executions.PAGE_SIZE + 2
+    assert [r.execution_id for r in releases[-2:]] == [execution_id(9), execution_id(8)]
