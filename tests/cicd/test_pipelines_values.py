@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from cicd.aws.pipelines import parse_layout
-from tests.cicd.aws_fakes import pipeline_declaration
+import pytest
+
+from cicd.aws.pipelines import parse_layout, read_layout
+from cicd.errors import NotFound
+from tests.cicd.aws_fakes import StubbedAws, pipeline_declaration
 
 
 def _alarm_rule(**configuration: str) -> dict[str, Any]:
@@ -48,3 +51,18 @@ def test_an_alarm_rule_without_a_configuration_names_no_alarm() -> None:
 
     assert "web-prod-5xx" in layout.watched_alarms
     assert "" not in layout.watched_alarms
+
+
+def test_a_pipeline_aws_does_not_know_is_not_found_in_the_region_with_how_to_look_instead() -> None:
+    aws = StubbedAws()
+    aws.codepipeline.add_client_error(
+        "get_pipeline", service_error_code="PipelineNotFoundException"
+    )
+
+    with pytest.raises(NotFound) as raised:
+        read_layout(aws.client("codepipeline"), "web-prod-pipeline")
+
+    assert (raised.value.message, raised.value.hint) == (
+        "pipeline web-prod-pipeline not found in eu-west-1",
+        "check --pipeline and --region, or drop --pipeline to find it by --service/--stage",
+    )
