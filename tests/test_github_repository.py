@@ -287,3 +287,36 @@ def test_more_reviewers_than_github_allows_are_refused(mocks: Recorder) -> None:
 def test_reviewers_given_as_logins_are_refused(mocks: Recorder) -> None:
     with pytest.raises(ValueError, match="must be numeric GitHub IDs"):
         build(reviewer_user_ids=["octocat"])
+
+
+# --- RequiredStatusChecks ---------------------------------------------------------------------
+
+
+def test_required_checks_guard_one_branch_with_its_ruleset_parented_to_the_component(
+    mocks: Recorder,
+) -> None:
+    from components.github_repository import RequiredStatusChecks
+
+    seen: list[Any] = []
+
+    def program() -> Any:
+        checks = RequiredStatusChecks(
+            "api",
+            {
+                "repository": "acme/api",
+                "branch": "release",
+                "checks": ["cicd/api-qa-pr", "cicd/api-prod-pr"],
+                "github_token": "t",
+            },
+        )
+        return checks.required_checks.apply(seen.append)
+
+    run_pulumi(program)
+    component = mocks.one("delivery:cicd:RequiredStatusChecks", "api")
+    ruleset = mocks.one(RULESET, "api-ruleset")
+    assert ruleset.parent == component.urn, "api-ruleset parent"
+    assert ruleset.inputs["name"] == "release: cicd/api-qa-pr, cicd/api-prod-pr"
+    assert ruleset.inputs["conditions"] == {
+        "refName": {"includes": ["refs/heads/release"], "excludes": []}
+    }, "api-ruleset conditions"
+    assert seen == [["cicd/api-qa-pr", "cicd/api-prod-pr"]], "required_checks output"
