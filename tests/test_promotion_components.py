@@ -287,3 +287,30 @@ def test_release_steps_refuse_a_token_key_without_the_token_secret(mocks: Record
     }
     with pytest.raises(ValueError, match=r"ReleaseSteps 'steps': github_token_kms_key_arn"):
         run_pulumi(lambda: ReleaseSteps("steps", args))  # type: ignore[arg-type]
+
+
+def test_a_promotion_trigger_registers_its_rule_and_the_role_eventbridge_assumes(
+    mocks: Recorder, registered_outputs: dict[str, dict[str, Any]]
+) -> None:
+    from components.promotion import PromotionTrigger
+
+    run_pulumi(
+        lambda: (
+            PromotionTrigger(
+                "promote",
+                {
+                    "service": "web",
+                    "stage": "prod",
+                    "pipeline_arn": f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:web-prod-pipeline",
+                    "source_action": "Release",
+                    "bucket_name": "staging-releases",
+                    "upstream_account_id": "222222222222",
+                },
+            ).rule_arn
+        )
+    )
+    component = mocks.one("delivery:cicd:PromotionTrigger", "promote")
+    assert registered_outputs[component.urn] == {
+        "rule_arn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/web-prod-promote",
+        "role_arn": f"arn:aws:iam::{ACCOUNT}:role/gh-aws-delivery/web-prod-promote-events",
+    }
