@@ -268,15 +268,24 @@ def test_a_token_and_a_provider_together_are_refused(mocks: Recorder) -> None:
         provider = github.Provider("explicit", owner="acme", token="ghp_offline")
         GitHubRepositorySettings("gh", settings_args(), pulumi.ResourceOptions(provider=provider))
 
-    with pytest.raises(ValueError, match=r"both github_token and a github\.Provider"):
+    with pytest.raises(ValueError) as refused:
         run_pulumi(program)
+    assert str(refused.value) == (
+        "GitHubRepositorySettings 'gh': both github_token and a github.Provider in "
+        "opts were given; pass one: the provider, or the token to create one here"
+    )
 
 
 def test_no_credentials_at_all_are_refused_with_the_config_command(mocks: Recorder) -> None:
     args = settings_args()
     del args["github_token"]
-    with pytest.raises(ValueError, match=r"pulumi config set --secret githubToken"):
+    with pytest.raises(ValueError) as refused:
         run_pulumi(lambda: GitHubRepositorySettings("gh", args))
+    assert str(refused.value) == (
+        "GitHubRepositorySettings 'gh': no GitHub credentials; pass github_token="
+        'config.require_secret("githubToken") (set it with `pulumi config set --secret '
+        "githubToken <token>`) or a github.Provider in opts.provider"
+    )
 
 
 def test_more_reviewers_than_github_allows_are_refused(mocks: Recorder) -> None:
