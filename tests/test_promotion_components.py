@@ -79,8 +79,12 @@ def test_an_upstream_is_found_one_way_only(mocks: Recorder) -> None:
     neither: UpstreamArgs = {"stage": "prod", "upstream_stage": "staging"}
     both: UpstreamArgs = {**neither, "stack_name": "o/p/s", "bucket_name": "b"}
     for args in (neither, both):
-        with pytest.raises(ValueError, match=r"give stack_name .* or bucket_name .* exactly one"):
+        with pytest.raises(ValueError) as refused:
             run_pulumi(lambda args=args: Upstream("u", args))
+        assert str(refused.value) == (
+            "Upstream 'u': give stack_name (a stack reference) or bucket_name (the "
+            "release bucket itself), exactly one"
+        )
 
 
 def test_an_upstream_named_by_bucket_in_this_account_admits_no_events(mocks: Recorder) -> None:
