@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.delivery_reporter import DeliveryReporter
-from tests.harness import ACCOUNT, Recorder
+from tests.harness import ACCOUNT, Recorder, run_pulumi
 
 SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:gh-AbCdEf"
 PIPELINES = [{"name": "shop-staging-pipeline", "service": "shop", "repository": "acme/shop"}]
@@ -41,3 +42,17 @@ def test_a_reporter_that_cannot_work_is_refused_with_the_fix(
         DeliveryReporter("reporter", args)
     assert str(refused.value) == message
     assert mocks.resources == [], "refused before anything is declared"
+
+
+def test_the_reporter_takes_the_options_it_is_given(mocks: Recorder) -> None:
+    def program() -> None:
+        parent = pulumi.ComponentResource("test:index:Platform", "platform")
+        DeliveryReporter(
+            "reporter",
+            {"service": "acme", "stage": "staging", "pipelines": PIPELINES},  # type: ignore[typeddict-item]
+            pulumi.ResourceOptions(parent=parent),
+        )
+
+    run_pulumi(program)
+    platform = mocks.one("test:index:Platform", "platform")
+    assert mocks.one("delivery:cicd:DeliveryReporter", "reporter").parent == platform.urn

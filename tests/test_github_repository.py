@@ -329,3 +329,9 @@ def test_required_checks_guard_one_branch_with_its_ruleset_parented_to_the_compo
         "refName": {"includes": ["refs/heads/release"], "excludes": []}
     }, "api-ruleset conditions"
     assert seen == [["cicd/api-qa-pr", "cicd/api-prod-pr"]], "required_checks output"
+
+
+def test_reviewers_may_be_allowed_to_approve_their_own_deployments(mocks: Recorder) -> None:
+    build(reviewer_user_ids=[101], prevent_self_review=False)
+    environment = mocks.one(ENVIRONMENT, "gh-environment").inputs
+    assert environment["preventSelfReview"] is False, "gh-environment self review"
