@@ -318,3 +318,26 @@ def test_a_promotion_trigger_registers_its_rule_and_the_role_eventbridge_assumes
         "rule_arn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/web-prod-promote",
         "role_arn": f"arn:aws:iam::{ACCOUNT}:role/gh-aws-delivery/web-prod-promote-events",
     }
+
+
+def test_a_promotion_rule_name_is_cut_to_eventbridges_64_characters(mocks: Recorder) -> None:
+    from components.promotion import PromotionTrigger
+
+    service = "s" * 60  # <service>-prod-promote: 73 characters
+    run_pulumi(
+        lambda: (
+            PromotionTrigger(
+                "promote",
+                {
+                    "service": service,
+                    "stage": "prod",
+                    "pipeline_arn": f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:p",
+                    "source_action": "Release",
+                    "bucket_name": "staging-releases",
+                    "upstream_account_id": "222222222222",
+                },
+            ).rule_arn
+        )
+    )
+    name = mocks.one("aws:cloudwatch/eventRule:EventRule", "promote-rule").inputs["name"]
+    assert len(name) == 64 and name.startswith(service[:50]), name
