@@ -28,3 +28,18 @@ def test_the_forwarding_rule_name_is_cut_to_eventbridges_64_characters(mocks: Re
     name = mocks.one(RULE, "releases-forward").inputs["name"]
     assert len(name) == 64, name
     assert name.startswith(f"gh-aws-delivery-{stage}-"), name
+
+
+def test_a_release_channel_protects_and_retains_its_bucket_unless_told_otherwise(
+    mocks: Recorder,
+) -> None:
+    run_pulumi(
+        lambda: (
+            ReleaseChannel(
+                "releases",
+                {"stage": "qa", "consumers": [{"stage": "prod"}], "kms_key_arn": KEY},
+            ).bucket_name
+        )
+    )
+    bucket = mocks.one("aws:s3/bucket:Bucket")
+    assert bucket.protect and bucket.retain_on_delete, "other stages deploy from this bucket"
