@@ -142,3 +142,14 @@ def test_an_invalid_approval_action_name_fails_before_anything_is_declared(
     with pytest.raises(ValueError, match=r"approval_action_name 'Approve\*' is not a CodePipeline"):
         run_pulumi(program)
     assert mocks.resources == [], "nothing is declared when the args are invalid"
+
+
+def test_the_component_registers_its_policy_arn_as_its_output(
+    mocks: Recorder, registered_outputs: dict[str, dict[str, Any]]
+) -> None:
+    run_pulumi(lambda: ApproverPolicy("approvers", _args()).policy_arn)
+
+    component = mocks.one("delivery:cicd:ApproverPolicy", "approvers")
+    assert registered_outputs[component.urn] == {
+        "policy_arn": f"arn:aws:iam::{ACCOUNT}:policy/orders-prod-approvers"
+    }

@@ -268,15 +268,24 @@ def test_a_token_and_a_provider_together_are_refused(mocks: Recorder) -> None:
         provider = github.Provider("explicit", owner="acme", token="ghp_offline")
         GitHubRepositorySettings("gh", settings_args(), pulumi.ResourceOptions(provider=provider))
 
-    with pytest.raises(ValueError, match=r"both github_token and a github\.Provider"):
+    with pytest.raises(ValueError) as refused:
         run_pulumi(program)
+    assert str(refused.value) == (
+        "GitHubRepositorySettings 'gh': both github_token and a github.Provider in "
+        "opts were given; pass one: the provider, or the token to create one here"
+    )
 
 
 def test_no_credentials_at_all_are_refused_with_the_config_command(mocks: Recorder) -> None:
     args = settings_args()
     del args["github_token"]
-    with pytest.raises(ValueError, match=r"pulumi config set --secret githubToken"):
+    with pytest.raises(ValueError) as refused:
         run_pulumi(lambda: GitHubRepositorySettings("gh", args))
+    assert str(refused.value) == (
+        "GitHubRepositorySettings 'gh': no GitHub credentials; pass github_token="
+        'config.require_secret("githubToken") (set it with `pulumi config set --secret '
+        "githubToken <token>`) or a github.Provider in opts.provider"
+    )
 
 
 def test_more_reviewers_than_github_allows_are_refused(mocks: Recorder) -> None:
@@ -287,3 +296,42 @@ def test_more_reviewers_than_github_allows_are_refused(mocks: Recorder) -> None:
 def test_reviewers_given_as_logins_are_refused(mocks: Recorder) -> None:
     with pytest.raises(ValueError, match="must be numeric GitHub IDs"):
         build(reviewer_user_ids=["octocat"])
+
+
+# --- RequiredStatusChecks ---------------------------------------------------------------------
+
+
+def test_required_checks_guard_one_branch_with_its_ruleset_parented_to_the_component(
+    mocks: Recorder,
+) -> None:
+    from components.github_repository import RequiredStatusChecks
+
+    seen: list[Any] = []
+
+    def program() -> Any:
+        checks = RequiredStatusChecks(
+            "api",
+            {
+                "repository": "acme/api",
+                "branch": "release",
+                "checks": ["cicd/api-qa-pr", "cicd/api-prod-pr"],
+                "github_token": "t",
+            },
+        )
+        return checks.required_checks.apply(seen.append)
+
+    run_pulumi(program)
+    component = mocks.one("delivery:cicd:RequiredStatusChecks", "api")
+    ruleset = mocks.one(RULESET, "api-ruleset")
+    assert ruleset.parent == component.urn, "api-ruleset parent"
+    assert ruleset.inputs["name"] == "release: cicd/api-qa-pr, cicd/api-prod-pr"
+    assert ruleset.inputs["conditions"] == {
+        "refName": {"includes": ["refs/heads/release"], "excludes": []}
+    }, "api-ruleset conditions"
+    assert seen == [["cicd/api-qa-pr", "cicd/api-prod-pr"]], "required_checks output"
+
+
+def test_reviewers_may_be_allowed_to_approve_their_own_deployments(mocks: Recorder) -> None:
+    build(reviewer_user_ids=[101], prevent_self_review=False)
+    environment = mocks.one(ENVIRONMENT, "gh-environment").inputs
+    assert environment["preventSelfReview"] is False, "gh-environment self review"

@@ -79,8 +79,12 @@ def test_an_upstream_is_found_one_way_only(mocks: Recorder) -> None:
     neither: UpstreamArgs = {"stage": "prod", "upstream_stage": "staging"}
     both: UpstreamArgs = {**neither, "stack_name": "o/p/s", "bucket_name": "b"}
     for args in (neither, both):
-        with pytest.raises(ValueError, match=r"give stack_name .* or bucket_name .* exactly one"):
+        with pytest.raises(ValueError) as refused:
             run_pulumi(lambda args=args: Upstream("u", args))
+        assert str(refused.value) == (
+            "Upstream 'u': give stack_name (a stack reference) or bucket_name (the "
+            "release bucket itself), exactly one"
+        )
 
 
 def test_an_upstream_named_by_bucket_in_this_account_admits_no_events(mocks: Recorder) -> None:
@@ -287,3 +291,53 @@ def test_release_steps_refuse_a_token_key_without_the_token_secret(mocks: Record
     }
     with pytest.raises(ValueError, match=r"ReleaseSteps 'steps': github_token_kms_key_arn"):
         run_pulumi(lambda: ReleaseSteps("steps", args))  # type: ignore[arg-type]
+
+
+def test_a_promotion_trigger_registers_its_rule_and_the_role_eventbridge_assumes(
+    mocks: Recorder, registered_outputs: dict[str, dict[str, Any]]
+) -> None:
+    from components.promotion import PromotionTrigger
+
+    run_pulumi(
+        lambda: (
+            PromotionTrigger(
+                "promote",
+                {
+                    "service": "web",
+                    "stage": "prod",
+                    "pipeline_arn": f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:web-prod-pipeline",
+                    "source_action": "Release",
+                    "bucket_name": "staging-releases",
+                    "upstream_account_id": "222222222222",
+                },
+            ).rule_arn
+        )
+    )
+    component = mocks.one("delivery:cicd:PromotionTrigger", "promote")
+    assert registered_outputs[component.urn] == {
+        "rule_arn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/web-prod-promote",
+        "role_arn": f"arn:aws:iam::{ACCOUNT}:role/gh-aws-delivery/web-prod-promote-events",
+    }
+
+
+def test_a_promotion_rule_name_is_cut_to_eventbridges_64_characters(mocks: Recorder) -> None:
+    from components.promotion import PromotionTrigger
+
+    service = "s" * 60  # <service>-prod-promote: 73 characters
+    run_pulumi(
+        lambda: (
+            PromotionTrigger(
+                "promote",
+                {
+                    "service": service,
+                    "stage": "prod",
+                    "pipeline_arn": f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:p",
+                    "source_action": "Release",
+                    "bucket_name": "staging-releases",
+                    "upstream_account_id": "222222222222",
+                },
+            ).rule_arn
+        )
+    )
+    name = mocks.one("aws:cloudwatch/eventRule:EventRule", "promote-rule").inputs["name"]
+    assert len(name) == 64 and name.startswith(service[:50]), name

@@ -796,3 +796,158 @@ def test_the_reporter_knows_a_pull_request_pipeline_by_the_tag_that_pipeline_car
         pull_requests.TAG_PIPELINE_KIND,
         pull_requests.PULL_REQUEST_KIND,
     )
+
+
+def test_a_description_of_exactly_140_characters_is_kept_whole() -> None:
+    # "<service>: Build succeeded in staging" is 140 characters with this service name.
+    service = "s" * (140 - len(": Build succeeded in staging"))
+    info = fn.PipelineInfo(service=service, stage="staging", repository="acme/web")
+    requests = fn.github_requests(
+        stage_event("Build", "SUCCEEDED"), info, fn.Revision(COMMIT, "acme/web")
+    )
+    assert (requests[0].body or {})["description"] == f"{service}: Build succeeded in staging"
+
+
+def test_an_event_naming_its_type_detail_type_in_camel_case_is_reported_the_same(
+    codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber]
+) -> None:
+    client, stubber = codepipeline
+    expect_execution(stubber)
+    event = stage_event("Build", "SUCCEEDED")
+    event["detailType"] = event.pop("detail-type")
+    github = FakeGitHub()
+    done = run(event, client, cloudwatch[0], github)
+    assert [p for _, p, _, _ in github.requests] == [f"/repos/acme/web/statuses/{COMMIT}"]
+    assert done["commit"] == COMMIT
+
+
+def test_a_post_to_github_is_sent_as_json_and_a_get_carries_no_content_type(
+    codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber]
+) -> None:
+    client, stubber = codepipeline
+    expect_execution(stubber)
+    github = FakeGitHub()
+    run(STAGE_STARTED, client, cloudwatch[0], github)
+    content_types = [(m, h.get("content-type")) for m, _, _, h in github.requests]
+    assert content_types == [
+        ("GET", None),
+        ("POST", "application/json"),
+        ("POST", "application/json"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "execution",
+    [{"executionType": "ROLLBACK"}, {"trigger": {"triggerType": "ManualRollback"}}],
+    ids=["execution-type", "trigger-type"],
+)
+def test_a_started_rollback_the_event_does_not_name_counts_as_rolled_back(
+    codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber], execution: dict[str, Any]
+) -> None:
+    event = copy.deepcopy(PIPELINE_SUCCEEDED)  # no execution-trigger: looked up
+    event["detail"]["state"] = "STARTED"
+    client, stubber = codepipeline
+    expect_execution(stubber)  # the commit
+    expect_execution(stubber, **execution)  # the rollback
+    watch, watch_stub = cloudwatch
+    watch_stub.add_response("put_metric_data", {}, {"Namespace": "Delivery", "MetricData": ANY})
+    done = run(event, client, watch, None)
+    assert done["rollback"] is True
+    assert done["metrics"] == ["ReleasesRolledBack"]
+
+
+@pytest.mark.parametrize(
+    "pipeline",
+    ["api-staging-pr", "web-prod-pr"],
+    ids=["unknown-service", "promoted-stage"],
+)
+def test_a_pr_named_pipeline_of_no_stage_building_from_github_is_ignored_untouched(
+    codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber], pipeline: str
+) -> None:
+    event = copy.deepcopy(PR_EVENT)
+    event["detail"]["pipeline"] = pipeline
+    event["resources"] = [f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:{pipeline}"]
+    github = FakeGitHub()
+    # No response queued: reading the pipeline's tags would fail the test.
+    done = run(event, codepipeline[0], cloudwatch[0], github)
+    assert done == {"record": "ignored", "pipeline": pipeline}
+    assert github.requests == []
+
+
+def test_a_release_logs_its_pipeline_execution_state_and_commit(
+    codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber]
+) -> None:
+    client, stubber = codepipeline
+    expect_execution(stubber)
+    expect_execution(stubber, executionType="STANDARD")
+    watch, watch_stub = cloudwatch
+    watch_stub.add_response("put_metric_data", {}, {"Namespace": "Delivery", "MetricData": ANY})
+    done = run(PIPELINE_FAILED, client, watch, None)
+    assert done == {
+        "record": "release",
+        "service": "web",
+        "stage": "staging",
+        "pipeline": "web-staging-pipeline",
+        "execution": EXECUTION,
+        "state": "FAILED",
+        "step": "pipeline",
+        "commit": COMMIT,
+        "rollback": False,
+        "metrics": ["ReleasesFailed"],
+    }
+
+
+def test_a_trigger_named_commit_is_looked_up_in_the_pipelines_repository(
+    codepipeline: tuple[Any, Stubber], cloudwatch: tuple[Any, Stubber]
+) -> None:
+    event = copy.deepcopy(PIPELINE_SUCCEEDED)
+    event["detail"]["execution-trigger"] = {
+        "trigger-type": "WebhookV2",
+        "commit-id": COMMIT,
+        "full-repository-name": "acme/web",
+    }
+    client, stubber = codepipeline
+    # ListPipelineExecutions may leave out an empty list: no restore time, no error.
+    stubber.add_response(
+        "list_pipeline_executions", {}, {"pipelineName": "web-staging-pipeline", "maxResults": 20}
+    )
+    watch, watch_stub = cloudwatch
+    watch_stub.add_response("put_metric_data", {}, {"Namespace": "Delivery", "MetricData": ANY})
+    github = FakeGitHub()
+    done = run(event, client, watch, github)
+    assert [(m, p) for m, p, _, _ in github.requests] == [
+        ("GET", f"/repos/acme/web/commits/{COMMIT}")
+    ]
+    assert done["metrics"] == ["ReleasesSucceeded", "LeadTime"]
+
+
+def test_the_lambda_entry_point_publishes_a_releases_metrics_to_cloudwatch(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    (tmp_path / "pipelines.json").write_text(
+        json.dumps(
+            {"web-staging-pipeline": {"service": "web", "stage": "staging", "repository": "a/b"}}
+        )
+    )
+    monkeypatch.setattr(fn, "__file__", str(tmp_path / "reporter_function.py"))
+    monkeypatch.delenv("GITHUB_TOKEN_SECRET_ARN", raising=False)
+    clients: dict[str, Any] = {}
+    stubbers: dict[str, Stubber] = {}
+    for service in ("codepipeline", "cloudwatch"):
+        clients[service] = boto3.client(
+            service, region_name=REGION, aws_access_key_id="t", aws_secret_access_key="t"
+        )
+        stubbers[service] = Stubber(clients[service])
+        stubbers[service].activate()
+    expect_execution(stubbers["codepipeline"])
+    expect_execution(stubbers["codepipeline"], executionType="STANDARD")
+    stubbers["cloudwatch"].add_response(
+        "put_metric_data", {}, {"Namespace": "Delivery", "MetricData": ANY}
+    )
+    monkeypatch.setattr(boto3, "client", lambda service, **_: clients[service])
+
+    done = fn.handler(PIPELINE_FAILED, None)
+
+    assert done["metrics"] == ["ReleasesFailed"]
+    for stubber in stubbers.values():
+        stubber.assert_no_pending_responses()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.cicd.aws_fakes import (
     APPROVAL_TOKEN,
     CliRunner,
@@ -190,3 +192,21 @@ def test_approve_with_wait_follows_the_execution_through_deploy(
     assert result.code == 0, result.err
     assert "  Approval   Succeeded\n  Deploy     Succeeded\n" in result.out
     assert result.out.endswith(f"Release {execution_id(3)[:8]} of {PIPELINE} succeeded.\n")
+
+
+def test_approve_json_names_the_approve_command_and_the_pipeline_found(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    expect_discovery(aws.tagging, stage="prod", service=None, found=[(PIPELINE, "shop", "prod")])
+    _waiting_for_approval(aws)
+    _expect_answer(aws, "Approved", "Approved with cicd")
+
+    result = cli("approve", "--stage", "prod", "--json", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert (document["command"], document["stage"], document["executionId"]) == (
+        "approve",
+        "prod",
+        execution_id(3),
+    )

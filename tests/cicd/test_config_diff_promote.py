@@ -110,7 +110,8 @@ def test_diff_json_has_the_documented_shape_and_no_value_or_digest(
     document = json.loads(result.out)
     assert_documented_shape("config diff", document)
     _never_shown(result.out)
-    assert (document["missing"], document["extra"], document["differ"]) == (
+    assert (document["service"], document["missing"], document["extra"], document["differ"]) == (
+        "web",
         ["SEARCH_V2"],
         ["OLD_FLAG"],
         ["DATABASE_URL"],
@@ -337,3 +338,40 @@ def test_preflight_of_a_github_built_target_checks_the_commit_and_the_config(
         ("rollback", False),
     ]
     assert document["findings"][0]["reason"].startswith("staging lacks a config key dev has: A")
+
+
+def test_a_source_named_with_from_pipeline_is_compared_too(
+    world: MotoWorld, cli: CliRunner
+) -> None:
+    fakes.create(world, fakes.github_pipeline("web", "dev"))
+    fakes.create(world, fakes.github_pipeline("web", "staging"))
+    world.record(DEV, commit=4)
+    fakes.put(world.ssm, "/web/dev/A", "1")
+
+    result = cli(
+        "promote", "--from-pipeline", DEV, "--to-pipeline", STAGING, clients=world.clients()
+    )
+
+    assert (result.code, world.started) == (3, [])
+    assert result.err.startswith(f"cicd: staging lacks a config key {DEV} has: A (/web/dev has it")
+
+
+def test_diff_where_only_the_target_has_more_keys_does_not_call_them_the_same(
+    world: MotoWorld, cli: CliRunner
+) -> None:
+    fakes.create(world, fakes.github_pipeline("web", "staging", publish_to="acme-staging-releases"))
+    fakes.create(world, fakes.promoted_pipeline("web", "prod"), "staging")
+    fakes.put(world.ssm, "/web/staging/FEATURE_X", "on")
+    fakes.put(world.ssm, "/web/prod/FEATURE_X", "on")
+    fakes.put(world.ssm, "/web/prod/OLD_FLAG", "1")
+    _discover(world, ("staging", STAGING), ("prod", PROD))
+
+    result = cli(
+        "config", "diff", "-s", "web", "--from", "staging", "--to", "prod", clients=world.clients()
+    )
+
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-2:] == [
+        "",
+        "Values are compared by the SHA-256 of the decrypted values; none is shown.",
+    ]

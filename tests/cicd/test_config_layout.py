@@ -136,3 +136,18 @@ def test_a_record_rebuilt_from_the_outputs_reads_dashes_as_nothing() -> None:
     )
     assert record.config is not None and record.config.versions() == {"A": 5, "B": 2}
     assert record.config.source == "rollback:abc"
+
+
+def test_only_trailing_slashes_are_dropped_from_the_config_path() -> None:
+    document = fakes.github_pipeline("web", "dev")
+    configure = document["stages"][-1]["actions"][0]
+    environment = [
+        {**v, "value": "/tax/DEV-X//"} if v["name"] == "CONFIG_PATH" else v
+        for v in json.loads(configure["configuration"]["EnvironmentVariables"])
+    ]
+    configure["configuration"]["EnvironmentVariables"] = json.dumps(environment)
+
+    layout = parse_layout(document)
+
+    assert layout.config is not None
+    assert layout.config.path == "/tax/DEV-X"

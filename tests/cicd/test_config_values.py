@@ -140,9 +140,10 @@ def test_get_prints_a_plain_value_and_a_secret_only_when_revealed(
 
     assert (plain.code, plain.out) == (0, "on\n")
     assert hidden.code == 3 and hidden.out == "" and SECRET not in hidden.err
-    assert hidden.err.startswith(
-        "cicd: DATABASE_URL is a SecureString: its value is printed only with --reveal\n"
-    )
+    assert hidden.err.splitlines() == [
+        "cicd: DATABASE_URL is a SecureString: its value is printed only with --reveal",
+        f"hint: `cicd config get DATABASE_URL --pipeline {DEV} --reveal`",
+    ]
     assert (shown.code, shown.out) == (0, f"{SECRET}\n")
 
 

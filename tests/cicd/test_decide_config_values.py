@@ -12,6 +12,7 @@ from cicd.decide.config import (
     MAX_NOTE,
     ConfigChange,
     check_release,
+    name_problems,
     parse_assignments,
     release_note,
     release_revision,
@@ -81,3 +82,9 @@ def test_an_empty_argument_to_config_set_says_to_write_key_equals_value() -> Non
     assert [p.line() for p in problems] == [
         "(empty): no '=' and so no value; write KEY=VALUE (quote it if the value has spaces)"
     ]
+
+
+def test_a_key_with_a_forbidden_character_names_only_that_character_not_its_capitals() -> None:
+    [problem] = name_problems("Db$Url")
+
+    assert problem.problem == "the name has characters Parameter Store does not allow ('$')"

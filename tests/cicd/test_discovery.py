@@ -226,3 +226,44 @@ def test_a_services_pull_request_pipeline_is_not_one_of_its_releases_pipelines(
 
     assert result.code == 0, result.err
     assert "shop-dev-pr" not in result.out
+
+
+def test_pipelines_of_every_stage_come_in_delivery_order_with_unknown_stages_last(
+    aws: StubbedAws,
+) -> None:
+    from cicd.aws.pipelines import find_pipelines
+
+    expect_discovery(
+        aws.tagging,
+        stage=None,
+        service="shop",
+        found=[
+            ("shop-sandbox-pipeline", "shop", "sandbox"),
+            ("shop-prod-pipeline", "shop", "prod"),
+            ("shop-dev-pipeline", "shop", "dev"),
+        ],
+    )
+
+    found = find_pipelines(aws.client("resourcegroupstaggingapi"), stage=None, service="shop")
+
+    assert [ref.name for ref in found] == [
+        "shop-dev-pipeline",
+        "shop-prod-pipeline",
+        "shop-sandbox-pipeline",
+    ]
+
+
+def test_the_arn_of_a_pipelines_stage_is_not_taken_for_a_pipeline(aws: StubbedAws) -> None:
+    from cicd.aws.pipelines import find_pipelines
+
+    expect_discovery(
+        aws.tagging,
+        stage="dev",
+        service=None,
+        found=[("shop-dev-pipeline", "shop", "dev")],
+        extra_arns=[f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:shop-dev-pipeline/Deploy"],
+    )
+
+    found = find_pipelines(aws.client("resourcegroupstaggingapi"), stage="dev", service=None)
+
+    assert [ref.name for ref in found] == ["shop-dev-pipeline"]

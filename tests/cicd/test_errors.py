@@ -500,3 +500,29 @@ def test_every_command_reports_every_kind_of_failure_in_at_most_two_lines(
         assert 1 <= len(lines) <= 2 and lines[0].startswith("cicd: "), (command, result.err)
         assert len(lines) == 1 or lines[1].startswith("hint: "), (command, result.err)
         assert result.code in documented - {0}, (command, result.code)
+
+
+def test_a_blank_body_instead_of_an_aws_answer_is_called_an_empty_body(cli: CliRunner) -> None:
+    result = cli("releases", "--pipeline", PIPELINE, connect=_answer_with(400, b"\n \n"))
+
+    assert (result.code, result.err.splitlines()[0]) == (
+        4,
+        "cicd: GetPipeline got HTTP 400 without an AWS error in the answer: empty body",
+    )
+
+
+def test_a_proxy_page_answering_sts_is_raised_as_an_aws_error_not_read_as_a_denial() -> None:
+    # The query protocol (STS, SNS) parses an HTML page into a response without an "Error".
+    from cicd.aws.partial import attempt
+    from cicd.aws.quarantine import caller_arn
+
+    sts = cicd_aws.connect(REGION, None).sts
+    sts.meta.events.register_first(
+        "before-send.sts.GetCallerIdentity",
+        lambda **_: AWSResponse("https://sts", 403, {}, _Body(b"<html><b>blocked</b></html>")),
+    )
+
+    with pytest.raises(ClientError) as raised:
+        attempt(lambda: caller_arn(sts))
+
+    assert "Error" not in raised.value.response

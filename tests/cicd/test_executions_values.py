@@ -27,6 +27,7 @@ from tests.cicd.aws_fakes import (
     execution_id,
     pipeline_declaration,
     promoted_declaration,
+    sha,
     summary,
 )
 
@@ -324,3 +325,62 @@ def test_promoting_into_a_pipeline_that_builds_from_github_is_refused_saying_so(
     assert raised.value.message == (
         f"{layout.name} builds from GitHub: start it at a commit instead"
     )
+
+
+def test_a_listed_rollback_names_the_execution_it_restores() -> None:
+    layout = parse_layout(pipeline_declaration("shop", "prod"))
+
+    release = executions.release_from_summary(summary(7, commit=2, rollback_of=5), layout.source)
+
+    assert (release.is_rollback, release.rollback_target) == (True, execution_id(5))
+
+
+def test_a_listed_revision_of_an_action_not_named_like_the_source_is_still_its_commit() -> None:
+    layout = parse_layout(pipeline_declaration("shop", "prod"))
+    listed = summary(7, commit=2)
+    listed["sourceRevisions"][0]["actionName"] = "Checkout"
+
+    release = executions.release_from_summary(listed, layout.source)
+
+    assert (release.commit, release.message) == (sha(2), "Change 2")
+
+
+def test_a_full_page_of_recent_releases_asks_aws_for_no_more_even_when_more_exist() -> None:
+    aws = StubbedAws()
+    aws.codepipeline.add_response(
+        "list_pipeline_executions",
+        {
+            "pipelineExecutionSummaries": [summary(n, commit=n) for n in (3, 2)],
+            "nextToken": "more",
+        },
+        {"pipelineName": "shop-prod-pipeline", "maxResults": 2},
+    )
+    layout = parse_layout(pipeline_declaration("shop", "prod"))
+
+    releases = executions.recent_releases(aws.client("codepipeline"), layout, limit=2)
+
+    assert [r.execution_id for r in releases] == [execution_id(3), execution_id(2)]
+    aws.codepipeline.assert_no_pending_responses()
+
+
+def test_recent_releases_beyond_one_page_follow_the_next_token_for_the_rest() -> None:
+    aws = StubbedAws()
+    first = [summary(n, commit=n) for n in range(100, 100 - executions.PAGE_SIZE, -1)]
+    aws.codepipeline.add_response(
+        "list_pipeline_executions",
+        {"pipelineExecutionSummaries": first, "nextToken": "page-2"},
+        {"pipelineName": "shop-prod-pipeline", "maxResults": executions.PAGE_SIZE},
+    )
+    aws.codepipeline.add_response(
+        "list_pipeline_executions",
+        {"pipelineExecutionSummaries": [summary(n, commit=n) for n in (9, 8, 7)]},
+        {"pipelineName": "shop-prod-pipeline", "maxResults": 2, "nextToken": "page-2"},
+    )
+    layout = parse_layout(pipeline_declaration("shop", "prod"))
+
+    releases = executions.recent_releases(
+        aws.client("codepipeline"), layout, limit=executions.PAGE_SIZE + 2
+    )
+
+    assert len(releases) == executions.PAGE_SIZE + 2
+    assert [r.execution_id for r in releases[-2:]] == [execution_id(9), execution_id(8)]

@@ -274,6 +274,7 @@ def test_follow_json_has_the_documented_shape(aws: StubbedAws, cli: CliRunner) -
     assert result.code == 0, result.err
     document = json.loads(result.out)
     assert_documented_shape("follow", document)
+    assert document["command"] == "follow"
     assert document["followed"]["outcome"] == "succeeded"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.cicd.aws_fakes import CliRunner, StubbedAws, execution_id
-from tests.cicd.test_info_logs_open import ACTIONS, BUILD_ID, STAGING, _staging
+from tests.cicd.test_info_logs_open import ACTIONS, BUILD_ID, STAGING, _actions, _builds, _staging
 
 REQUEST = {
     "pipelineName": STAGING,
@@ -71,3 +71,28 @@ def test_tail_reads_a_quiet_running_build_again_and_a_finished_one_until_lines_s
         "[Build] uploading",
     ]
     assert cli.sleeps == [3.0, 3.0, 3.0, 3.0]
+
+
+def test_logs_of_an_action_whose_log_cannot_be_read_say_why_under_its_name_and_go_on(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    _staging(aws)
+    _actions(aws)
+    _builds(aws)
+    aws.logs.add_client_error("get_log_events", service_error_code="AccessDeniedException")
+    for group, name, message in (
+        ("/aws/codepipeline/web-staging-pipeline", "Package/0a1b2c3d", "wrote manifest"),
+        ("/aws/codebuild/web-staging-unit", "u1", "2 failed"),
+    ):
+        aws.logs.add_response(
+            "get_log_events",
+            {"events": [{"timestamp": 1746097200000, "message": message}], "nextForwardToken": "f"},
+            {"logGroupName": group, "logStreamName": name, "startFromHead": False, "limit": 50},
+        )
+
+    result = cli("logs", "-s", "web", "-e", "staging", "--lines", "50", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[2].startswith("[Build] ") and "logs:GetLogEvents" in lines[2], lines
+    assert lines[3:] == ["[Package] wrote manifest", "[unit] 2 failed"]

@@ -7,6 +7,7 @@ and the manifest); `ReleaseBucket.gets` records each GetObject's Range and the b
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -26,6 +27,7 @@ from cicd.model.pipeline import ReleaseLocation
 from tests.cicd.aws_fakes import (
     RELEASE_BUCKET,
     ReleaseBucket,
+    StubbedAws,
     manifest,
     release_key,
     release_zip,
@@ -66,6 +68,7 @@ def test_a_valid_manifest_is_read_with_every_field() -> None:
         "main",
     )
     assert parsed.created == datetime(2025, 5, 1, 10, 0, tzinfo=UTC)
+    assert parsed.build_id == manifest(4)["build_id"]
 
 
 def test_unknown_keys_are_ignored_and_optional_ones_may_be_absent() -> None:
@@ -92,6 +95,7 @@ def test_an_upper_case_sha_is_read_in_lower_case() -> None:
         ({"schema": 2}, "'schema' is 2, this cicd reads schema 1 (upgrade cicd)"),
         ({"schema": "1"}, "'schema' is \"1\", this cicd reads schema 1"),
         ({"created": "yesterday"}, "'created' is not an ISO 8601 time: 'yesterday'"),
+        ({"contracts_schema": "yes"}, "'contracts_schema' must be true or false, got \"yes\""),
     ],
 )
 def test_a_malformed_manifest_says_which_field_is_wrong(
@@ -144,6 +148,20 @@ def test_a_manifest_at_the_start_of_the_zip_costs_one_more_small_range(
     assert sum(get["bytes"] for get in bucket.gets) < bucket.size(version) / 20
 
 
+def test_a_large_manifest_at_the_start_is_read_whole_across_more_ranges(
+    bucket: ReleaseBucket,
+) -> None:
+    # Random hex deflates to about half: the manifest's compressed bytes span several ranges.
+    padding = random.Random(4).randbytes(24_000).hex()
+    document = manifest(4, padding=padding)
+    version = bucket.publish(4, body=release_zip(document, manifest_first=True))
+
+    found = _manifests(bucket).read(LOCATION, version)
+
+    assert found.commit == sha(4)
+    assert len(bucket.gets) > 2
+
+
 def test_a_small_release_is_read_from_the_one_tail_request(bucket: ReleaseBucket) -> None:
     version = bucket.publish(4, payload_bytes=100, manifest_first=True)
 
@@ -190,6 +208,10 @@ def test_a_malformed_manifest_in_s3_names_the_object_version_and_the_field(
         f"release manifest of {WHERE} version {version}: 'commit' must be a 40-character hex "
         "SHA, got 'HEAD'"
     )
+    assert raised.value.hint == (
+        "the Package action of the pipeline that built it writes the manifest; "
+        "publish a new release from a fixed pipeline"
+    )
 
 
 def test_an_object_that_is_not_a_zip_is_refused(bucket: ReleaseBucket) -> None:
@@ -210,8 +232,25 @@ def test_an_oversized_manifest_is_not_inflated(bucket: ReleaseBucket) -> None:
 def test_a_version_that_no_longer_exists_is_not_found(bucket: ReleaseBucket) -> None:
     bucket.publish(4)
 
-    with pytest.raises(NotFound, match=f"release {WHERE} version gone does not exist"):
+    with pytest.raises(NotFound, match=f"release {WHERE} version gone does not exist") as raised:
         _manifests(bucket).read(LOCATION, "gone")
+
+    assert raised.value.hint == (
+        "old versions expire with the bucket's lifecycle rule; promote a newer one"
+    )
+
+
+def test_an_empty_release_object_is_not_found_and_said_to_be_empty() -> None:
+    # S3 answers a range request on an empty object with InvalidRange (HTTP 416).
+    aws = StubbedAws()
+    aws.stub("s3").add_client_error(
+        "get_object", service_error_code="InvalidRange", http_status_code=416
+    )
+
+    with pytest.raises(NotFound) as raised:
+        Manifests(lambda: aws.client("s3")).read(LOCATION, "v1")
+
+    assert raised.value.message == f"release {WHERE} version v1 is empty"
 
 
 def test_lookup_returns_the_problem_instead_of_raising(bucket: ReleaseBucket) -> None:
@@ -255,3 +294,12 @@ def test_lookup_names_the_permission_a_denied_read_needs() -> None:
 
     assert plain.lookup(LOCATION, "v1") == "unknown (needs s3:GetObjectVersion)"
     assert kms.lookup(LOCATION, "v1") == "unknown (needs kms:Decrypt on the release location's key)"
+
+
+def test_lookup_of_an_aws_error_without_a_code_still_names_the_object_it_read() -> None:
+    aws = StubbedAws()
+    aws.stub("s3").add_client_error("get_object", service_error_code="", http_status_code=500)
+
+    assert Manifests(lambda: aws.client("s3")).lookup(LOCATION, "v1") == (
+        f"unknown (AWS error reading {LOCATION.url()})"
+    )

@@ -45,3 +45,39 @@ def test_a_failure_whose_stage_cannot_be_read_is_counted_unclassified_and_the_no
         "where Failed releases failed is unknown (needs codepipeline:ListActionExecutions)",
         "no published metrics in the window",
     ]
+
+
+def test_metrics_json_gives_a_window_of_part_days_to_the_hundredth_of_a_day(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    expect_discovery(
+        aws.tagging, stage=None, service="web", found=[("web-prod-pipeline", "web", "prod")]
+    )
+    _published(aws, {})
+    aws.expect_pipeline("web", "prod")
+    aws.codepipeline.add_response(
+        "list_pipeline_executions",
+        {"pipelineExecutionSummaries": []},
+        {"pipelineName": "web-prod-pipeline", "maxResults": 100},
+    )
+
+    result = cli("metrics", "-s", "web", "--since", "39h", "--json", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["window"]["days"] == 1.62
+
+
+def test_metrics_of_a_service_without_a_production_pipeline_says_what_to_check(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    expect_discovery(
+        aws.tagging, stage=None, service="web", found=[("web-dev-pipeline", "web", "dev")]
+    )
+
+    result = cli("metrics", "-s", "web", clients=aws.clients())
+
+    assert result.code == 5
+    assert result.err.splitlines() == [
+        "cicd: no prod pipeline of service web in eu-west-1",
+        "hint: check --region, --service and --stage (the production environment)",
+    ]

@@ -147,3 +147,16 @@ def test_a_parameter_with_no_history_or_no_key_has_no_key() -> None:
 
     assert parameters.key_of(aws.client("ssm"), "/web/prod/NONE") is None
     assert parameters.key_of(aws.client("ssm"), "/web/prod/PLAIN") is None
+
+
+def test_config_read_under_a_path_with_a_trailing_slash_is_keyed_by_the_name_under_it() -> None:
+    aws, ssm = _ssm()
+    ssm.add_response(
+        "get_parameters_by_path",
+        {"Parameters": [{"Name": "/web/prod/TOKEN", "Type": "String", "Value": "x", "Version": 1}]},
+        {"Path": "/web/prod/", "Recursive": False, "WithDecryption": True, "MaxResults": 10},
+    )
+
+    config = parameters.read_config(aws.client("ssm"), "/web/prod/")
+
+    assert [(v.key, v.parameter) for v in config.values] == [("TOKEN", "/web/prod/TOKEN")]

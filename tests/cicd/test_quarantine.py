@@ -263,6 +263,10 @@ def test_reject_refuses_when_the_merged_tags_would_exceed_ten_and_writes_nothing
         f"cicd: release {bad[:12]} at {WHERE} carries 7 other tags; with the 4 that mark it "
         "rejected it would have 11, and S3 allows 10 per object version"
     )
+    assert result.err.splitlines()[1] == (
+        "hint: remove tags it no longer needs (aws s3api put-object-tagging --version-id ...), "
+        "then reject it again"
+    )
     assert sample.writes == []
 
 

@@ -112,3 +112,34 @@ def test_reject_with_a_release_and_commit_says_to_name_the_commit_as_release(
         "cicd: --commit checks the release waiting for approval; with RELEASE, name the commit "
         "as RELEASE instead"
     )
+
+
+def test_unreject_without_a_service_or_stage_is_a_usage_error_that_says_what_to_pass(
+    cli: CliRunner,
+) -> None:
+    result = cli("unreject", "3HL4kqtJlcpX", clients=StubbedAws().clients())
+
+    assert result.code == 2
+    assert result.err.splitlines()[0] == (
+        "cicd: which service's release? pass --service (or set CICD_SERVICE), and --stage to say "
+        "whose release location"
+    )
+
+
+def test_reject_of_a_release_of_a_service_that_publishes_none_is_refused(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    dev = "web-dev-pipeline"
+    expect_discovery(aws.tagging, stage=None, service="web", found=[(dev, "web", "dev")])
+    aws.expect_pipeline("web", "dev", targets=[])
+
+    result = cli(
+        "reject", "--service", "web", "3HL4kqtJlcpX", "--reason", "bad", clients=aws.clients()
+    )
+
+    assert result.code == 3
+    assert result.err.splitlines() == [
+        f"cicd: {dev} neither publishes releases nor deploys published ones: no release there "
+        "can be rejected",
+        "hint: pass --stage of the stage that publishes the release (staging in the samples)",
+    ]

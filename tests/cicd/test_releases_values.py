@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from tests.cicd.aws_fakes import CliRunner, StubbedAws, summary
+from tests.cicd import config_fakes as fakes
+from tests.cicd.aws_fakes import CliRunner, MotoWorld, StubbedAws, summary
 
 STAGING = "web-staging-pipeline"
 
@@ -23,3 +24,17 @@ def test_releases_json_of_a_running_release_counts_its_duration_up_to_now(
     assert result.code == 0, result.err
     [release] = json.loads(result.out)
     assert (release["status"], release["durationSeconds"]) == ("InProgress", 300)
+
+
+def test_releases_of_exactly_as_many_as_kinds_are_read_for_add_no_note(
+    world: MotoWorld, cli: CliRunner
+) -> None:
+    name = fakes.create(world, fakes.github_pipeline("web", "dev"))
+    for n in range(30):
+        world.record(name, commit=n, minutes_ago=100 - n)
+
+    result = cli("releases", "--pipeline", name, "--limit", "30", clients=world.clients())
+
+    assert result.code == 0, result.err
+    rows = result.out.splitlines()[2:]
+    assert [row.split()[2] for row in rows] == ["code"] * 30

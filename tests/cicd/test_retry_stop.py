@@ -11,7 +11,9 @@ import pytest
 from tests.cicd.aws_fakes import (
     CliRunner,
     StubbedAws,
+    action_state,
     execution_id,
+    expect_discovery,
     sha,
     stage_state,
     summary,
@@ -80,11 +82,14 @@ def test_retry_with_all_actions_asks_for_all_actions_and_prints_the_documented_j
     document = json.loads(result.out)
     assert_documented_shape("retry", document)
     assert (
+        document["command"],
+        document["service"],
+        document["stage"],
         document["retriedStage"],
         document["retryMode"],
         document["stageStatus"],
         document["commit"],
-    ) == ("Deploy", "ALL_ACTIONS", "Failed", sha(6))
+    ) == ("retry", None, None, "Deploy", "ALL_ACTIONS", "Failed", sha(6))
 
 
 def test_retry_of_a_stopped_stage_retries_it(aws: StubbedAws, cli: CliRunner) -> None:
@@ -244,7 +249,13 @@ def test_stop_of_a_named_execution_with_abandon_abandons_and_prints_the_document
     assert result.code == 0, result.err
     document = json.loads(result.out)
     assert_documented_shape("stop", document)
-    assert (document["executionId"], document["abandon"], document["reason"]) == (
+    assert (
+        document["command"],
+        document["executionId"],
+        document["abandon"],
+        document["reason"],
+    ) == (
+        "stop",
         execution_id(8),
         True,
         "stuck deploy",
@@ -375,3 +386,64 @@ def test_stop_with_wait_that_times_out_exits_6(aws: StubbedAws, cli: CliRunner) 
 
     assert result.code == 6
     assert result.err.startswith(f"cicd: execution {execution_id(8)[:8]} of {PIPELINE} is still")
+
+
+def test_retry_of_a_pipeline_found_by_stage_names_the_command_service_and_stage_in_its_json(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    expect_discovery(
+        aws.tagging, stage="staging", service="web", found=[(PIPELINE, "web", "staging")]
+    )
+    _failed_in_deploy(aws)
+    _expect_retry(aws, 6, "Deploy", "FAILED_ACTIONS")
+
+    result = cli("retry", "--service", "web", "--stage", "staging", "--json", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert (document["command"], document["service"], document["stage"]) == (
+        "retry",
+        "web",
+        "staging",
+    )
+
+
+def test_stop_with_wait_of_an_execution_at_the_approval_follows_on_until_it_has_stopped(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    _staging(aws)
+    aws.expect_history(PIPELINE, HISTORY, 100)
+    _expect_stop(aws, 8, abandon=False, reason="bad config")
+    aws.expect_execution(PIPELINE, 8, status="Stopping")
+    aws.expect_state(
+        PIPELINE,
+        stage_state(
+            "Approval", 8, "InProgress", [action_state("Approve", "InProgress", token="t")]
+        ),
+    )
+    aws.expect_execution(PIPELINE, 8, status="Stopped")
+    aws.expect_state(PIPELINE, stage_state("Approval", 8, "Stopped"))
+
+    result = cli(
+        "stop", "--pipeline", PIPELINE, "--reason", "bad config", "--wait", clients=aws.clients()
+    )
+
+    assert result.code == 0, result.err
+    assert (
+        result.out.splitlines()[-1] == f"Execution {execution_id(8)[:8]} of {PIPELINE} is Stopped."
+    )
+    assert cli.sleeps == [10.0]
+
+
+def test_retry_with_all_actions_says_it_retries_all_the_actions_of_the_stage(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    _failed_in_deploy(aws)
+    _expect_retry(aws, 6, "Deploy", "ALL_ACTIONS")
+
+    result = cli("retry", "--pipeline", PIPELINE, "--all-actions", clients=aws.clients())
+
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0].startswith(
+        f"Retrying Deploy (all its actions) of execution {execution_id(6)[:8]} "
+    )

@@ -83,6 +83,7 @@ def test_an_sbom_of_exactly_the_limit_is_read_and_one_byte_more_is_not(
         ("InvalidRange", f"unknown (the release {LOCATION.url()} is gone: InvalidRange)"),
         ("NoSuchVersion", f"unknown (the release {LOCATION.url()} is gone: NoSuchVersion)"),
         ("SlowDown", f"unknown (SlowDown reading {LOCATION.url()})"),
+        ("", f"unknown (AWS error reading {LOCATION.url()})"),
     ],
 )
 def test_what_s3_refuses_becomes_a_one_line_reason(code: str, reason: str) -> None:

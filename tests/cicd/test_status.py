@@ -234,7 +234,10 @@ def test_status_with_no_tagged_pipeline_is_not_found(aws: StubbedAws, cli: CliRu
     result = cli("status", clients=aws.clients())
 
     assert result.code == 5
-    assert "cicd: no pipeline tagged with a cicd stage in eu-west-1" in result.err
+    assert result.err.splitlines() == [
+        "cicd: no pipeline tagged with a cicd stage in eu-west-1",
+        "hint: check --region (and --service), or name the pipeline with --pipeline NAME",
+    ]
 
 
 def test_codedeploy_target_fixture_matches_the_stacks_naming() -> None:

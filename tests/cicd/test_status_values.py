@@ -299,3 +299,72 @@ def test_the_live_release_without_a_commit_message_is_named_by_its_commit_only(
     assert f"Live: commit {sha(6)[:7]} (execution {execution_id(6)[:8]})" in (
         result.out.splitlines()
     )
+
+
+class _Denied:
+    status_code = 403
+
+
+def _deny_tag_reads(**_: object) -> tuple[_Denied, dict[str, object]]:
+    return _Denied(), {
+        "Error": {"Code": "AccessDenied", "Message": "denied"},
+        "ResponseMetadata": {"HTTPStatusCode": 403},
+    }
+
+
+def test_status_of_a_release_waiting_whose_rejection_cannot_be_read_says_so(
+    promoted: tuple[StubbedAws, ReleaseBucket], cli: CliRunner
+) -> None:
+    aws, bucket = promoted
+    live = bucket.publish(1)
+    bucket.publish(2)
+    aws.client("s3").meta.events.register("before-call.s3.GetObjectTagging", _deny_tag_reads)
+    aws.expect_promoted_pipeline("web", "prod", targets=[])
+    aws.expect_state(PROD, stage_state("Deploy", 10, "Succeeded"))
+    aws.expect_history(PROD, [summary(10, version=live)], 25)
+    aws.codepipeline.add_response(
+        "list_tags_for_resource",
+        {"tags": [{"key": "cicd:promotes-from", "value": "staging"}]},
+        {"resourceArn": f"arn:aws:codepipeline:eu-west-1:123456789012:{PROD}"},
+    )
+
+    result = cli("status", "--pipeline", PROD, clients=aws.clients())
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    waiting = next(i for i, line in enumerate(lines) if line.startswith("Waiting to be promoted"))
+    assert lines[waiting + 2] == (
+        "  rejections not checked: unknown (needs s3:GetObjectVersionTagging)"
+    )
+
+
+def test_status_names_the_commit_of_a_stage_whose_latest_execution_is_neither_live_nor_newest(
+    promoted: tuple[StubbedAws, ReleaseBucket], cli: CliRunner
+) -> None:
+    aws, bucket = promoted
+    versions = [bucket.publish(n) for n in (1, 2, 3)]
+    aws.expect_promoted_pipeline("web", "prod", targets=[])
+    aws.expect_state(
+        PROD, stage_state("Approval", 12, "InProgress"), stage_state("Deploy", 11, "Failed")
+    )
+    aws.expect_history(
+        PROD,
+        [
+            summary(12, status="InProgress", version=versions[2]),
+            summary(11, status="Failed", version=versions[1]),
+            summary(10, version=versions[0]),
+        ],
+        25,
+    )
+    aws.codepipeline.add_response(
+        "list_tags_for_resource",
+        {"tags": [{"key": "cicd:promotes-from", "value": "staging"}]},
+        {"resourceArn": f"arn:aws:codepipeline:eu-west-1:123456789012:{PROD}"},
+    )
+
+    result = cli("status", "--pipeline", PROD, clients=aws.clients())
+
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    deploy = next(line for line in lines if line.startswith("Deploy "))
+    assert deploy.split()[:4] == ["Deploy", "Failed", sha(2)[:7], execution_id(11)[:8]]

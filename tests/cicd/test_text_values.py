@@ -71,3 +71,8 @@ def test_statuses_are_coloured_by_their_first_word_and_other_text_is_left_plain(
     assert style.status("Queued") == "Queued"
     assert style.paint("", "1") == ""
     assert Style(colour=False).status("Failed") == "Failed"
+
+
+def test_bold_text_is_bold_on_a_terminal_and_plain_elsewhere() -> None:
+    assert Style(colour=True).bold("web-prod") == "\x1b[1mweb-prod\x1b[0m"
+    assert Style(colour=False).bold("web-prod") == "web-prod"
