@@ -38,6 +38,11 @@ def test_a_null_value_is_shown_as_null_not_as_missing() -> None:
     assert problem(NS, ("x",), None, "why", "fix").splitlines()[1] == "      received: null"
 
 
+def test_a_required_key_left_out_of_the_stack_file_is_shown_as_not_set() -> None:
+    # pydantic's input for a missing key is the mapping around it; the message shows the key's own.
+    assert block(errors_of({}), "services")[1] == "      received: (not set)"
+
+
 def test_a_long_value_is_cut_at_120_characters_with_an_ellipsis() -> None:
     shown = problem(NS, ("x",), "a" * 300, "why", "fix").splitlines()[1]
     value = shown.removeprefix("      received: ")
