@@ -79,6 +79,31 @@ def test_each_kind_of_wrong_value_gets_a_placeholder_for_what_is_expected(
     assert received.startswith("      received: "), received
 
 
+def test_metric_analysis_of_a_server_target_without_its_alb_suffixes_says_which_to_give() -> None:
+    raw = copy.deepcopy(stack_raw("staging"))
+    deploy = raw["services"][0]["deploy"]
+    deploy.update(default_alarms=False, rollback_on_alarm=False)
+    deploy["analysis"] = {"metrics": [{"name": "error-rate", "max": 1}]}
+    del deploy["targets"][0]["load_balancer"]["target_group_arn_suffix"]
+    assert block(errors_of(raw, stage="staging"), "services[0].deploy.targets[0].load_balancer")[
+        0
+    ] == (
+        f"  - {NS}:services[0].deploy.targets[0].load_balancer: analysis measures the ALB: give "
+        "load_balancer.target_group_arn_suffix and load_balancer.load_balancer_arn_suffix"
+    )
+
+
+def test_synthetic_traffic_to_a_server_target_without_an_endpoint_says_what_the_endpoint_is() -> (
+    None
+):
+    raw = copy.deepcopy(stack_raw("staging"))
+    del raw["services"][0]["deploy"]["targets"][0]["endpoint"]
+    assert (
+        f"  - {NS}:services[0].deploy.targets[0].endpoint: synthetic traffic to target 'web' "
+        "needs its endpoint (the base URL the canary sends the smoke checks to)"
+    ) in errors_of(raw, stage="staging").splitlines()
+
+
 def test_an_invalid_stack_name_says_to_rename_the_stack_rather_than_set_a_key() -> None:
     message = errors_of(stack_raw("dev"), stage="Dev")
     assert block(message, "stage")[2] == (
