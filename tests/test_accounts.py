@@ -57,6 +57,23 @@ def _with(stage: str, edit: Any) -> dict[str, Any]:
     return raw
 
 
+def test_build_variables_that_name_no_secret_arn_are_not_checked_against_the_account() -> None:
+    # Plaintext values, parameters and secrets given by name hold no account to compare.
+    raw = _with(
+        "staging",
+        lambda r: r["services"][0]["build"]["environment"].update(
+            LOG_LEVEL={"value": "debug"},
+            FLAGS={"parameter": "/web/staging/flags"},
+            API_TOKEN={"secret": "web/api-token"},
+        ),
+    )
+    found = account_problems(settings_of(raw, "staging"), OTHER)
+    assert {loc for loc, *_ in found} == {
+        ("connection", "arn"),
+        ("services", 0, "build", "environment", "NPM_TOKEN", "secret"),
+    }
+
+
 FOREIGN_ARNS = [
     pytest.param(
         "prod",

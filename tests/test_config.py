@@ -279,6 +279,16 @@ def test_a_repository_outside_the_github_providers_owner_is_an_error(prod: dict[
     parse_settings(NS, "prod", prod, github_token="secret", github_provider_owner="ACME")
 
 
+def test_a_repository_with_a_path_after_its_name_is_owned_by_its_first_part(
+    prod: dict[str, Any],
+) -> None:
+    # The pattern refuses the extra part; the owner check must not add a second, wrong problem.
+    prod["github"]["repository"] = "acme/infra/extra"
+    message = errors_of(prod, github_provider_owner="acme")
+    assert f"{NS}:github.repository:" in message
+    assert "differs from the GitHub provider's owner" not in message
+
+
 def test_github_keys_are_validated_like_the_rest(prod: dict[str, Any]) -> None:
     prod["github"]["oidc_provider_arn"] = "arn:aws:iam::111111111111:oidc-provider/example.com"
     prod["github"]["reviewer"] = ["alice"]

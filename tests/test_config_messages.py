@@ -38,6 +38,11 @@ def test_a_null_value_is_shown_as_null_not_as_missing() -> None:
     assert problem(NS, ("x",), None, "why", "fix").splitlines()[1] == "      received: null"
 
 
+def test_a_required_key_left_out_of_the_stack_file_is_shown_as_not_set() -> None:
+    # pydantic's input for a missing key is the mapping around it; the message shows the key's own.
+    assert block(errors_of({}), "services")[1] == "      received: (not set)"
+
+
 def test_a_long_value_is_cut_at_120_characters_with_an_ellipsis() -> None:
     shown = problem(NS, ("x",), "a" * 300, "why", "fix").splitlines()[1]
     value = shown.removeprefix("      received: ")
@@ -72,6 +77,31 @@ def test_each_kind_of_wrong_value_gets_a_placeholder_for_what_is_expected(
     why, received, fix = block(errors_of(raw, stage="staging"), key)
     assert fix == f"      fix: pulumi config set --path '{NS}:{key}' {placeholder}", why
     assert received.startswith("      received: "), received
+
+
+def test_metric_analysis_of_a_server_target_without_its_alb_suffixes_says_which_to_give() -> None:
+    raw = copy.deepcopy(stack_raw("staging"))
+    deploy = raw["services"][0]["deploy"]
+    deploy.update(default_alarms=False, rollback_on_alarm=False)
+    deploy["analysis"] = {"metrics": [{"name": "error-rate", "max": 1}]}
+    del deploy["targets"][0]["load_balancer"]["target_group_arn_suffix"]
+    assert block(errors_of(raw, stage="staging"), "services[0].deploy.targets[0].load_balancer")[
+        0
+    ] == (
+        f"  - {NS}:services[0].deploy.targets[0].load_balancer: analysis measures the ALB: give "
+        "load_balancer.target_group_arn_suffix and load_balancer.load_balancer_arn_suffix"
+    )
+
+
+def test_synthetic_traffic_to_a_server_target_without_an_endpoint_says_what_the_endpoint_is() -> (
+    None
+):
+    raw = copy.deepcopy(stack_raw("staging"))
+    del raw["services"][0]["deploy"]["targets"][0]["endpoint"]
+    assert (
+        f"  - {NS}:services[0].deploy.targets[0].endpoint: synthetic traffic to target 'web' "
+        "needs its endpoint (the base URL the canary sends the smoke checks to)"
+    ) in errors_of(raw, stage="staging").splitlines()
 
 
 def test_an_invalid_stack_name_says_to_rename_the_stack_rather_than_set_a_key() -> None:

@@ -372,6 +372,17 @@ def test_reporting_to_github_without_a_token_names_both_ways_to_give_one() -> No
     assert message.count("problem") == 1 or "1 problem(s)" in message
 
 
+def test_reporting_without_a_token_says_the_token_is_not_set_and_shows_report_github_true() -> None:
+    raw = copy.deepcopy(stack_raw("staging"))
+    raw["github"]["manage_repository"] = False
+    lines = errors_of(raw, "staging", github_token="missing").splitlines()
+    at = lines.index(
+        f"  - {NS}:report.github: reporting to GitHub needs a token: {NS}:githubToken is not set, "
+        "and report.token_secret_arn is not set"
+    )
+    assert lines[at + 1] == "      received: true"
+
+
 def test_a_plaintext_token_is_refused_for_reporting() -> None:
     raw = copy.deepcopy(stack_raw("staging"))
     raw["github"]["manage_repository"] = False

@@ -192,3 +192,14 @@ def test_each_sample_exports_its_github_preview_roles_arn(
     assert run.exports["github_preview_role_arn"] == preview.state["arn"]
     assert run.exports["github_deploy_role_arn"] == deploy.state["arn"]
     assert preview.state["arn"] != deploy.state["arn"]
+
+
+def test_prods_describe_step_may_read_the_executions_of_the_staging_pipelines_it_promotes_from(
+    samples: dict[str, StackRun],
+) -> None:
+    # The approval's evidence (verification, bake) is read from the same-account upstream's runs.
+    policy = role_policy(samples["prod"], "release-steps-describe-policy")
+    read = policy["ReadPipelineExecutions"]["Resource"]
+    for service in ("web", "thumbnailer"):
+        arn = f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:{service}-staging-pipeline"
+        assert arn in read, f"prod's describe step cannot read {arn}"

@@ -531,6 +531,16 @@ def test_require_check_needs_a_stack_that_manages_its_github_side() -> None:
     )
 
 
+def test_require_check_is_allowed_when_manage_repository_is_left_at_its_default_of_true() -> None:
+    raw = _raw("staging")
+    raw["services"][0]["pull_requests"] = {"require_check": True}
+    del raw["github"]["manage_repository"]
+    reviews = (
+        parse_settings(PROJECT, "staging", raw, github_token="secret").services[0].pull_requests
+    )
+    assert reviews is not None and reviews.require_check
+
+
 def test_the_required_checks_component_refuses_no_checks_and_two_credentials(
     mocks: Recorder,
 ) -> None:
