@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
@@ -240,8 +241,9 @@ def chatbot_trust_policy() -> dict[str, Any]:
 
 def _check_endpoints(email: Sequence[str], https: Sequence[str]) -> None:
     for address in email:
-        local, _, domain = address.partition("@")
-        if not local or "." not in domain or any(c.isspace() for c in address):
+        # One "@", a dot in the domain, no spaces: the rule the stack config applies
+        # (stack/config/notify.py), so a team calling the component directly gets the same.
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
             raise ValueError(
                 f"release notifications: email {address!r} is not an email address; "
                 "give addresses such as 'team@example.com'"
