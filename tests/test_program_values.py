@@ -203,3 +203,28 @@ def test_prods_describe_step_may_read_the_executions_of_the_staging_pipelines_it
     for service in ("web", "thumbnailer"):
         arn = f"arn:aws:codepipeline:{REGION}:{ACCOUNT}:{service}-staging-pipeline"
         assert arn in read, f"prod's describe step cannot read {arn}"
+
+
+def test_an_alb_targets_analysis_measures_cloudwatchs_targetgroup_and_loadbalancer_dimensions() -> (
+    None
+):
+    # AWS/ApplicationELB's per-target-group metrics carry both dimensions, by these names
+    # (ELB User Guide for Application Load Balancers, "CloudWatch metrics").
+    from stack.config.deploy import DeployTarget
+    from stack.program import analysis_dimensions
+
+    target = DeployTarget.model_validate(
+        {
+            "name": "web",
+            "autoscaling_groups": ["web-asg"],
+            "load_balancer": {
+                "target_group": "web-prod",
+                "target_group_arn_suffix": "targetgroup/web-prod/73e2d6bc24d8a067",
+                "load_balancer_arn_suffix": "app/web-prod/50dc6c495c0c9188",
+            },
+        }
+    )
+    assert analysis_dimensions(target) == {
+        "TargetGroup": "targetgroup/web-prod/73e2d6bc24d8a067",
+        "LoadBalancer": "app/web-prod/50dc6c495c0c9188",
+    }
