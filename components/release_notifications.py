@@ -34,6 +34,9 @@ import pulumi_aws as aws
 from components.aws_context import aws_context
 from components.naming import IAM_ROLE_MAX, NamingContext
 
+# One "@", a dot in the domain, no spaces. The stack config checks its `emails` with the same
+# pattern, so a stack file and a team calling the component directly meet one rule.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CODESTAR_NOTIFICATIONS_PRINCIPAL = "codestar-notifications.amazonaws.com"
 CHATBOT_PRINCIPAL = "chatbot.amazonaws.com"
 
@@ -241,9 +244,7 @@ def chatbot_trust_policy() -> dict[str, Any]:
 
 def _check_endpoints(email: Sequence[str], https: Sequence[str]) -> None:
     for address in email:
-        # One "@", a dot in the domain, no spaces: the rule the stack config applies
-        # (stack/config/notify.py), so a team calling the component directly gets the same.
-        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+        if not EMAIL.fullmatch(address):
             raise ValueError(
                 f"release notifications: email {address!r} is not an email address; "
                 "give addresses such as 'team@example.com'"

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import json
 import os
 import shutil
@@ -192,15 +193,20 @@ def named_tests(path: str) -> list[str]:
     stem = Path(path).stem
     if stem == "__init__":
         return []
-    added = list(_pyproject_mutmut().get("pytest_add_cli_args", []))
-    ignored = {added[at + 1] for at, arg in enumerate(added[:-1]) if arg == "--ignore"}
     # Named after the module, or after its package and the module (`stack/plan/diagram.py` ->
     # `test_plan_diagram.py`).
     patterns = [f"test_{stem}*.py", f"test_{Path(path).parent.name}_{stem}*.py"]
     found = sorted(
         {p.relative_to(ROOT).as_posix() for pattern in patterns for p in TESTS.rglob(pattern)}
     )
-    return [test for test in found if test not in ignored]
+    return [test for test in found if test not in _ignored()]
+
+
+@functools.cache
+def _ignored() -> frozenset[str]:
+    """The test files `pytest_add_cli_args` leaves out (`--ignore`), read once per run."""
+    added = list(_pyproject_mutmut().get("pytest_add_cli_args", []))
+    return frozenset(added[at + 1] for at, arg in enumerate(added[:-1]) if arg == "--ignore")
 
 
 SCRATCH_IGNORED = (".git", ".venv", "mutants", "node_modules", "__pycache__", ".pytest_cache")

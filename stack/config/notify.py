@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, field_validator
 
+from components.release_notifications import EMAIL
 from stack.config.base import _Model, _no_duplicates
 
 # An IAM role or user ARN (paths allowed), the principals a trust policy may name.
@@ -46,7 +46,7 @@ class NotificationSettings(_Model):
     @field_validator("emails")
     @classmethod
     def _emails(cls, emails: list[str]) -> list[str]:
-        bad = [e for e in emails if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", e)]
+        bad = [e for e in emails if not EMAIL.fullmatch(e)]
         if bad:
             raise ValueError(f"not email addresses: {bad}")
         return emails
