@@ -14,6 +14,7 @@ from tests.cicd.aws_fakes import (
     NOW,
     REGION,
     CliRunner,
+    Result,
     StubbedAws,
     execution_id,
     pipeline_arn,
@@ -108,6 +109,23 @@ def _baking(n: int) -> dict[str, Any]:
     deploy = stage_state("Deploy", n, "InProgress")
     deploy["onSuccessConditionState"] = _condition("InProgress")
     return deploy
+
+
+def _override_bake(cli: CliRunner, aws: StubbedAws, *extra: str) -> Result:
+    """`cicd override` of web's prod bake, reason "hotfix", with `extra` arguments."""
+    return cli(
+        "override",
+        "-s",
+        "web",
+        "-e",
+        "prod",
+        "--condition",
+        "bake",
+        "--reason",
+        "hotfix",
+        *extra,
+        clients=aws.clients(),
+    )
 
 
 def test_override_of_the_bake_overrides_on_success_for_the_execution_in_deploy_and_announces_it(
@@ -272,18 +290,7 @@ def test_override_of_a_bake_that_is_not_running_refuses(aws: StubbedAws, cli: Cl
     _prod(aws)
     _state(aws, stage_state("Deploy", 8, "Succeeded"))
 
-    result = cli(
-        "override",
-        "-s",
-        "web",
-        "-e",
-        "prod",
-        "--condition",
-        "bake",
-        "--reason",
-        "hotfix",
-        clients=aws.clients(),
-    )
+    result = _override_bake(cli, aws)
 
     assert result.code == 3
     assert result.err.splitlines()[0] == f"cicd: no bake is in progress in Deploy of {PROD}"
@@ -297,19 +304,7 @@ def test_override_without_a_release_topic_says_so_and_still_overrides(
     _caller(aws)
     _override(aws, 8, "ON_SUCCESS")
 
-    result = cli(
-        "override",
-        "-s",
-        "web",
-        "-e",
-        "prod",
-        "--condition",
-        "bake",
-        "--reason",
-        "hotfix",
-        "--json",
-        clients=aws.clients(),
-    )
+    result = _override_bake(cli, aws, "--json")
 
     assert result.code == 0, result.err
     document = json.loads(result.out)
@@ -344,18 +339,7 @@ def test_override_whose_announcement_is_refused_still_overrides_and_says_why(
     _override(aws, 8, "ON_SUCCESS")
     aws.stub("sns").add_client_error("publish", service_error_code=code, service_message="denied")
 
-    result = cli(
-        "override",
-        "-s",
-        "web",
-        "-e",
-        "prod",
-        "--condition",
-        "bake",
-        "--reason",
-        "hotfix",
-        clients=aws.clients(),
-    )
+    result = _override_bake(cli, aws)
 
     assert result.code == 0, result.err
     assert result.err == (
@@ -373,18 +357,7 @@ def test_override_of_an_execution_that_is_no_longer_the_latest_is_refused_with_w
         "override_stage_condition", service_error_code="NotLatestPipelineExecutionException"
     )
 
-    result = cli(
-        "override",
-        "-s",
-        "web",
-        "-e",
-        "prod",
-        "--condition",
-        "bake",
-        "--reason",
-        "hotfix",
-        clients=aws.clients(),
-    )
+    result = _override_bake(cli, aws)
 
     assert result.code == 3
     assert result.err.splitlines() == [
@@ -446,3 +419,18 @@ def test_override_of_the_window_with_wait_follows_past_the_window(
 
     assert result.code == 0, result.err
     assert result.out.splitlines()[-1] == f"Release {execution_id(9)[:8]} of {PROD} succeeded."
+
+
+def test_override_whose_caller_cannot_be_told_still_overrides_and_its_json_names_nobody(
+    aws: StubbedAws, cli: CliRunner
+) -> None:
+    _prod(aws, topic=None)
+    _state(aws, _baking(8))
+    aws.stub("sts").add_client_error("get_caller_identity", service_error_code="AccessDenied")
+    _override(aws, 8, "ON_SUCCESS")
+
+    result = _override_bake(cli, aws, "--json")
+
+    assert result.code == 0, result.err
+    document = json.loads(result.out)
+    assert (document["conditionType"], document["by"]) == ("ON_SUCCESS", None)
